@@ -1,0 +1,3 @@
+from cordee.cli import main
+
+main()

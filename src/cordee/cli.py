@@ -1,0 +1,34 @@
+"""``cordee``: a thin front over Django's management commands.
+
+Other tools script these forms; keep them stable:
+  cordee migrate | serve [--port P] | worker | createsuperuser
+  cordee demo [--customers N] [--no-serve] [--port P]
+  cordee partner add SLUG --name NAME --kind KIND | cordee partner list
+  cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
+  cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# cordee's own words mapped to management command names where the two differ.
+ALIASES = {"import": "import_customers"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordee.settings")
+    if len(args) > 1 and args[1] in ALIASES:
+        args[1] = ALIASES[args[1]]
+    if len(args) == 1:
+        args.append("help")
+    args[0] = "cordee"
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Importing a partner's customer file: read → recognise columns → normalise → attach.
+
+The file is read in batches; each batch is one transaction, so a long import shows its
+progress, an interruption keeps what was done, and running the same file again skips the
+lines already received (the source records' fingerprints) — it resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cordee.collect.columns import ColumnPlan, Mapping, recognise
+from cordee.collect.intake import normalise_fields
+from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
+from cordee.collect.reader import Row, UnreadableFile, open_table
+from cordee.core.bulk import bulk_insert
+from cordee.customers.models import Channel
+from cordee.customers.services import IncomingRecord, source_records_attach
+from cordee.partners.models import Partner, User
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000
+# Warnings beyond this many per import are counted, not stored one by one.
+MAX_STORED_WARNINGS = 100_000
+_MAX_ISSUE_CELL = 1_000
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+Progress = Callable[[ImportBatch], None]
+
+
+def import_batch_create(
+    *,
+    partner: Partner,
+    source: Path,
+    filename: str,
+    actor: Actor,
+    mapping: Mapping | None = None,
+    dry_run: bool = False,
+    move: bool = False,
+) -> ImportBatch:
+    """Register an import and keep a copy of the file under CORDEE_HOME until it has run."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            partner=partner,
+            created_by=actor.user if isinstance(actor.user, User) else None,
+            filename=filename[:255],
+            size=source.stat().st_size,
+            dry_run=dry_run,
+            mapping={"columns": mapping.columns, "defaults": mapping.defaults} if mapping else None,
+        )
+        folder = settings.CORDEE_HOME / "uploads" / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = _UNSAFE_NAME.sub("_", Path(filename).name)[-80:] or "fichier"
+        target = folder / f"{batch.pk}-{safe}"
+        if move:
+            shutil.move(source, target)
+        else:
+            shutil.copyfile(source, target)
+        batch.stored_path = str(target)
+        batch.save(update_fields=["stored_path"])
+        audit_log(
+            actor=actor,
+            action="import.dry_run" if dry_run else "import.create",
+            obj=batch,
+            partner=partner.slug,
+            size=batch.size,
+        )
+    return batch
+
+
+def import_batch_run(*, batch_id: int, progress: Progress | None = None) -> ImportBatch:
+    """Run a registered import to the end. Safe to call twice: only one run claims it."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    batch = ImportBatch.objects.select_related("partner").get(pk=batch_id)
+    if not claimed:
+        return batch
+    try:
+        _run(batch, progress)
+    except UnreadableFile as exc:
+        _fail(batch, str(exc.message))
+    except Exception:
+        logger.exception("import %s failed", batch.pk)
+        _fail(batch, _("Erreur interne pendant l'import ; les lots déjà traités sont conservés."))
+        raise
+    finally:
+        if not batch.dry_run or batch.status == ImportStatus.FAILED:
+            _discard_file(batch)
+    return batch
+
+
+def _fail(batch: ImportBatch, message: str) -> None:
+    batch.status = ImportStatus.FAILED
+    batch.error = message
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "error", "finished_at"])
+
+
+def _discard_file(batch: ImportBatch) -> None:
+    # The uploaded file holds personal data: once its lines are source records, it goes.
+    if batch.stored_path:
+        Path(batch.stored_path).unlink(missing_ok=True)
+
+
+def _mapping_of(batch: ImportBatch) -> Mapping | None:
+    if not batch.mapping:
+        return None
+    return Mapping(columns=batch.mapping.get("columns", {}), defaults=batch.mapping.get("defaults", {}))
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for header in headers:
+        count = seen.get(header, 0) + 1
+        seen[header] = count
+        unique.append(header if count == 1 else f"{header} ({count})")
+    return unique
+
+
+def _run(batch: ImportBatch, progress: Progress | None) -> None:
+    mapping = _mapping_of(batch)
+    with open_table(batch.stored_path, filename=batch.filename) as table:
+        plan = recognise(table.headers, mapping)
+        batch.file_format = table.format
+        batch.encoding = table.encoding or ""
+        batch.delimiter = table.delimiter or ""
+        batch.columns = [[header, canonical] for header, canonical in plan.describe()]
+        batch.column_warnings = [str(w) for w in plan.warnings]
+        batch.save(update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"])
+        if not plan.fields and not plan.consents:
+            raise UnreadableFile(
+                _(
+                    "Aucune colonne reconnue (en-têtes : %(headers)s). "
+                    "Renommez les colonnes ou fournissez un fichier de correspondance."
+                )
+                % {"headers": ", ".join(table.headers[:10])}
+            )
+        headers = _unique_headers(table.headers)
+        defaults = mapping.defaults if mapping else {}
+        stored_warnings = 0
+        for rows in table.batches(BATCH_SIZE):
+            stored_warnings = _run_rows(batch, rows, headers, plan, defaults, stored_warnings)
+            if progress:
+                progress(batch)
+    batch.refresh_from_db()
+    batch.status = ImportStatus.DONE
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    if progress:
+        progress(batch)
+
+
+def _run_rows(
+    batch: ImportBatch,
+    rows: list[Row],
+    headers: list[str],
+    plan: ColumnPlan,
+    defaults: dict[str, str],
+    stored_warnings: int,
+) -> int:
+    records: list[IncomingRecord] = []
+    issues: list[tuple[Any, ...]] = []
+    warnings = 0
+    field_items = list(plan.fields.items())
+    consent_items = list(plan.consents.items())
+    for row in rows:
+        cells = row.cells
+        if row.error:
+            issues.append(_issue(batch, row.line, IssueLevel.ERROR, "", row.error, cells))
+            continue
+        fields = {name: cells[index] for name, index in field_items}
+        for name, value in defaults.items():
+            if not fields.get(name):
+                fields[name] = value
+        consents = {slug: cells[index] for slug, index in consent_items} if consent_items else None
+        result = normalise_fields(fields, consents)
+        if result.error:
+            issues.append(_issue(batch, row.line, IssueLevel.ERROR, "", result.error, cells))
+            continue
+        for field_name, message in result.warnings:
+            warnings += 1
+            if stored_warnings < MAX_STORED_WARNINGS:
+                stored_warnings += 1
+                issues.append(_issue(batch, row.line, IssueLevel.WARNING, field_name, message, None))
+        raw = {h: c for h, c in zip(headers, cells, strict=False) if c}
+        records.append(IncomingRecord(raw=raw, data=result.data, external_id=result.external_id, line=row.line))
+
+    rejected = sum(1 for issue in issues if issue[2] == IssueLevel.ERROR)
+    with transaction.atomic():
+        attached = source_records_attach(
+            partner=batch.partner,
+            channel=Channel.IMPORT,
+            records=records,
+            batch_id=batch.pk,
+            dry_run=batch.dry_run,
+        )
+        bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            lines_read=F("lines_read") + len(rows),
+            accepted=F("accepted") + len(records),
+            rejected=F("rejected") + rejected,
+            warnings=F("warnings") + warnings,
+            unchanged=F("unchanged") + attached.unchanged,
+            customers_created=F("customers_created") + attached.created,
+            customers_matched=F("customers_matched") + attached.matched,
+        )
+    batch.refresh_from_db(fields=["lines_read", "accepted", "rejected", "warnings", "unchanged",
+                                  "customers_created", "customers_matched"])
+    return stored_warnings
+
+
+def _issue(
+    batch: ImportBatch, line: int, level: str, field_name: str, message: str, cells: list[str] | None
+) -> tuple[Any, ...]:
+    kept = [c[:_MAX_ISSUE_CELL] for c in cells[:200]] if cells is not None else None
+    return (batch.pk, line, level, field_name[:60], str(message)[:500], kept)

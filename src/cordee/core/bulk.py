@@ -1,0 +1,106 @@
+"""Set-based writes for the bulk paths (ARCHITECTURE.md, rule 5).
+
+Ids are allocated up front so that rows referring to each other (a customer and the source
+record its provenance points at) can be written in one pass, with PostgreSQL's COPY where it
+runs and a plain ``executemany`` on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Reserve ``count`` primary keys for ``model``. Call inside the write transaction."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cur.fetchall()]
+        # SQLite: the transaction began IMMEDIATE, so we hold the write lock and nobody
+        # else can take the same ids between this read and our insert.
+        cur.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608
+        top = cur.fetchone()[0]
+        cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cur.fetchone()
+        if row and row[0] and row[0] > top:
+            top = row[0]
+    return list(range(top + 1, top + 1 + count))
+
+
+def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    return model._meta.get_field(name)  # type: ignore[return-value]
+
+
+def bulk_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert plain value tuples (JSON fields given as Python objects) without ORM instances."""
+    columns = [_column(model, f).column for f in fields]
+    json_positions = [
+        i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
+    ]
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    count = 0
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            raw = cur.cursor  # the psycopg cursor underneath Django's wrapper
+            with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    if json_positions:
+                        row = list(row)
+                        for i in json_positions:
+                            row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
+                    copy.write_row(row)
+                    count += 1
+            return count
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608
+        prepared = []
+        for row in rows:
+            if json_positions:
+                row = list(row)
+                for i in json_positions:
+                    row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
+            prepared.append(row)
+        if prepared:
+            cur.executemany(sql, prepared)
+        return len(prepared)
+
+
+def chunked[T](items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def bulk_update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """UPDATE ... WHERE id = last value of each row, for many rows in one round of statements."""
+    columns = [_column(model, f).column for f in fields]
+    json_positions = [
+        i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
+    ]
+    table = connection.ops.quote_name(model._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    sql = f'UPDATE {table} SET {assignments} WHERE "id" = %s'  # noqa: S608
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for i in json_positions:
+            row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
+        prepared.append(row)
+    if prepared:
+        with connection.cursor() as cur:
+            cur.executemany(sql, prepared)
+    return len(prepared)

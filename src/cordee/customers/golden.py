@@ -1,0 +1,75 @@
+"""The golden record: derived from source records by survivorship, never typed over them.
+
+For now the rule is simple and explicit: for each field, the most recent non-empty value
+wins, and the customer remembers which source record it came from. Identity resolution
+will refine it (trust per source and field, completeness, manual corrections).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from cordee.collect.normalise import departement_of, fold
+from cordee.customers.models import GOLDEN_FIELDS
+from cordee.privacy.crypto import email_index, phone_index
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def apply_record(golden: dict[str, Any], provenance: dict[str, int], data: dict[str, Any], source_id: int) -> bool:
+    """Overlay one (newer) source record on the golden values. Returns whether anything changed."""
+    changed = False
+    for field in GOLDEN_FIELDS:
+        value = data.get(field)
+        if is_empty(value):
+            continue
+        if field == "phone" and golden.get("phone") and golden["phone"] != value:
+            # Keep the previous number as the other phone rather than losing it.
+            if golden.get("phone_other") != golden["phone"]:
+                golden["phone_other"] = golden["phone"]
+                provenance["phone_other"] = provenance.get("phone", source_id)
+        if golden.get(field) != value:
+            golden[field] = value
+            provenance[field] = source_id
+            changed = True
+        elif field not in provenance:
+            provenance[field] = source_id
+    return changed
+
+
+def derived_columns(golden: dict[str, Any]) -> dict[str, Any]:
+    """Search keys and coarse attributes computed from the golden values."""
+    birth = golden.get("birth_date")
+    if isinstance(birth, str) and birth:
+        birth_year: int | None = int(birth[:4])
+    elif isinstance(birth, dt.date):
+        birth_year = birth.year
+    else:
+        birth_year = None
+    postal_code = golden.get("postal_code") or ""
+    country = golden.get("country") or ""
+    departement = ""
+    if postal_code and country in ("", "FR"):
+        departement = departement_of(postal_code) or ""
+    return {
+        "last_name_key": fold(golden.get("last_name") or "")[:100],
+        "first_name_key": fold(golden.get("first_name") or "")[:100],
+        "city_key": fold(golden.get("city") or "")[:100],
+        "email_hash": email_index(golden.get("email") or ""),
+        "phone_hash": phone_index(golden.get("phone") or ""),
+        "birth_year": birth_year,
+        "departement": departement,
+    }
+
+
+def golden_from_records(records: Iterable[tuple[int, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, int]]:
+    """Recompute a golden record from scratch: records as (source_id, data), oldest first."""
+    golden: dict[str, Any] = {}
+    provenance: dict[str, int] = {}
+    for source_id, data in records:
+        apply_record(golden, provenance, data, source_id)
+    return golden, provenance

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordee.partners.models import Partner
+
+
+class Channel(models.TextChoices):
+    IMPORT = "import", _("Import de fichier")
+    API = "api", _("API")
+    FORM = "form", _("Formulaire web")
+    DESK = "desk", _("Accueil")
+    PHONE = "phone", _("Téléphone")
+    EMAIL = "email", _("E-mail")
+    CONTEST = "contest", _("Jeu-concours")
+    SURVEY = "survey", _("Questionnaire")
+
+
+class Civility(models.TextChoices):
+    M = "M", _("M.")
+    MME = "MME", _("Mme")
+
+
+class Gender(models.TextChoices):
+    F = "F", _("Femme")
+    M = "M", _("Homme")
+    X = "X", _("Autre")
+
+
+class Season(models.TextChoices):
+    WINTER = "winter", _("Hiver")
+    SUMMER = "summer", _("Été")
+    BOTH = "both", _("Hiver et été")
+
+
+# The golden-record fields, in the order of the canonical import columns. A source record's
+# normalised data uses the same names, and survivorship copies them field by field.
+IDENTIFICATION_FIELDS = (
+    "civility",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "language",
+)
+QUALIFICATION_FIELDS = (
+    "gender",
+    "profession",
+    "family_situation",
+    "children",
+    "interests",
+    "preferred_season",
+)
+GOLDEN_FIELDS = IDENTIFICATION_FIELDS + QUALIFICATION_FIELDS
+
+
+class Customer(models.Model):
+    """The golden record: derived from the customer's source records, never typed over them."""
+
+    # Identification
+    civility = models.CharField(_("civilité"), max_length=3, choices=Civility.choices, blank=True)
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom"), max_length=100, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    phone_other = models.CharField(_("autre téléphone"), max_length=20, blank=True)
+    birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
+    address_line1 = models.CharField(_("adresse"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("complément d'adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=12, blank=True)
+    city = models.CharField(_("ville"), max_length=100, blank=True)
+    region = models.CharField(_("région"), max_length=100, blank=True)
+    departement = models.CharField(_("département"), max_length=3, blank=True)
+    country = models.CharField(_("pays"), max_length=2, blank=True)
+    language = models.CharField(_("langue"), max_length=8, blank=True)
+    # Qualification
+    gender = models.CharField(_("genre"), max_length=1, choices=Gender.choices, blank=True)
+    profession = models.CharField(_("profession"), max_length=100, blank=True)
+    family_situation = models.CharField(_("situation familiale"), max_length=50, blank=True)
+    children = models.PositiveSmallIntegerField(_("nombre d'enfants"), null=True, blank=True)
+    interests = models.JSONField(_("centres d'intérêt"), default=list, blank=True)
+    preferred_season = models.CharField(
+        _("saison préférée"), max_length=10, choices=Season.choices, blank=True
+    )
+    attributes = models.JSONField(_("attributs personnalisés"), default=dict, blank=True)
+    # Where each golden value came from: {field: source_record_id}.
+    provenance = models.JSONField(default=dict, blank=True)
+
+    # Search keys. Names and town are folded (lower case, no accents) so that a prefix search
+    # is an index range scan; e-mail and phone are found through keyed hashes only.
+    last_name_key = models.CharField(max_length=100, blank=True)
+    first_name_key = models.CharField(max_length=100, blank=True)
+    city_key = models.CharField(max_length=100, blank=True)
+    email_hash = models.CharField(max_length=32, blank=True)
+    phone_hash = models.CharField(max_length=32, blank=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(fields=["last_name_key", "first_name_key"], name="customer_name_idx"),
+            models.Index(fields=["first_name_key"], name="customer_first_idx"),
+            models.Index(fields=["city_key"], name="customer_city_idx"),
+            models.Index(fields=["postal_code"], name="customer_postcode_idx"),
+            models.Index(fields=["email_hash"], name="customer_email_idx"),
+            models.Index(fields=["phone_hash"], name="customer_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or str(_("Client n° %(id)s") % {"id": self.pk})
+
+
+class SourceRecord(models.Model):
+    """What one channel said about one person, kept unchanged, with its provenance.
+
+    Never edited: a correction is a new record. Only erasure deletes one.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="source_records", null=True
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="source_records")
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
+    batch = models.ForeignKey(
+        "collect.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="source_records",
+    )
+    line = models.PositiveIntegerField(_("ligne"), null=True, blank=True)
+    collected_at = models.DateTimeField(_("collecté le"))
+    # Exactly what the channel sent: {original header or field: original text}.
+    raw = models.JSONField()
+    # The same, normalised to the canonical field names (dates ISO, phones E.164...).
+    data = models.JSONField()
+    # Hash of (channel, raw content): the same line imported twice is recognised and skipped.
+    fingerprint = models.CharField(max_length=32)
+    email_hash = models.CharField(max_length=32, blank=True)
+    phone_hash = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("enregistrement source")
+        verbose_name_plural = _("enregistrements source")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "fingerprint"], name="source_record_unique_per_partner"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["customer", "collected_at"], name="source_customer_idx"),
+            models.Index(fields=["partner", "external_id"], name="source_external_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.channel}:{self.external_id or self.pk}"
+
+
+class CustomerLink(models.Model):
+    """A partner's relationship with a customer: it brought (at least) one source record."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "customer"], name="customer_link_unique")
+        ]
+        indexes = [models.Index(fields=["customer"], name="link_customer_idx")]
+
+
+class MatchKey(models.Model):
+    """A deterministic identity key (keyed hash of a normalised e-mail or phone) owned by one customer."""
+
+    key = models.CharField(max_length=34, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="match_keys")
+
+    class Meta:
+        indexes = [models.Index(fields=["customer"], name="matchkey_customer_idx")]

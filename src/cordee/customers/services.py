@@ -1,0 +1,289 @@
+"""Write paths for customers: attaching incoming source records, set-based.
+
+Every channel (file import, and later the API, forms and the desk) hands its normalised
+records to :func:`source_records_attach`. In this version a record joins an existing customer
+only on an exact key — the partner's own external id, the normalised e-mail or the E.164
+phone — or creates a new customer. Identity resolution will replace that step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked
+from cordee.customers.golden import apply_record, derived_columns
+from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, MatchKey, SourceRecord
+from cordee.partners.models import Partner
+from cordee.privacy.crypto import blind_index, email_index, phone_index
+
+# Customer columns written by the bulk path, besides the id.
+_GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
+_DERIVED_COLUMNS = (
+    "last_name_key",
+    "first_name_key",
+    "city_key",
+    "email_hash",
+    "phone_hash",
+    "birth_year",
+    "departement",
+)
+_LOOKUP_CHUNK = 2000
+
+
+@dataclass(slots=True)
+class IncomingRecord:
+    """One record as a channel hands it over: raw text and its normalised form."""
+
+    raw: dict[str, str]
+    data: dict[str, Any]
+    external_id: str = ""
+    line: int | None = None
+    collected_at: dt.datetime | None = None
+
+    def fingerprint(self) -> str:
+        h = hashlib.blake2b(digest_size=16)
+        for key, value in self.raw.items():
+            h.update(key.encode("utf-8", "surrogatepass"))
+            h.update(b"\x1e")
+            h.update(str(value).encode("utf-8", "surrogatepass"))
+            h.update(b"\x1f")
+        return h.hexdigest()
+
+    def keys(self, partner_id: int) -> list[str]:
+        """Deterministic identity keys, strongest first."""
+        keys = []
+        if self.external_id:
+            keys.append("x" + blind_index("x", f"{partner_id}:{self.external_id}"))
+        if self.data.get("email"):
+            keys.append("e" + email_index(self.data["email"]))
+        if self.data.get("phone"):
+            keys.append("p" + phone_index(self.data["phone"]))
+        return keys
+
+
+@dataclass
+class AttachResult:
+    created: int = 0
+    matched: int = 0
+    unchanged: int = 0
+    customer_ids: list[int | None] = field(default_factory=list)
+
+
+def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunked(list(fingerprints), _LOOKUP_CHUNK):
+        found.update(
+            SourceRecord.objects.filter(partner=partner, fingerprint__in=chunk).values_list(
+                "fingerprint", flat=True
+            )
+        )
+    return found
+
+
+def _existing_keys(keys: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in chunked(list(keys), _LOOKUP_CHUNK):
+        found.update(MatchKey.objects.filter(key__in=chunk).values_list("key", "customer_id"))
+    return found
+
+
+def source_records_attach(
+    *,
+    partner: Partner,
+    channel: str,
+    records: Sequence[IncomingRecord],
+    batch_id: int | None = None,
+    dry_run: bool = False,
+) -> AttachResult:
+    """Store the records and attach each to a customer, creating customers as needed.
+
+    One transaction, a constant number of statements per call whatever the number of records.
+    A record already received from this partner (same raw content) is skipped, so importing
+    the same file twice changes nothing. With ``dry_run`` nothing is written and the counts
+    say what would happen.
+    """
+    now = timezone.now()
+    result = AttachResult(customer_ids=[None] * len(records))
+    with transaction.atomic():
+        fingerprints = [r.fingerprint() for r in records]
+        known = _existing_fingerprints(partner, fingerprints)
+        record_keys = [r.keys(partner.pk) for r in records]
+        key_owner = _existing_keys([k for keys in record_keys for k in keys])
+
+        # Decide, in file order, which customer each new record belongs to. Negative ids
+        # stand for customers created by this call.
+        seen: set[str] = set()
+        owner_of: list[int | None] = []
+        new_count = 0
+        matched_existing: set[int] = set()
+        for i, record in enumerate(records):
+            fp = fingerprints[i]
+            if fp in known or fp in seen:
+                result.unchanged += 1
+                owner_of.append(None)
+                continue
+            seen.add(fp)
+            owner = next((key_owner[k] for k in record_keys[i] if k in key_owner), None)
+            if owner is None:
+                new_count += 1
+                owner = -new_count
+            elif owner > 0:
+                matched_existing.add(owner)
+            for k in record_keys[i]:
+                key_owner.setdefault(k, owner)
+            owner_of.append(owner)
+        result.created = new_count
+        result.matched = sum(1 for o in owner_of if o is not None and o > 0)
+        if dry_run:
+            transaction.set_rollback(True)
+            result.customer_ids = [o if o and o > 0 else None for o in owner_of]
+            return result
+
+        new_ids = allocate_ids(Customer, new_count)
+        real = [
+            None if o is None else (o if o > 0 else new_ids[-o - 1]) for o in owner_of
+        ]
+        result.customer_ids = real
+        key_owner = {k: (o if o > 0 else new_ids[-o - 1]) for k, o in key_owner.items()}
+        pending = [i for i, o in enumerate(real) if o is not None]
+        source_ids = allocate_ids(SourceRecord, len(pending))
+        source_id_of = dict(zip(pending, source_ids, strict=True))
+
+        _write_source_records(partner, channel, records, real, fingerprints, source_id_of, batch_id, now)
+        _write_golden_records(records, real, source_id_of, new_ids, matched_existing, now)
+        _write_links_and_keys(partner, record_keys, real, key_owner, now)
+    return result
+
+
+def _write_source_records(
+    partner: Partner,
+    channel: str,
+    records: Sequence[IncomingRecord],
+    owners: Sequence[int | None],
+    fingerprints: Sequence[str],
+    source_id_of: dict[int, int],
+    batch_id: int | None,
+    now: dt.datetime,
+) -> None:
+    fields = (
+        "id", "customer", "partner", "channel", "external_id", "batch", "line",
+        "collected_at", "raw", "data", "fingerprint", "email_hash", "phone_hash",
+    )  # fmt: skip
+    rows = (
+        (
+            source_id_of[i],
+            owners[i],
+            partner.pk,
+            channel,
+            records[i].external_id[:100],
+            batch_id,
+            records[i].line,
+            records[i].collected_at or now,
+            records[i].raw,
+            records[i].data,
+            fingerprints[i],
+            email_index(records[i].data.get("email") or ""),
+            phone_index(records[i].data.get("phone") or ""),
+        )
+        for i in source_id_of
+    )
+    bulk_insert(SourceRecord, fields, rows)
+
+
+def _write_golden_records(
+    records: Sequence[IncomingRecord],
+    owners: Sequence[int | None],
+    source_id_of: dict[int, int],
+    new_ids: list[int],
+    matched_existing: set[int],
+    now: dt.datetime,
+) -> None:
+    golden: dict[int, dict[str, Any]] = {cid: {} for cid in new_ids}
+    provenance: dict[int, dict[str, int]] = {cid: {} for cid in new_ids}
+    for chunk in chunked(sorted(matched_existing), _LOOKUP_CHUNK):
+        for row in Customer.objects.filter(pk__in=chunk).values("id", "provenance", *_GOLDEN_COLUMNS):
+            cid = row.pop("id")
+            provenance[cid] = row.pop("provenance") or {}
+            if row.get("birth_date"):
+                row["birth_date"] = row["birth_date"].isoformat()
+            golden[cid] = row
+    changed: set[int] = set()
+    for i, source_id in source_id_of.items():
+        cid = owners[i]
+        assert cid is not None
+        if apply_record(golden[cid], provenance[cid], records[i].data, source_id):
+            changed.add(cid)
+
+    columns = ("id", *_GOLDEN_COLUMNS, *_DERIVED_COLUMNS, "attributes", "provenance", "created_at", "updated_at")
+    new_rows = (
+        _customer_row(cid, golden[cid], provenance[cid], now, created=True) for cid in new_ids
+    )
+    bulk_insert(Customer, columns, new_rows)
+    update_columns = (*_GOLDEN_COLUMNS, *_DERIVED_COLUMNS, "provenance", "updated_at")
+    updates = (
+        _customer_row(cid, golden[cid], provenance[cid], now, created=False)
+        for cid in sorted(changed & matched_existing)
+    )
+    bulk_update_rows(Customer, update_columns, updates)
+
+
+def _customer_row(
+    cid: int, golden: dict[str, Any], provenance: dict[str, int], now: dt.datetime, *, created: bool
+) -> tuple[Any, ...]:
+    values = [_golden_value(f, golden.get(f)) for f in _GOLDEN_COLUMNS]
+    derived = derived_columns(golden)
+    values.extend(derived[c] for c in _DERIVED_COLUMNS)
+    if created:
+        return (cid, *values, {}, provenance, now, now)
+    return (*values, provenance, now, cid)
+
+
+def _golden_value(field_name: str, value: Any) -> Any:
+    if field_name == "interests":
+        return value or []
+    if field_name in ("birth_date", "children"):
+        return value if value not in ("", None) else None
+    return value if value is not None else ""
+
+
+def _write_links_and_keys(
+    partner: Partner,
+    record_keys: Sequence[list[str]],
+    owners: Sequence[int | None],
+    key_owner: dict[str, int],
+    now: dt.datetime,
+) -> None:
+    customer_ids = sorted({o for o in owners if o is not None})
+    linked: set[int] = set()
+    for chunk in chunked(customer_ids, _LOOKUP_CHUNK):
+        linked.update(
+            CustomerLink.objects.filter(partner=partner, customer_id__in=chunk).values_list(
+                "customer_id", flat=True
+            )
+        )
+        CustomerLink.objects.filter(partner=partner, customer_id__in=chunk).update(last_seen=now)
+    bulk_insert(
+        CustomerLink,
+        ("customer", "partner", "first_seen", "last_seen"),
+        ((cid, partner.pk, now, now) for cid in customer_ids if cid not in linked),
+    )
+    new_keys = {
+        k: key_owner[k]
+        for i, keys in enumerate(record_keys)
+        if owners[i] is not None
+        for k in keys
+        if key_owner[k] == owners[i]
+    }
+    existing = set(_existing_keys(list(new_keys)))
+    bulk_insert(
+        MatchKey,
+        ("key", "customer"),
+        ((k, cid) for k, cid in new_keys.items() if k not in existing),
+    )
