@@ -1,0 +1,76 @@
+"""The seeded destination every test starts from, with named people at each access level.
+
+The tourist office (hub) with Camille (admin), Marc (marketer) and Sophie (DPO); Hôtel des
+Alpes with Hélène (manager); the École de ski with Lucas (staff); the Camping du Lac with
+Nadia (manager), who has no business with the hotel's customers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Every test run gets its own data directory, before Django reads its settings.
+os.environ.setdefault("CORDEE_HOME", tempfile.mkdtemp(prefix="cordee-test-"))
+os.environ.setdefault("CORDEE_TASKS", "immediate")
+
+import pytest  # noqa: E402
+
+PASSWORD = "mot-de-passe-de-test-2026"
+
+
+@pytest.fixture
+def destination(db):
+    from cordee.partners.models import Partner, PartnerKind, Role, User
+
+    office = Partner.objects.create(slug="office", name="Office de tourisme de la Vallée", kind=PartnerKind.HUB)
+    hotel = Partner.objects.create(slug="hotel-des-alpes", name="Hôtel des Alpes", kind=PartnerKind.HOTEL)
+    ski = Partner.objects.create(slug="ecole-de-ski", name="École de ski", kind=PartnerKind.SKI_SCHOOL)
+    camping = Partner.objects.create(slug="camping-du-lac", name="Camping du Lac", kind=PartnerKind.CAMPSITE)
+
+    def person(username: str, partner: Partner, role: str) -> User:
+        user = User(username=username, partner=partner, role=role, first_name=username.capitalize())
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    class Destination:
+        pass
+
+    d = Destination()
+    d.office, d.hotel, d.ski, d.camping = office, hotel, ski, camping
+    d.camille = person("camille", office, Role.HUB_ADMIN)
+    d.marc = person("marc", office, Role.HUB_MARKETER)
+    d.sophie = person("sophie", office, Role.DPO)
+    d.helene = person("helene", hotel, Role.PARTNER_MANAGER)
+    d.lucas = person("lucas", ski, Role.PARTNER_STAFF)
+    d.nadia = person("nadia", camping, Role.PARTNER_MANAGER)
+    return d
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def import_file(tmp_path, destination):
+    """Import a file's text for a partner through the real pipeline; returns the finished batch."""
+    from cordee.collect.imports import import_batch_create, import_batch_run
+    from cordee.privacy.access import Actor
+
+    def run(text: str | bytes, *, partner=None, name: str = "clients.csv", encoding: str = "utf-8", dry_run=False, mapping=None):
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
+        batch = import_batch_create(
+            partner=partner or destination.hotel,
+            source=path,
+            filename=name,
+            actor=Actor.system("test"),
+            dry_run=dry_run,
+            mapping=mapping,
+        )
+        return import_batch_run(batch_id=batch.pk)
+
+    return run
