@@ -20,6 +20,13 @@ import pytest  # noqa: E402
 PASSWORD = "mot-de-passe-de-test-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def destination(db):
     from cordee.partners.models import Partner, PartnerKind, Role, User

@@ -51,10 +51,8 @@ def search_condition(query: str) -> tuple[Q, str]:
     if not tokens:
         return Q(pk__in=[]), "name"
     whole = " ".join(tokens)
-    condition = _prefix("last_name_key", whole) | _prefix("city_key", whole)
-    if len(tokens) == 1:
-        condition |= _prefix("first_name_key", whole)
-    else:
+    condition = _prefix("last_name_key", whole) | _prefix("first_name_key", whole) | _prefix("city_key", whole)
+    if len(tokens) > 1:
         for i in range(1, len(tokens)):
             first, last = " ".join(tokens[:i]), " ".join(tokens[i:])
             condition |= Q(first_name_key=first) & _prefix("last_name_key", last)

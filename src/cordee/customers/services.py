@@ -140,7 +140,9 @@ def source_records_attach(
                 key_owner.setdefault(k, owner)
             owner_of.append(owner)
         result.created = new_count
-        result.matched = sum(1 for o in owner_of if o is not None and o > 0)
+        # Every stored record either created its customer or joined one (known before, or
+        # created by an earlier line of the same batch): stored = created + matched.
+        result.matched = sum(1 for o in owner_of if o is not None) - new_count
         if dry_run:
             transaction.set_rollback(True)
             result.customer_ids = [o if o and o > 0 else None for o in owner_of]
