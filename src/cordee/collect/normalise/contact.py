@@ -1,0 +1,180 @@
+"""E-mail addresses and phone numbers, the deterministic keys of identity resolution."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from django.utils.translation import gettext_lazy as _
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+from .errors import invalid, is_blank
+
+# --- e-mail ----------------------------------------------------------------------------
+
+# Plain ASCII addresses, which are nearly all of them, are settled by this expression;
+# anything it does not accept (IDN, Unicode, odd but legal forms) goes to email-validator.
+# It is a strict subset of what email-validator accepts, so both paths agree.
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL_FAST = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[a-z]{{2,63}}")
+_SPECIAL_SUFFIXES = tuple("." + name for name in SPECIAL_USE_DOMAIN_NAMES)
+_EMAIL_MAX = 254
+_LOCAL_MAX = 64
+_EMAIL_MESSAGE = _("Adresse e-mail invalide : {value}")
+
+
+def email(raw: str | None) -> str | None:
+    """The address trimmed and lower-cased, its syntax checked (no DNS look-up)."""
+    if raw is None or is_blank(raw):
+        return None
+    address = raw.strip().lower()
+    if len(address) > _EMAIL_MAX or "\r" in address or "\n" in address:
+        # CR/LF in an address is a header-injection attempt, not a typo.
+        raise invalid(_EMAIL_MESSAGE, raw)
+    if _is_plain_address(address):
+        return address
+    if len(address.rpartition("@")[0].encode()) > _LOCAL_MAX:
+        # RFC 5321's limit, which email-validator only enforces in strict mode.
+        raise invalid(_EMAIL_MESSAGE, raw)
+    try:
+        normalized = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise invalid(_EMAIL_MESSAGE, raw) from None
+    # email-validator composes Unicode (NFC) and shows IDN domains in Unicode; lower-case
+    # again and recompose so that the result normalises to itself.
+    return unicodedata.normalize("NFC", normalized.lower())
+
+
+def _is_plain_address(address: str) -> bool:
+    if not address.isascii() or _EMAIL_FAST.fullmatch(address) is None:
+        return False
+    local, _at, domain = address.rpartition("@")
+    return (
+        len(local) <= _LOCAL_MAX
+        and "--" not in domain  # maybe an IDN ("xn--"): email-validator checks those
+        and domain not in SPECIAL_USE_DOMAIN_NAMES
+        and not domain.endswith(_SPECIAL_SUFFIXES)
+    )
+
+
+# --- phone -----------------------------------------------------------------------------
+
+_PHONE_MESSAGE = _("Numéro de téléphone invalide : {value}")
+_PHONE_MAX = 64
+_SEPARATORS = re.compile(r"[ .\-/()\t\u00a0\u202f]")
+_EXCEL_FLOAT = re.compile(r"[0-9]+\.0+")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _french_number_pattern() -> re.Pattern[str]:
+    """Every allocated French national number, from phonenumbers' own metadata.
+
+    Taking the patterns from the library keeps the fast path and the slow path in
+    agreement when the numbering plan changes.
+    """
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    assert meta is not None
+    descs = (
+        meta.fixed_line,
+        meta.mobile,
+        meta.toll_free,
+        meta.premium_rate,
+        meta.shared_cost,
+        meta.voip,
+        meta.uan,
+    )
+    patterns = [d.national_number_pattern for d in descs if d and d.national_number_pattern]
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_FRENCH_NUMBER = _french_number_pattern()
+
+
+def phone(raw: str | None, *, region: str = "FR") -> str | None:
+    """The number in E.164 ('+33612345678'), read as a number of ``region`` if national."""
+    if raw is None or is_blank(raw):
+        return None
+    text = raw.strip()
+    if len(text) > _PHONE_MAX:
+        raise invalid(_PHONE_MESSAGE, raw)
+    if _EXCEL_FLOAT.fullmatch(text):
+        # A spreadsheet stored the number as a float: '612345678.0'.
+        text = text.partition(".")[0]
+    if "(" in text:
+        text = text.replace("(0)", "")  # '+33 (0)6 ...': the trunk zero, shown as optional
+    # Three replace() calls beat one regex on the usual separators; the regex takes the rest.
+    compact = text.replace(" ", "").replace(".", "").replace("-", "")
+    if not compact.isalnum():
+        compact = _SEPARATORS.sub("", compact)
+    plus = compact.startswith("+")
+    digits = compact[1:] if plus else compact
+    if digits.isascii() and digits.isdigit():
+        national = _french_national(digits, plus=plus, region=region)
+        if national is not None:
+            if _FRENCH_NUMBER.fullmatch(national) is None:
+                raise invalid(_PHONE_MESSAGE, raw)
+            return "+33" + national
+        if not plus and digits.startswith("00"):
+            # International prefix written out; parse it the same whatever the region.
+            text = "+" + digits[2:]
+    return _phone_slow(text, raw=raw, region=region)
+
+
+def _french_national(digits: str, *, plus: bool, region: str) -> str | None:
+    """The 9 national digits when the input is clearly a French number, else None."""
+    if plus:
+        if not digits.startswith("33"):
+            return None
+        rest = digits[2:]
+    elif digits.startswith("0033"):
+        rest = digits[4:]
+    elif region != "FR":
+        return None
+    elif len(digits) == 10 and digits[0] == "0":
+        return digits[1:]
+    elif len(digits) == 11 and digits.startswith("33"):
+        rest = digits[2:]  # '33612345678': the '+' was lost
+    elif len(digits) == 9 and digits[0] != "0":
+        return digits  # '612345678': a spreadsheet dropped the leading zero
+    else:
+        return None
+    if len(rest) == 10 and rest[0] == "0":
+        rest = rest[1:]  # '+33 06 12 34 56 78': trunk zero kept by mistake
+    return rest if len(rest) == 9 else None
+
+
+def _phone_slow(text: str, *, raw: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise invalid(_PHONE_MESSAGE, raw) from None
+    if not phonenumbers.is_valid_number(number):
+        raise invalid(_PHONE_MESSAGE, raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_FRENCH_KINDS = {"6": "mobile", "7": "mobile", "1": "fixed", "2": "fixed", "3": "fixed"}
+_FRENCH_KINDS |= {"4": "fixed", "5": "fixed", "9": "fixed"}
+_KINDS = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
+}
+
+
+def phone_kind(e164: str) -> str:
+    """'mobile', 'fixed' or 'other' for a number phone() returned.
+
+    A number that may be either (the whole North American plan) is 'other': nothing
+    tells whether it can receive an SMS.
+    """
+    if _E164.fullmatch(e164) is None:
+        raise invalid(_PHONE_MESSAGE, e164)
+    if e164.startswith("+33") and len(e164) == 12:
+        return _FRENCH_KINDS.get(e164[3], "other")
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        raise invalid(_PHONE_MESSAGE, e164) from None
+    return _KINDS.get(phonenumbers.number_type(number), "other")

@@ -1,0 +1,160 @@
+"""email(), phone() and phone_kind(): the keys identity resolution matches on first."""
+
+from __future__ import annotations
+
+import pytest
+
+from cordee.collect.normalise import InvalidValue, email, phone, phone_kind
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Jean.Dupont@Example.FR ", "jean.dupont@example.fr"),
+        ("ELODIE+hiver@orange.fr", "elodie+hiver@orange.fr"),
+        ("o'brien@hotel-des-alpes.com", "o'brien@hotel-des-alpes.com"),
+        ("a@b.c", "a@b.c"),  # one-letter top-level domain: left to email-validator, accepted
+        ("Élodie@Exemple.fr", "élodie@exemple.fr"),  # Unicode local part
+        ("jean@Bücher.ch", "jean@bücher.ch"),  # internationalised domain
+        ("jean@xn--bcher-kva.ch", "jean@bücher.ch"),  # the same domain spelt in ASCII
+    ],
+)
+def test_email_trims_lowercases_and_checks(raw: str, expected: str) -> None:
+    assert email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "jean.dupont",
+        "jean@",
+        "@orange.fr",
+        "jean dupont@orange.fr",
+        "jean..dupont@orange.fr",
+        "jean@orange",
+        "jean@-orange.fr",
+        "jean@orange.fr.",
+        "jean@localhost",
+        "jean@exemple.test",
+        "Jean Dupont <jean@orange.fr>",
+        "jean@orange.fr\r\nBcc: victime@orange.fr",
+        "jean\n@orange.fr",
+        "x" * 65 + "@orange.fr",
+        "j@" + "a" * 300 + ".fr",
+    ],
+)
+def test_email_rejects_what_cannot_receive_mail(raw: str) -> None:
+    with pytest.raises(InvalidValue):
+        email(raw)
+
+
+def test_email_says_why_in_french() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        email("jean@")
+    assert str(caught.value) == "Adresse e-mail invalide : jean@"
+
+
+def test_email_placeholders_are_empty_not_rejected() -> None:
+    # Addresses such as 'aucun@aucun.fr' are a later concern; the syntax is fine.
+    assert email("aucun@aucun.fr") == "aucun@aucun.fr"
+    assert email("N/A") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "06-12-34-56-78",
+        "06/12/34/56/78",
+        "0612345678",
+        "+33 (0)6 12 34 56 78",
+        "+33 6 12 34 56 78",
+        "+33612345678",
+        "+33 06 12 34 56 78",
+        "0033 6 12 34 56 78",
+        "0033612345678",
+        "33612345678",
+        "612345678",
+        "612345678.0",
+        "Tél. : 06 12 34 56 78",
+        "06\u00a012\u00a034\u00a056\u00a078",
+    ],
+)
+def test_phone_reads_every_french_way_of_writing_a_mobile(raw: str) -> None:
+    assert phone(raw) == "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("04 50 53 00 24", "+33450530024"),
+        ("450530024", "+33450530024"),
+        ("09 70 12 34 56", "+33970123456"),
+        ("0800 123 456", "+33800123456"),
+        ("+49 30 1234567", "+49301234567"),
+        ("0049 30 1234567", "+49301234567"),
+        ("0041 22 345 67 89", "+41223456789"),
+        ("+41 (0)22 345 67 89", "+41223456789"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("+1 650-253-0000", "+16502530000"),
+    ],
+)
+def test_phone_to_e164(raw: str, expected: str) -> None:
+    assert phone(raw) == expected
+
+
+def test_phone_reads_national_numbers_in_the_given_region() -> None:
+    assert phone("022 345 67 89", region="CH") == "+41223456789"
+    assert phone("030 1234567", region="DE") == "+49301234567"
+    # French shortcuts belong to region FR only: nine digits elsewhere mean something else.
+    assert phone("612345678", region="DE") == "+49612345678"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0000000000",
+        "06 12 34 56",
+        "06 12 34 56 78 90",
+        "+33 6 12",
+        "+999 123456789",
+        "0112345",
+        "123",
+        "pas de téléphone",
+        "1" * 80,
+    ],
+)
+def test_phone_rejects_what_is_not_a_number(raw: str) -> None:
+    with pytest.raises(InvalidValue):
+        phone(raw)
+
+
+def test_phone_says_why_in_french() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        phone("0000000000")
+    assert str(caught.value) == "Numéro de téléphone invalide : 0000000000"
+
+
+@pytest.mark.parametrize(
+    ("e164", "kind"),
+    [
+        ("+33612345678", "mobile"),
+        ("+33712345678", "mobile"),
+        ("+33145123456", "fixed"),
+        ("+33450530024", "fixed"),
+        ("+33970123456", "fixed"),
+        ("+33800123456", "other"),
+        ("+4915112345678", "mobile"),
+        ("+49301234567", "fixed"),
+        ("+447911123456", "mobile"),
+        ("+16502530000", "other"),  # North America: fixed or mobile, nobody can tell
+    ],
+)
+def test_phone_kind(e164: str, kind: str) -> None:
+    assert phone_kind(e164) == kind
+
+
+def test_phone_kind_wants_e164() -> None:
+    with pytest.raises(InvalidValue):
+        phone_kind("06 12 34 56 78")
