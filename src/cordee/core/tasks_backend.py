@@ -48,11 +48,11 @@ class HueyBackend(BaseTaskBackend):
 
     def enqueue(self, task: Any, args: Any, kwargs: Any) -> TaskResult:
         self.validate_task(task)
-        huey_task = huey_task()
+        runner = huey_task()
         if task.run_after is not None:
-            huey_task.schedule(args=(task.module_path, list(args), dict(kwargs)), eta=task.run_after)
+            runner.schedule(args=(task.module_path, list(args), dict(kwargs)), eta=task.run_after)
         else:
-            huey_task(task.module_path, list(args), dict(kwargs))
+            runner(task.module_path, list(args), dict(kwargs))
         return TaskResult(
             task=task,
             id=get_random_string(32),
