@@ -7,15 +7,11 @@ Nadia (manager), who has no business with the hotel's customers.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-# Every test run gets its own data directory, before Django reads its settings.
-os.environ.setdefault("CORDEE_HOME", tempfile.mkdtemp(prefix="cordee-test-"))
-os.environ.setdefault("CORDEE_TASKS", "immediate")
+import pytest
 
-import pytest  # noqa: E402
+# The private CORDEE_HOME of a test run is set by the cordee.testing plugin (pyproject.toml).
 
 PASSWORD = "mot-de-passe-de-test-2026"
 

@@ -33,7 +33,7 @@ def _default_home() -> Path:
 
 
 CORDEE_HOME = Path(os.environ.get("CORDEE_HOME") or _default_home()).expanduser().resolve()
-for _sub in ("", "uploads", "logs", "exports"):
+for _sub in ("", "uploads", "logs", "exports", "static"):
     (CORDEE_HOME / _sub).mkdir(parents=True, exist_ok=True)
 
 

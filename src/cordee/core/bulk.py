@@ -104,3 +104,23 @@ def bulk_update_rows(
         with connection.cursor() as cur:
             cur.executemany(sql, prepared)
     return len(prepared)
+
+
+def select_in(sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int = 5_000) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with a ``{values}`` slot after a column) for many values, without ORM overhead.
+
+    PostgreSQL gets one array parameter (``= ANY(%s)``); SQLite gets chunks of placeholders.
+    """
+    rows: list[tuple[Any, ...]] = []
+    if not values:
+        return rows
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(sql.format(values="= ANY(%s)"), [*params, list(values)])
+            return list(cur.fetchall())
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            slot = "IN (" + ", ".join(["%s"] * len(part)) + ")"
+            cur.execute(sql.format(values=slot), [*params, *part])
+            rows.extend(cur.fetchall())
+    return rows

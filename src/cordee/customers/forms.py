@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +50,7 @@ class CustomerSearchForm(forms.Form):
             # Only the hub chooses among partners; a partner sees its own customers anyway.
             del self.fields["partner"]
         else:
-            self.fields["partner"].queryset = partners
+            cast(forms.ModelChoiceField, self.fields["partner"]).queryset = partners
 
     def clean_country(self) -> str:
         raw = self.cleaned_data["country"]
@@ -60,7 +60,7 @@ class CustomerSearchForm(forms.Form):
             raise forms.ValidationError(exc.message) from None
 
     def filters(self) -> Filters:
-        """What to search for; a field that does not validate is left out rather than failing the page."""
+        """What to search for; a field that does not validate is left out."""
         data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
         partner = data.get("partner")
         return Filters(

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked
+from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked, select_in
 from cordee.customers.golden import apply_record, derived_columns
 from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, MatchKey, SourceRecord
 from cordee.partners.models import Partner
@@ -77,21 +77,14 @@ class AttachResult:
 
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunked(list(fingerprints), _LOOKUP_CHUNK):
-        found.update(
-            SourceRecord.objects.filter(partner=partner, fingerprint__in=chunk).values_list(
-                "fingerprint", flat=True
-            )
-        )
-    return found
+    table = SourceRecord._meta.db_table
+    sql = f'SELECT "fingerprint" FROM "{table}" WHERE "partner_id" = %s AND "fingerprint" {{values}}'  # noqa: S608
+    return {row[0] for row in select_in(sql, [partner.pk], list(set(fingerprints)))}
 
 
 def _existing_keys(keys: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in chunked(list(keys), _LOOKUP_CHUNK):
-        found.update(MatchKey.objects.filter(key__in=chunk).values_list("key", "customer_id"))
-    return found
+    sql = f'SELECT "key", "customer_id" FROM "{MatchKey._meta.db_table}" WHERE "key" {{values}}'  # noqa: S608
+    return dict(select_in(sql, [], list(set(keys))))
 
 
 def source_records_attach(

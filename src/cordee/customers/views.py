@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from cordee.core.views import SignedInRequest
 from cordee.customers.forms import CustomerSearchForm
 from cordee.customers.models import Customer, SourceRecord
 from cordee.customers.queries import Filters, customer_page, customer_sources
@@ -53,8 +54,8 @@ class Value:
     from_elsewhere: bool = False
 
 
-def customer_list(request: HttpRequest) -> HttpResponse:
-    actor = Actor.for_user(request.user)  # type: ignore[arg-type]
+def customer_list(request: SignedInRequest) -> HttpResponse:
+    actor = Actor.for_user(request.user)
     visible = customers_visible_to(actor)
     partners = Partner.objects.order_by("name") if actor.sees_everything else None
     form = CustomerSearchForm(request.GET or None, partners=partners)
@@ -64,7 +65,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     if filters.active():
         # The kind of search and the filters used, never what was typed: it may be a name.
-        used = [name for name in ("city", "departement", "country", "partner") if getattr(filters, name)]
+        used = [
+            name for name in ("city", "departement", "country", "partner") if getattr(filters, name)
+        ]
         audit_log(
             actor=actor,
             action="customer.search",
@@ -81,18 +84,19 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = Actor.for_user(request.user)  # type: ignore[arg-type]
+def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
+    actor = Actor.for_user(request.user)
     customer = customer_for(actor, customer_id)
     sources = customer_sources(customer)
     if not actor.sees_everything:
         # A partner reads the records it brought; what other partners told the destination
         # is theirs (the golden values show, their origin stays anonymous).
-        sources = [s for s in sources if actor.partner is not None and s.partner_id == actor.partner.pk]
+        sources = [
+            s for s in sources if actor.partner is not None and s.partner_id == actor.partner.pk
+        ]
     audit_log(actor=actor, action="customer.view", obj=customer, ip=client_ip(request))
     by_id = {source.pk: source for source in sources}
-    user = request.user
-    batch_visible = bool(user.can_import)  # type: ignore[union-attr]
+    batch_visible = request.user.can_import
     return render(
         request,
         "customers/detail.html",
@@ -123,10 +127,15 @@ def _values(
         values.append(
             Value(
                 name=name,
-                label=str(Customer._meta.get_field(name).verbose_name),
+                label=str(_verbose_name(name)),
                 value=value,
                 source=source,
                 from_elsewhere=source_id is not None and source is None,
             )
         )
     return values
+
+
+def _verbose_name(name: str) -> str:
+    field = Customer._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))

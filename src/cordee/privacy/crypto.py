@@ -7,10 +7,9 @@ a copy of the database alone does not let anyone test whether a given e-mail is 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 
@@ -32,17 +31,27 @@ def _index_key() -> bytes:
     return path.read_text().strip().encode()
 
 
+@cache
+def _keyed() -> hashlib.blake2b:
+    # Keyed BLAKE2b is a MAC by design (no HMAC construction needed) and several times
+    # faster than HMAC-SHA256: a million-line import computes millions of these.
+    return hashlib.blake2b(key=hashlib.blake2b(_index_key()).digest(), digest_size=16)
+
+
 def blind_index(kind: str, value: str) -> str:
-    """32 hex characters (128 bits) of HMAC-SHA256 over ``kind:value``; '' for an empty value."""
+    """32 hex characters (128 bits) of keyed BLAKE2b over ``kind:value``; '' for an empty value."""
     if not value:
         return ""
-    mac = hmac.new(_index_key(), f"{kind}:{value}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    mac = _keyed().copy()
+    mac.update(f"{kind}:{value}".encode("utf-8", "surrogatepass"))
+    return mac.hexdigest()
 
 
+@lru_cache(maxsize=200_000)
 def email_index(email: str) -> str:
     return blind_index("e", email)
 
 
+@lru_cache(maxsize=200_000)
 def phone_index(phone: str) -> str:
     return blind_index("p", phone)
