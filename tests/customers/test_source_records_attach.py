@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cordee.customers.models import Customer, CustomerLink, MatchKey, SourceRecord
+from cordee.customers.models import Customer, CustomerLink, SourceRecord
 from cordee.customers.services import IncomingRecord, source_records_attach
 
 
@@ -89,14 +89,20 @@ def test_dry_run_writes_nothing_but_counts(destination):
                     rec(2, last_name="Neuf", email="n@x.fr"), dry_run=True)
     assert (result.created, result.matched) == (1, 1)
     assert Customer.objects.count() == 1 and SourceRecord.objects.count() == 1
-    assert MatchKey.objects.count() == 1
 
 
 def test_keys_are_stored_as_keyed_hashes_not_in_clear(destination):
     attach(destination.hotel, rec(last_name="Martin", email="secret@x.fr", phone="+33655555555"))
-    keys = list(MatchKey.objects.values_list("key", flat=True))
-    assert len(keys) == 2
-    assert all("secret" not in k and "655555555" not in k for k in keys)
+    source = SourceRecord.objects.get()
+    assert len(source.email_hash) == 32 and len(source.phone_hash) == 32
+    assert "secret" not in source.email_hash and "655555555" not in source.phone_hash
+
+
+def test_an_old_email_of_a_customer_still_finds_them(destination):
+    attach(destination.hotel, rec(last_name="Martin", email="old@x.fr", phone="+33666666666"))
+    attach(destination.hotel, rec(2, last_name="Martin", email="new@x.fr", phone="+33666666666"))
+    result = attach(destination.ski, rec(last_name="Martin", email="old@x.fr"))
+    assert result.matched == 1 and Customer.objects.count() == 1
 
 
 @pytest.mark.parametrize("count", [1, 2500, 5001])

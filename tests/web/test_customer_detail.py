@@ -99,7 +99,7 @@ def test_html_in_a_customer_is_shown_as_text(signed_in, destination):
         profession="<svg onload=alert(3)>", interests=["<script>"], attributes={"<b>": "<i>"},
     )  # fmt: skip
     CustomerLink.objects.create(
-        customer=evil, partner=destination.hotel, first_seen=now, last_seen=now
+        customer=evil, partner=destination.hotel, first_seen=now
     )
     source = SourceRecord.objects.create(
         customer=evil, partner=destination.hotel, channel="desk", collected_at=now,

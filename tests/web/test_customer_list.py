@@ -127,7 +127,7 @@ def many(destination):
     ]  # fmt: skip
     Customer.objects.bulk_create(rows)
     CustomerLink.objects.bulk_create(
-        CustomerLink(customer=c, partner=destination.hotel, first_seen=now, last_seen=now)
+        CustomerLink(customer=c, partner=destination.hotel, first_seen=now)
         for c in Customer.objects.filter(city="Megève")
     )
 
@@ -221,7 +221,7 @@ def test_a_name_with_html_is_shown_as_text(signed_in, destination):
         city="<i>Ville</i>",
     )
     CustomerLink.objects.create(
-        customer=evil, partner=destination.hotel, first_seen=now, last_seen=now
+        customer=evil, partner=destination.hotel, first_seen=now
     )
     for url, params in (("/clients/", {}), ("/clients/", {"q": "b bold"})):
         response = signed_in(destination.helene).get(url, params)

@@ -12,7 +12,6 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,13 +19,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.collect.columns import ColumnPlan, Mapping, recognise
-from cordee.collect.intake import normalise_fields
+from cordee.collect.columns import Mapping, recognise
+from cordee.collect.prepare import Prepared, RowContext, prepare_all, worker_count
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
-from cordee.collect.reader import Row, UnreadableFile, open_table
+from cordee.collect.reader import UnreadableFile, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
-from cordee.customers.services import IncomingRecord, source_records_attach
+from cordee.customers.services import source_records_attach
 from cordee.partners.models import Partner, User
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 5_000
 # Warnings beyond this many per import are counted, not stored one by one.
 MAX_STORED_WARNINGS = 100_000
-_MAX_ISSUE_CELL = 1_000
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 Progress = Callable[[ImportBatch], None]
@@ -151,11 +149,16 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
                 )
                 % {"headers": ", ".join(table.headers[:10])}
             )
-        headers = _unique_headers(table.headers)
-        defaults = mapping.defaults if mapping else {}
+        context = RowContext(
+            headers=_unique_headers(table.headers),
+            fields=list(plan.fields.items()),
+            consents=list(plan.consents.items()),
+            defaults=mapping.defaults if mapping else {},
+        )
         stored_warnings = 0
-        for rows in table.batches(BATCH_SIZE):
-            stored_warnings = _run_rows(batch, rows, headers, plan, defaults, stored_warnings)
+        workers = worker_count(batch.size)
+        for prepared in prepare_all(context, table.batches(BATCH_SIZE), workers):
+            stored_warnings = _store(batch, prepared, stored_warnings)
             if progress:
                 progress(batch)
     batch.refresh_from_db()
@@ -166,67 +169,37 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         progress(batch)
 
 
-def _run_rows(
-    batch: ImportBatch,
-    rows: list[Row],
-    headers: list[str],
-    plan: ColumnPlan,
-    defaults: dict[str, str],
-    stored_warnings: int,
-) -> int:
-    records: list[IncomingRecord] = []
-    issues: list[tuple[Any, ...]] = []
+def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
+    """Write one prepared batch in one transaction and add it to the report."""
+    issues = []
     warnings = 0
-    field_items = list(plan.fields.items())
-    consent_items = list(plan.consents.items())
-    for row in rows:
-        cells = row.cells
-        if row.error:
-            issues.append(_issue(batch, row.line, IssueLevel.ERROR, "", row.error, cells))
-            continue
-        fields = {name: cells[index] for name, index in field_items}
-        for name, value in defaults.items():
-            if not fields.get(name):
-                fields[name] = value
-        consents = {slug: cells[index] for slug, index in consent_items} if consent_items else None
-        result = normalise_fields(fields, consents)
-        if result.error:
-            issues.append(_issue(batch, row.line, IssueLevel.ERROR, "", result.error, cells))
-            continue
-        for field_name, message in result.warnings:
+    for line, level, field_name, message, cells in prepared.issues:
+        if level == IssueLevel.WARNING:
             warnings += 1
-            if stored_warnings < MAX_STORED_WARNINGS:
-                stored_warnings += 1
-                issues.append(_issue(batch, row.line, IssueLevel.WARNING, field_name, message, None))
-        raw = {h: c for h, c in zip(headers, cells, strict=False) if c}
-        records.append(IncomingRecord(raw=raw, data=result.data, external_id=result.external_id, line=row.line))
-
-    rejected = sum(1 for issue in issues if issue[2] == IssueLevel.ERROR)
+            if stored_warnings >= MAX_STORED_WARNINGS:
+                continue
+            stored_warnings += 1
+        issues.append((batch.pk, line, level, field_name, message, cells))
     with transaction.atomic():
         attached = source_records_attach(
             partner=batch.partner,
             channel=Channel.IMPORT,
-            records=records,
+            records=prepared.records,
             batch_id=batch.pk,
             dry_run=batch.dry_run,
         )
         bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
         ImportBatch.objects.filter(pk=batch.pk).update(
-            lines_read=F("lines_read") + len(rows),
-            accepted=F("accepted") + len(records),
-            rejected=F("rejected") + rejected,
+            lines_read=F("lines_read") + prepared.rows,
+            accepted=F("accepted") + len(prepared.records),
+            rejected=F("rejected") + prepared.rejected,
             warnings=F("warnings") + warnings,
             unchanged=F("unchanged") + attached.unchanged,
             customers_created=F("customers_created") + attached.created,
             customers_matched=F("customers_matched") + attached.matched,
         )
-    batch.refresh_from_db(fields=["lines_read", "accepted", "rejected", "warnings", "unchanged",
-                                  "customers_created", "customers_matched"])
+    batch.refresh_from_db(fields=list(_COUNTERS))
     return stored_warnings
 
 
-def _issue(
-    batch: ImportBatch, line: int, level: str, field_name: str, message: str, cells: list[str] | None
-) -> tuple[Any, ...]:
-    kept = [c[:_MAX_ISSUE_CELL] for c in cells[:200]] if cells is not None else None
-    return (batch.pk, line, level, field_name[:60], str(message)[:500], kept)
+_COUNTERS = ("lines_read", "accepted", "rejected", "warnings", "unchanged", "customers_created", "customers_matched")

@@ -14,6 +14,15 @@ from typing import Any
 from django.db import connection, models
 
 
+def _with_json(row: Sequence[Any], positions: Sequence[int]) -> list[Any]:
+    """JSON columns as text. A str is taken as JSON already serialised (e.g. by a worker process)."""
+    out = list(row)
+    for i in positions:
+        if not isinstance(out[i], str):
+            out[i] = json.dumps(out[i], ensure_ascii=False, default=str)
+    return out
+
+
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve ``count`` primary keys for ``model``. Call inside the write transaction."""
     if count <= 0:
@@ -58,9 +67,7 @@ def bulk_insert(
             with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
                     if json_positions:
-                        row = list(row)
-                        for i in json_positions:
-                            row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
+                        row = _with_json(row, json_positions)
                     copy.write_row(row)
                     count += 1
             return count
@@ -68,11 +75,7 @@ def bulk_insert(
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608
         prepared = []
         for row in rows:
-            if json_positions:
-                row = list(row)
-                for i in json_positions:
-                    row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
-            prepared.append(row)
+            prepared.append(_with_json(row, json_positions) if json_positions else row)
         if prepared:
             cur.executemany(sql, prepared)
         return len(prepared)
@@ -94,12 +97,7 @@ def bulk_update_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
     sql = f'UPDATE {table} SET {assignments} WHERE "id" = %s'  # noqa: S608
-    prepared = []
-    for row in rows:
-        row = list(row)
-        for i in json_positions:
-            row[i] = json.dumps(row[i], ensure_ascii=False, default=str)
-        prepared.append(row)
+    prepared = [_with_json(row, json_positions) for row in rows]
     if prepared:
         with connection.cursor() as cur:
             cur.executemany(sql, prepared)
@@ -124,3 +122,40 @@ def select_in(sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int
             cur.execute(sql.format(values=slot), [*params, *part])
             rows.extend(cur.fetchall())
     return rows
+
+
+def insert_ignore(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str] = (),
+    chunk: int = 5_000,
+) -> None:
+    """INSERT many rows, skipping (or, for ``update`` columns, refreshing) those that already exist."""
+    if not rows:
+        return
+    columns = [_column(model, f).column for f in fields]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    target = ", ".join(qn(_column(model, f).column) for f in conflict)
+    if update:
+        sets = ", ".join(f"{qn(_column(model, f).column)} = excluded.{qn(_column(model, f).column)}" for f in update)
+        action = f"DO UPDATE SET {sets}"
+    else:
+        action = "DO NOTHING"
+    quoted = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # One array per column: the statement stays small whatever the number of rows.
+            types = [_column(model, f).db_type(connection) for f in fields]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            sql = f"INSERT INTO {table} ({quoted}) SELECT * FROM unnest({arrays}) ON CONFLICT ({target}) {action}"  # noqa: S608
+            cur.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            return
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
+            sql = f"INSERT INTO {table} ({quoted}) VALUES {values} ON CONFLICT ({target}) {action}"  # noqa: S608
+            cur.execute(sql, [v for row in part for v in row])

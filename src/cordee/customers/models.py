@@ -168,6 +168,10 @@ class SourceRecord(models.Model):
         indexes = [
             models.Index(fields=["customer", "collected_at"], name="source_customer_idx"),
             models.Index(fields=["partner", "external_id"], name="source_external_idx"),
+            # The deterministic identity keys: a new record joins the customer of any earlier
+            # record with the same e-mail or phone (found by keyed hash, never in clear).
+            models.Index(fields=["email_hash"], name="source_email_idx", condition=~models.Q(email_hash="")),
+            models.Index(fields=["phone_hash"], name="source_phone_idx", condition=~models.Q(phone_hash="")),
         ]
 
     def __str__(self) -> str:
@@ -180,20 +184,9 @@ class CustomerLink(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
     first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["partner", "customer"], name="customer_link_unique")
         ]
         indexes = [models.Index(fields=["customer"], name="link_customer_idx")]
-
-
-class MatchKey(models.Model):
-    """A deterministic identity key (keyed hash of a normalised e-mail or phone) owned by one customer."""
-
-    key = models.CharField(max_length=34, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="match_keys")
-
-    class Meta:
-        indexes = [models.Index(fields=["customer"], name="matchkey_customer_idx")]

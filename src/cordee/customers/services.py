@@ -9,7 +9,6 @@ phone — or creates a new customer. Identity resolution will replace that step.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +16,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked, select_in
+from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked, insert_ignore, select_in
 from cordee.customers.golden import apply_record, derived_columns
-from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, MatchKey, SourceRecord
+from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, SourceRecord
 from cordee.partners.models import Partner
-from cordee.privacy.crypto import blind_index, email_index, phone_index
+from cordee.customers.incoming import IncomingRecord
 
 # Customer columns written by the bulk path, besides the id.
 _GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
@@ -35,37 +34,6 @@ _DERIVED_COLUMNS = (
     "departement",
 )
 _LOOKUP_CHUNK = 2000
-
-
-@dataclass(slots=True)
-class IncomingRecord:
-    """One record as a channel hands it over: raw text and its normalised form."""
-
-    raw: dict[str, str]
-    data: dict[str, Any]
-    external_id: str = ""
-    line: int | None = None
-    collected_at: dt.datetime | None = None
-
-    def fingerprint(self) -> str:
-        h = hashlib.blake2b(digest_size=16)
-        for key, value in self.raw.items():
-            h.update(key.encode("utf-8", "surrogatepass"))
-            h.update(b"\x1e")
-            h.update(str(value).encode("utf-8", "surrogatepass"))
-            h.update(b"\x1f")
-        return h.hexdigest()
-
-    def keys(self, partner_id: int) -> list[str]:
-        """Deterministic identity keys, strongest first."""
-        keys = []
-        if self.external_id:
-            keys.append("x" + blind_index("x", f"{partner_id}:{self.external_id}"))
-        if self.data.get("email"):
-            keys.append("e" + email_index(self.data["email"]))
-        if self.data.get("phone"):
-            keys.append("p" + phone_index(self.data["phone"]))
-        return keys
 
 
 @dataclass
@@ -82,9 +50,24 @@ def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set
     return {row[0] for row in select_in(sql, [partner.pk], list(set(fingerprints)))}
 
 
-def _existing_keys(keys: Sequence[str]) -> dict[str, int]:
-    sql = f'SELECT "key", "customer_id" FROM "{MatchKey._meta.db_table}" WHERE "key" {{values}}'  # noqa: S608
-    return dict(select_in(sql, [], list(set(keys))))
+def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[str, int]:
+    """The customer already holding each key: any partner's e-mail or phone, this partner's external id."""
+    table = SourceRecord._meta.db_table
+    found: dict[str, int] = {}
+    lookups = (
+        ("e", "email_hash", [], {r.email_hash for r in records if r.email_hash}),
+        ("p", "phone_hash", [], {r.phone_hash for r in records if r.phone_hash}),
+        ("x", "external_id", [partner.pk], {r.external_id for r in records if r.external_id}),
+    )
+    for prefix, column, params, values in lookups:
+        scope = '"partner_id" = %s AND ' if params else ""
+        sql = (
+            f'SELECT "{column}", MIN("customer_id") FROM "{table}" '  # noqa: S608
+            f'WHERE {scope}"customer_id" IS NOT NULL AND "{column}" {{values}} GROUP BY "{column}"'
+        )
+        for value, customer_id in select_in(sql, params, sorted(values)):
+            found[prefix + value] = customer_id
+    return found
 
 
 def source_records_attach(
@@ -105,10 +88,10 @@ def source_records_attach(
     now = timezone.now()
     result = AttachResult(customer_ids=[None] * len(records))
     with transaction.atomic():
-        fingerprints = [r.fingerprint() for r in records]
+        fingerprints = [r.prepare().fingerprint for r in records]
         known = _existing_fingerprints(partner, fingerprints)
-        record_keys = [r.keys(partner.pk) for r in records]
-        key_owner = _existing_keys([k for keys in record_keys for k in keys])
+        record_keys = [r.keys() for r in records]
+        key_owner = _existing_keys(partner, records)
 
         # Decide, in file order, which customer each new record belongs to. Negative ids
         # stand for customers created by this call.
@@ -146,14 +129,13 @@ def source_records_attach(
             None if o is None else (o if o > 0 else new_ids[-o - 1]) for o in owner_of
         ]
         result.customer_ids = real
-        key_owner = {k: (o if o > 0 else new_ids[-o - 1]) for k, o in key_owner.items()}
         pending = [i for i, o in enumerate(real) if o is not None]
         source_ids = allocate_ids(SourceRecord, len(pending))
         source_id_of = dict(zip(pending, source_ids, strict=True))
 
         _write_source_records(partner, channel, records, real, fingerprints, source_id_of, batch_id, now)
         _write_golden_records(records, real, source_id_of, new_ids, matched_existing, now)
-        _write_links_and_keys(partner, record_keys, real, key_owner, now)
+        _write_links(partner, real, now)
     return result
 
 
@@ -181,11 +163,11 @@ def _write_source_records(
             batch_id,
             records[i].line,
             records[i].collected_at or now,
-            records[i].raw,
-            records[i].data,
+            records[i].raw_json,
+            records[i].data_json,
             fingerprints[i],
-            email_index(records[i].data.get("email") or ""),
-            phone_index(records[i].data.get("phone") or ""),
+            records[i].email_hash,
+            records[i].phone_hash,
         )
         for i in source_id_of
     )
@@ -248,37 +230,11 @@ def _golden_value(field_name: str, value: Any) -> Any:
     return value if value is not None else ""
 
 
-def _write_links_and_keys(
-    partner: Partner,
-    record_keys: Sequence[list[str]],
-    owners: Sequence[int | None],
-    key_owner: dict[str, int],
-    now: dt.datetime,
-) -> None:
+def _write_links(partner: Partner, owners: Sequence[int | None], now: dt.datetime) -> None:
     customer_ids = sorted({o for o in owners if o is not None})
-    linked: set[int] = set()
-    for chunk in chunked(customer_ids, _LOOKUP_CHUNK):
-        linked.update(
-            CustomerLink.objects.filter(partner=partner, customer_id__in=chunk).values_list(
-                "customer_id", flat=True
-            )
-        )
-        CustomerLink.objects.filter(partner=partner, customer_id__in=chunk).update(last_seen=now)
-    bulk_insert(
+    insert_ignore(
         CustomerLink,
-        ("customer", "partner", "first_seen", "last_seen"),
-        ((cid, partner.pk, now, now) for cid in customer_ids if cid not in linked),
-    )
-    new_keys = {
-        k: key_owner[k]
-        for i, keys in enumerate(record_keys)
-        if owners[i] is not None
-        for k in keys
-        if key_owner[k] == owners[i]
-    }
-    existing = set(_existing_keys(list(new_keys)))
-    bulk_insert(
-        MatchKey,
-        ("key", "customer"),
-        ((k, cid) for k, cid in new_keys.items() if k not in existing),
+        ("customer", "partner", "first_seen"),
+        [(cid, partner.pk, now) for cid in customer_ids],
+        conflict=("partner", "customer"),
     )
