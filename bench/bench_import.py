@@ -1,6 +1,6 @@
 """Import of a large partner CSV, end to end, on PostgreSQL and SQLite, against PostgreSQL's bare COPY.
 
-    .venv/bin/python bench/bench_import.py [--lines 1000000] [--backends postgresql,sqlite]
+.venv/bin/python bench/bench_import.py [--lines 1000000] [--backends postgresql,sqlite]
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def import_once(path: Path, backend: str, home: Path) -> dict[str, object]:
     else:
         env["CORDEE_DATABASE_URL"] = ""
     run_measured(cordee("migrate", "-v", "0"), env)
-    run_measured(cordee("partner", "add", "bench", "--name", "Partenaire de test", "--kind", "hotel"), env)
+    run_measured(
+        cordee("partner", "add", "bench", "--name", "Partenaire de test", "--kind", "hotel"), env
+    )
     run = run_measured(cordee("import", str(path), "--partner", "bench", "--quiet"), env)
     read = _count(run.stdout, "lignes lues")
     return {
@@ -79,7 +81,11 @@ def import_once(path: Path, backend: str, home: Path) -> dict[str, object]:
 
 
 def import_more(path: Path, database_url: str, home: Path) -> None:
-    env = {"CORDEE_HOME": str(home), "CORDEE_TASKS": "immediate", "CORDEE_DATABASE_URL": database_url}
+    env = {
+        "CORDEE_HOME": str(home),
+        "CORDEE_TASKS": "immediate",
+        "CORDEE_DATABASE_URL": database_url,
+    }
     run_measured(cordee("import", str(path), "--partner", "bench", "--quiet"), env)
 
 
@@ -100,8 +106,10 @@ def main() -> None:
 
 def write_report(lines: int, path: Path, results: list[dict[str, object]], floor: float) -> None:
     size_mib = path.stat().st_size / 1024**2
-    rows = ["| database | time | lines/s | peak memory | × COPY floor | accepted | rejected | customers created | matched |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| database | time | lines/s | peak memory | × COPY floor | accepted | rejected | customers created | matched |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         rows.append(
             f"| {r['backend']} | {r['seconds']} s | {r['lines_per_s']:,} | {r['peak_rss_mib']} MiB | "

@@ -1,7 +1,7 @@
 """Customer search at a million customers: p50/p95 of the list page's queries, hub and partner views.
 
-    .venv/bin/python bench/bench_search.py --database-url postgres://…/cordee_bench --home DIR
-    (run by bench/run.py after the import benchmark, on the database it filled)
+.venv/bin/python bench/bench_search.py --database-url postgres://…/cordee_bench --home DIR
+(run by bench/run.py after the import benchmark, on the database it filled)
 """
 
 from __future__ import annotations
@@ -36,11 +36,17 @@ def main() -> None:
     rng = random.Random(7)
     top = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     sample = list(
-        Customer.objects.filter(pk__in=[rng.randint(1, top) for _ in range(args.queries * 2)]).values(
-            "first_name", "last_name", "email", "phone", "city"
-        )
+        Customer.objects.filter(
+            pk__in=[rng.randint(1, top) for _ in range(args.queries * 2)]
+        ).values("first_name", "last_name", "email", "phone", "city")
     )
-    kinds: dict[str, list[str]] = {"nom": [], "prénom nom": [], "e-mail": [], "téléphone": [], "ville": []}
+    kinds: dict[str, list[str]] = {
+        "nom": [],
+        "prénom nom": [],
+        "e-mail": [],
+        "téléphone": [],
+        "ville": [],
+    }
     for row in sample:
         if row["last_name"]:
             kinds["nom"].append(row["last_name"][:5])
@@ -49,7 +55,9 @@ def main() -> None:
         if row["email"]:
             kinds["e-mail"].append(row["email"].upper())
         if row["phone"]:
-            kinds["téléphone"].append("0" + row["phone"][3:] if row["phone"].startswith("+33") else row["phone"])
+            kinds["téléphone"].append(
+                "0" + row["phone"][3:] if row["phone"].startswith("+33") else row["phone"]
+            )
         if row["city"]:
             kinds["ville"].append(row["city"])
     partner = Partner.objects.exclude(kind="hub").first()
@@ -71,7 +79,9 @@ def main() -> None:
             times.sort()
             all_times.extend(times)
             p95 = times[max(0, int(len(times) * 0.95) - 1)]
-            lines.append(f"| {actor_label} | {kind} | {len(times)} | {statistics.median(times):.1f} | {p95:.1f} | {times[-1]:.1f} |")
+            lines.append(
+                f"| {actor_label} | {kind} | {len(times)} | {statistics.median(times):.1f} | {p95:.1f} | {times[-1]:.1f} |"
+            )
     all_times.sort()
     overall = all_times[max(0, int(len(all_times) * 0.95) - 1)] if all_times else float("nan")
     print(f"customers={total}")

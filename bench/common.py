@@ -43,7 +43,9 @@ def run_measured(args: list[str], env: dict[str, str]) -> Run:
     """Run a child process; return its wall time and its peak resident memory."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        args, env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
@@ -70,7 +72,11 @@ def cordee(*args: str) -> list[str]:
 def write_section(title: str, body: str) -> None:
     """Replace (or append) one section of docs/BENCHMARKS.md, keeping the others."""
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n\nWritten by `bench/run.py`; each section by its own benchmark.\n"
+    text = (
+        REPORT.read_text()
+        if REPORT.exists()
+        else "# Benchmarks\n\nWritten by `bench/run.py`; each section by its own benchmark.\n"
+    )
     marker_start, marker_end = f"<!-- {title} -->", f"<!-- /{title} -->"
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     section = f"{marker_start}\n## {title}\n\n_Run {stamp} on {machine()}._\n\n{body.strip()}\n{marker_end}"

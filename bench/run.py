@@ -1,6 +1,6 @@
 """Runs every benchmark and writes docs/BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite]
+.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite]
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--backends", default="postgresql,sqlite")
-    parser.add_argument("--top-up", type=int, default=250_000, help="lines of a second file so the search runs on ≥ 1M customers")
+    parser.add_argument(
+        "--top-up",
+        type=int,
+        default=250_000,
+        help="lines of a second file so the search runs on ≥ 1M customers",
+    )
     args = parser.parse_args()
 
     import bench_import
@@ -41,8 +46,17 @@ def main() -> None:
             extra = bench_import.bench_file(args.top_up, seed=2)
             bench_import.import_more(extra, env_url, Path(home))
         out = subprocess.run(
-            [sys.executable, str(HERE / "bench_search.py"), "--database-url", env_url, "--home", home],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                str(HERE / "bench_search.py"),
+                "--database-url",
+                env_url,
+                "--home",
+                home,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         search_sections.append(f"### {r['backend']}\n\n{out}")
     write_section(

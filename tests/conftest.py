@@ -27,10 +27,18 @@ def _fast_password_hashing(request, settings):
 def destination(db):
     from cordee.partners.models import Partner, PartnerKind, Role, User
 
-    office = Partner.objects.create(slug="office", name="Office de tourisme de la Vallée", kind=PartnerKind.HUB)
-    hotel = Partner.objects.create(slug="hotel-des-alpes", name="Hôtel des Alpes", kind=PartnerKind.HOTEL)
-    ski = Partner.objects.create(slug="ecole-de-ski", name="École de ski", kind=PartnerKind.SKI_SCHOOL)
-    camping = Partner.objects.create(slug="camping-du-lac", name="Camping du Lac", kind=PartnerKind.CAMPSITE)
+    office = Partner.objects.create(
+        slug="office", name="Office de tourisme de la Vallée", kind=PartnerKind.HUB
+    )
+    hotel = Partner.objects.create(
+        slug="hotel-des-alpes", name="Hôtel des Alpes", kind=PartnerKind.HOTEL
+    )
+    ski = Partner.objects.create(
+        slug="ecole-de-ski", name="École de ski", kind=PartnerKind.SKI_SCHOOL
+    )
+    camping = Partner.objects.create(
+        slug="camping-du-lac", name="Camping du Lac", kind=PartnerKind.CAMPSITE
+    )
 
     def person(username: str, partner: Partner, role: str) -> User:
         user = User(username=username, partner=partner, role=role, first_name=username.capitalize())
@@ -63,7 +71,15 @@ def import_file(tmp_path, destination):
     from cordee.collect.imports import import_batch_create, import_batch_run
     from cordee.privacy.access import Actor
 
-    def run(text: str | bytes, *, partner=None, name: str = "clients.csv", encoding: str = "utf-8", dry_run=False, mapping=None):
+    def run(
+        text: str | bytes,
+        *,
+        partner=None,
+        name: str = "clients.csv",
+        encoding: str = "utf-8",
+        dry_run=False,
+        mapping=None,
+    ):
         path = tmp_path / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
         batch = import_batch_create(

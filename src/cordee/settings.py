@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
@@ -57,7 +58,9 @@ SECRET_KEY = _secret_key()
 DEBUG = _env_flag("CORDEE_DEBUG")
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("CORDEE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+    for h in os.environ.get("CORDEE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(
+        ","
+    )
     if h.strip()
 ]
 
@@ -118,7 +121,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": CORDEE_HOME / "cordee.sqlite3",
+            "NAME": str(CORDEE_HOME / "cordee.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web pages read while an import writes; IMMEDIATE avoids
                 # "database is locked" upgrades in concurrent write transactions.
@@ -192,6 +195,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+TASKS: dict[str, dict[str, Any]]
 _tasks_mode = os.environ.get("CORDEE_TASKS", "huey")
 if _tasks_mode == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -23,11 +23,20 @@ def home(tmp_path_factory):
 
 
 def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CORDEE_HOME": str(home), "CORDEE_TASKS": "immediate", "CORDEE_DATABASE_URL": ""}
+    env = {
+        **os.environ,
+        "CORDEE_HOME": str(home),
+        "CORDEE_TASKS": "immediate",
+        "CORDEE_DATABASE_URL": "",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.run([sys.executable, "-m", "cordee", *args], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cordee", *args], env=env, capture_output=True, text=True
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"cordee {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"cordee {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -42,7 +51,10 @@ def test_partner_add_and_list(home):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("partner", "add", "Mauvais Slug", "--name", "X", "--kind", "hotel"), "Identifiant invalide"),
+        (
+            ("partner", "add", "Mauvais Slug", "--name", "X", "--kind", "hotel"),
+            "Identifiant invalide",
+        ),
         (("partner", "add", "palace", "--name", "X", "--kind", "palace"), "Type inconnu"),
         (("import", "/nulle/part.csv", "--partner", "office"), "introuvable"),
     ],
@@ -55,7 +67,17 @@ def test_user_mistakes_get_one_clear_line_and_no_traceback(home, args, message):
 
 
 def test_import_then_export_round_trip(home, tmp_path):
-    run(home, "partner", "add", "ecole-de-ski", "--name", "École de ski", "--kind", "ski_school", check=False)
+    run(
+        home,
+        "partner",
+        "add",
+        "ecole-de-ski",
+        "--name",
+        "École de ski",
+        "--kind",
+        "ski_school",
+        check=False,
+    )
     source = tmp_path / "eleves.csv"
     source.write_text(
         "N° client,First name,Last name,Email,Mobile,Birth date,Country\n"
@@ -71,7 +93,11 @@ def test_import_then_export_round_trip(home, tmp_path):
     out = run(home, "export", "customers", "--format", "csv", "--with-sources").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     anais = next(r for r in rows if r["first_name"] == "Anaïs")
-    assert (anais["phone"], anais["birth_date"], anais["country"]) == ("+33611111111", "2001-04-02", "FR")
+    assert (anais["phone"], anais["birth_date"], anais["country"]) == (
+        "+33611111111",
+        "2001-04-02",
+        "FR",
+    )
     assert json.loads(anais["sources"])[0]["partner"] == "ecole-de-ski"
     tom = next(r for r in rows if r["first_name"] == "Tom")
     assert not tom["last_name"].startswith(("=", "+", "-", "@")), "formula must be neutralised"

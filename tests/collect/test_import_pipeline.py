@@ -31,7 +31,11 @@ def test_a_french_excel_export_goes_in_with_its_report(import_file):
     assert rejected.cells[1] == "Anonyme"
 
     elodie = Customer.objects.get(email="elodie.martin@orange.fr")
-    assert (elodie.first_name, elodie.last_name, elodie.phone) == ("Élodie", "Martin", "+33612345678")
+    assert (elodie.first_name, elodie.last_name, elodie.phone) == (
+        "Élodie",
+        "Martin",
+        "+33612345678",
+    )
     assert (elodie.city, elodie.country, str(elodie.birth_date)) == ("Annecy", "FR", "1985-03-14")
     hans = Customer.objects.get(last_name="Müller")
     assert (hans.country, hans.phone) == ("DE", "+49301234567")
@@ -39,7 +43,11 @@ def test_a_french_excel_export_goes_in_with_its_report(import_file):
     assert jean_luc.birth_date.year == 1972 and jean_luc.last_name == "Dubois"
     zoe = Customer.objects.get(first_name="Zoé")
     assert zoe.email == "" and zoe.birth_date is None and zoe.postal_code == "01000"
-    warned = set(ImportIssue.objects.filter(batch=batch, level=IssueLevel.WARNING).values_list("line", "field"))
+    warned = set(
+        ImportIssue.objects.filter(batch=batch, level=IssueLevel.WARNING).values_list(
+            "line", "field"
+        )
+    )
     assert {(7, "email"), (7, "birth_date")} <= warned
 
 
@@ -123,13 +131,19 @@ def test_duplicate_headers_are_reported_and_the_first_is_used(import_file):
     batch = import_file("Nom;Email;Email\r\nDurand;premier@x.fr;second@x.fr\r\n")
     assert batch.column_warnings
     assert Customer.objects.get().email == "premier@x.fr"
-    assert SourceRecord.objects.get().raw == {"Nom": "Durand", "Email": "premier@x.fr", "Email (2)": "second@x.fr"}
+    assert SourceRecord.objects.get().raw == {
+        "Nom": "Durand",
+        "Email": "premier@x.fr",
+        "Email (2)": "second@x.fr",
+    }
 
 
 def test_a_mapping_file_names_the_columns_nobody_could_guess(import_file):
     from cordee.collect.columns import Mapping
 
-    mapping = Mapping(columns={"Patronyme client": "last_name", "Mail perso": "email"}, defaults={"country": "BE"})
+    mapping = Mapping(
+        columns={"Patronyme client": "last_name", "Mail perso": "email"}, defaults={"country": "BE"}
+    )
     batch = import_file("Patronyme client;Mail perso\r\nJanssens;j@x.be\r\n", mapping=mapping)
     assert batch.accepted == 1
     assert Customer.objects.get().country == "BE"
@@ -156,4 +170,8 @@ def test_an_excel_file_keeps_its_leading_zeros_and_dates(import_file, tmp_path):
     batch = import_file(buffer.getvalue(), name="clients.xlsx")
     assert batch.status == ImportStatus.DONE, batch.error
     lea = Customer.objects.get()
-    assert (lea.phone, lea.postal_code, str(lea.birth_date)) == ("+33612345678", "01000", "1990-05-17")
+    assert (lea.phone, lea.postal_code, str(lea.birth_date)) == (
+        "+33612345678",
+        "01000",
+        "1990-05-17",
+    )

@@ -13,13 +13,33 @@ from cordee.privacy.access import Actor, customers_visible_to
 @pytest.fixture
 def base(destination):
     people = [
-        {"first_name": "Élodie", "last_name": "Martin", "email": "elodie.martin@orange.fr", "phone": "+33612345678",
-         "city": "Annecy", "postal_code": "74000", "country": "FR"},
-        {"first_name": "Jean-Luc", "last_name": "de La Fontaine", "city": "Lyon", "postal_code": "69003"},
-        {"first_name": "Hélène", "last_name": "Lefèvre", "city": "Saint-Étienne", "postal_code": "42000"},
+        {
+            "first_name": "Élodie",
+            "last_name": "Martin",
+            "email": "elodie.martin@orange.fr",
+            "phone": "+33612345678",
+            "city": "Annecy",
+            "postal_code": "74000",
+            "country": "FR",
+        },
+        {
+            "first_name": "Jean-Luc",
+            "last_name": "de La Fontaine",
+            "city": "Lyon",
+            "postal_code": "69003",
+        },
+        {
+            "first_name": "Hélène",
+            "last_name": "Lefèvre",
+            "city": "Saint-Étienne",
+            "postal_code": "42000",
+        },
         {"first_name": "Martin", "last_name": "Dupont", "city": "Paris", "postal_code": "75011"},
     ]
-    people += [{"first_name": f"P{i:03}", "last_name": f"Zeta{i:03}", "city": "Chamonix"} for i in range(120)]
+    people += [
+        {"first_name": f"P{i:03}", "last_name": f"Zeta{i:03}", "city": "Chamonix"}
+        for i in range(120)
+    ]
     records = [IncomingRecord(raw={"n": str(i)}, data=p) for i, p in enumerate(people)]
     source_records_attach(partner=destination.office, channel="import", records=records)
     return customers_visible_to(Actor.system("test"))
@@ -78,4 +98,7 @@ def test_broken_cursors_fall_back_to_the_first_page(base, cursor):
 def test_filters_combine(base):
     page = customer_page(base, Filters(q="martin", departement="74"))
     assert names(page) == ["Élodie Martin"]
-    assert customer_page(base, Filters(country="fr")).count == Customer.objects.filter(country="FR").count()
+    assert (
+        customer_page(base, Filters(country="fr")).count
+        == Customer.objects.filter(country="FR").count()
+    )

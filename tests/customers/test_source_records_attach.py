@@ -16,17 +16,32 @@ def rec(line: int = 1, external_id: str = "", **data: object) -> IncomingRecord:
 
 
 def attach(partner, *records, dry_run=False):
-    return source_records_attach(partner=partner, channel="import", records=list(records), dry_run=dry_run)
+    return source_records_attach(
+        partner=partner, channel="import", records=list(records), dry_run=dry_run
+    )
 
 
 def test_a_new_record_creates_a_customer_with_its_provenance(destination):
-    result = attach(destination.hotel, rec(first_name="Élodie", last_name="Martin", email="elodie.martin@orange.fr",
-                                           city="Annecy", postal_code="74000", birth_date="1985-03-14"))
+    result = attach(
+        destination.hotel,
+        rec(
+            first_name="Élodie",
+            last_name="Martin",
+            email="elodie.martin@orange.fr",
+            city="Annecy",
+            postal_code="74000",
+            birth_date="1985-03-14",
+        ),
+    )
     assert (result.created, result.matched, result.unchanged) == (1, 0, 0)
     customer = Customer.objects.get()
     assert customer.first_name == "Élodie" and customer.email == "elodie.martin@orange.fr"
     assert customer.last_name_key == "martin" and customer.first_name_key == "elodie"
-    assert customer.city_key == "annecy" and customer.departement == "74" and customer.birth_year == 1985
+    assert (
+        customer.city_key == "annecy"
+        and customer.departement == "74"
+        and customer.birth_year == 1985
+    )
     source = SourceRecord.objects.get()
     assert source.customer == customer and source.partner == destination.hotel
     assert customer.provenance["email"] == source.pk
@@ -35,17 +50,28 @@ def test_a_new_record_creates_a_customer_with_its_provenance(destination):
 
 def test_same_email_from_another_partner_attaches_to_the_same_customer(destination):
     attach(destination.hotel, rec(last_name="Martin", email="elodie.martin@orange.fr"))
-    result = attach(destination.ski, rec(last_name="Martin", email="elodie.martin@orange.fr", phone="+33612345678"))
+    result = attach(
+        destination.ski,
+        rec(last_name="Martin", email="elodie.martin@orange.fr", phone="+33612345678"),
+    )
     assert (result.created, result.matched) == (0, 1)
     customer = Customer.objects.get()
     assert customer.phone == "+33612345678"
     assert customer.source_records.count() == 2
-    assert set(customer.links.values_list("partner__slug", flat=True)) == {"hotel-des-alpes", "ecole-de-ski"}
+    assert set(customer.links.values_list("partner__slug", flat=True)) == {
+        "hotel-des-alpes",
+        "ecole-de-ski",
+    }
 
 
 def test_the_newest_value_wins_and_the_previous_phone_is_kept(destination):
-    attach(destination.hotel, rec(last_name="Dubois", email="j.dubois@free.fr", phone="+33611111111"))
-    attach(destination.hotel, rec(line=2, last_name="Dubois", email="j.dubois@free.fr", phone="+33622222222"))
+    attach(
+        destination.hotel, rec(last_name="Dubois", email="j.dubois@free.fr", phone="+33611111111")
+    )
+    attach(
+        destination.hotel,
+        rec(line=2, last_name="Dubois", email="j.dubois@free.fr", phone="+33622222222"),
+    )
     customer = Customer.objects.get()
     assert customer.phone == "+33622222222" and customer.phone_other == "+33611111111"
 
@@ -70,7 +96,9 @@ def test_duplicates_inside_one_batch_become_one_customer(destination):
 
 def test_partner_external_id_is_a_key_only_within_that_partner(destination):
     attach(destination.hotel, rec(external_id="HDA-1", last_name="Petit", email="a@x.fr"))
-    result = attach(destination.hotel, rec(external_id="HDA-1", last_name="Petit", email="new@x.fr"))
+    result = attach(
+        destination.hotel, rec(external_id="HDA-1", last_name="Petit", email="new@x.fr")
+    )
     assert result.matched == 1
     other = attach(destination.ski, rec(external_id="HDA-1", last_name="Autre"))
     assert other.created == 1
@@ -85,8 +113,12 @@ def test_a_record_without_keys_always_creates_a_customer(destination):
 
 def test_dry_run_writes_nothing_but_counts(destination):
     attach(destination.hotel, rec(last_name="Martin", email="m@x.fr"))
-    result = attach(destination.hotel, rec(1, last_name="Martin", email="m@x.fr", phone="+33644444444"),
-                    rec(2, last_name="Neuf", email="n@x.fr"), dry_run=True)
+    result = attach(
+        destination.hotel,
+        rec(1, last_name="Martin", email="m@x.fr", phone="+33644444444"),
+        rec(2, last_name="Neuf", email="n@x.fr"),
+        dry_run=True,
+    )
     assert (result.created, result.matched) == (1, 1)
     assert Customer.objects.count() == 1 and SourceRecord.objects.count() == 1
 
@@ -106,7 +138,9 @@ def test_an_old_email_of_a_customer_still_finds_them(destination):
 
 
 @pytest.mark.parametrize("count", [1, 2500, 5001])
-def test_batches_of_any_size_use_a_bounded_number_of_queries(destination, django_assert_max_num_queries, count):
+def test_batches_of_any_size_use_a_bounded_number_of_queries(
+    destination, django_assert_max_num_queries, count
+):
     records = [rec(i, last_name=f"Nom{i}", email=f"p{i}@x.fr") for i in range(count)]
     with django_assert_max_num_queries(40):
         attach(destination.hotel, *records)

@@ -98,9 +98,7 @@ def test_html_in_a_customer_is_shown_as_text(signed_in, destination):
         first_name="<script>alert(1)</script>", last_name="<img src=x onerror=alert(2)>",
         profession="<svg onload=alert(3)>", interests=["<script>"], attributes={"<b>": "<i>"},
     )  # fmt: skip
-    CustomerLink.objects.create(
-        customer=evil, partner=destination.hotel, first_seen=now
-    )
+    CustomerLink.objects.create(customer=evil, partner=destination.hotel, first_seen=now)
     source = SourceRecord.objects.create(
         customer=evil, partner=destination.hotel, channel="desk", collected_at=now,
         raw={"<script>": "<script>alert(4)</script>"}, data={}, fingerprint="f" * 32,

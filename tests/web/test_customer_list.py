@@ -220,9 +220,7 @@ def test_a_name_with_html_is_shown_as_text(signed_in, destination):
         last_name_key="b bold b",
         city="<i>Ville</i>",
     )
-    CustomerLink.objects.create(
-        customer=evil, partner=destination.hotel, first_seen=now
-    )
+    CustomerLink.objects.create(customer=evil, partner=destination.hotel, first_seen=now)
     for url, params in (("/clients/", {}), ("/clients/", {"q": "b bold"})):
         response = signed_in(destination.helene).get(url, params)
         assert "<script>alert" not in response.text and "<b>Bold" not in response.text

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.collect.columns import Mapping, recognise
-from cordee.collect.prepare import Prepared, RowContext, prepare_all, worker_count
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
+from cordee.collect.prepare import Prepared, RowContext, prepare_all, worker_count
 from cordee.collect.reader import UnreadableFile, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
@@ -118,7 +118,9 @@ def _discard_file(batch: ImportBatch) -> None:
 def _mapping_of(batch: ImportBatch) -> Mapping | None:
     if not batch.mapping:
         return None
-    return Mapping(columns=batch.mapping.get("columns", {}), defaults=batch.mapping.get("defaults", {}))
+    return Mapping(
+        columns=batch.mapping.get("columns", {}), defaults=batch.mapping.get("defaults", {})
+    )
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
@@ -140,7 +142,9 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         batch.delimiter = table.delimiter or ""
         batch.columns = [[header, canonical] for header, canonical in plan.describe()]
         batch.column_warnings = [str(w) for w in plan.warnings]
-        batch.save(update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"])
+        batch.save(
+            update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
+        )
         if not plan.fields and not plan.consents:
             raise UnreadableFile(
                 _(
@@ -202,4 +206,12 @@ def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
     return stored_warnings
 
 
-_COUNTERS = ("lines_read", "accepted", "rejected", "warnings", "unchanged", "customers_created", "customers_matched")
+_COUNTERS = (
+    "lines_read",
+    "accepted",
+    "rejected",
+    "warnings",
+    "unchanged",
+    "customers_created",
+    "customers_matched",
+)

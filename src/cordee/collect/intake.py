@@ -18,7 +18,9 @@ from cordee.collect import normalise as norm
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _LIST_SPLIT = re.compile(r"\s*[,;|/+]\s*")
-_TRUE = frozenset({"oui", "o", "yes", "y", "1", "true", "vrai", "x", "ok", "optin", "opt-in", "accepte"})
+_TRUE = frozenset(
+    {"oui", "o", "yes", "y", "1", "true", "vrai", "x", "ok", "optin", "opt-in", "accepte"}
+)
 _FALSE = frozenset({"non", "n", "no", "0", "false", "faux", "optout", "opt-out", "refuse"})
 _SEASONS = {
     "hiver": "winter", "winter": "winter", "ete": "summer", "summer": "summer",
@@ -78,7 +80,10 @@ def _consent(value: str) -> bool | None:
         return True
     if folded in _FALSE:
         return False
-    raise norm.InvalidValue(_("Réponse de consentement illisible : « %(value)s » (oui ou non attendu)") % {"value": value[:40]})
+    raise norm.InvalidValue(
+        _("Réponse de consentement illisible : « %(value)s » (oui ou non attendu)")
+        % {"value": value[:40]}
+    )
 
 
 def _children(value: str) -> int | None:
@@ -88,7 +93,9 @@ def _children(value: str) -> int | None:
     try:
         number = int(float(text.replace(",", ".")))
     except ValueError:
-        raise norm.InvalidValue(_("Nombre d'enfants illisible : « %(value)s »") % {"value": text[:40]}) from None
+        raise norm.InvalidValue(
+            _("Nombre d'enfants illisible : « %(value)s »") % {"value": text[:40]}
+        ) from None
     if not 0 <= number <= 30:
         raise norm.InvalidValue(_("Nombre d'enfants improbable : %(value)s") % {"value": number})
     return number
@@ -109,7 +116,9 @@ def _season(value: str) -> str | None:
         return None
     if folded in _SEASONS:
         return _SEASONS[folded]
-    raise norm.InvalidValue(_("Saison inconnue : « %(value)s » (hiver, été ou les deux)") % {"value": value[:40]})
+    raise norm.InvalidValue(
+        _("Saison inconnue : « %(value)s » (hiver, été ou les deux)") % {"value": value[:40]}
+    )
 
 
 def normalise_fields(fields: dict[str, str], consents: dict[str, str] | None = None) -> Normalised:
@@ -171,7 +180,9 @@ def normalise_fields(fields: dict[str, str], consents: dict[str, str] | None = N
                 data[name] = value
     raw_postcode = get("postal_code")
     if raw_postcode:
-        postcode = attempt("postal_code", norm.postcode, raw_postcode, country=data.get("country") or "FR")
+        postcode = attempt(
+            "postal_code", norm.postcode, raw_postcode, country=data.get("country") or "FR"
+        )
         if postcode:
             data["postal_code"] = postcode
     _place(data)

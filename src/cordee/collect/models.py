@@ -94,3 +94,6 @@ class ImportIssue(models.Model):
     class Meta:
         ordering = ["line", "id"]
         indexes = [models.Index(fields=["batch", "level", "line"], name="issue_batch_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line} {self.message}"

@@ -45,14 +45,21 @@ class Prepared:
         return sum(1 for issue in self.issues if issue[1] == ERROR)
 
 
-def _issue(line: int, level: str, field_name: str, message: str, cells: list[str] | None) -> tuple[int, str, str, str, list[str] | None]:
+def _issue(
+    line: int, level: str, field_name: str, message: str, cells: list[str] | None
+) -> tuple[int, str, str, str, list[str] | None]:
     kept = [c[:_MAX_ISSUE_CELL] for c in cells[:200]] if cells is not None else None
     return (line, level, field_name[:60], str(message)[:500], kept)
 
 
 def prepare_rows(context: RowContext, rows: list[Row]) -> Prepared:
     out = Prepared(rows=len(rows))
-    headers, field_items, consent_items, defaults = context.headers, context.fields, context.consents, context.defaults
+    headers, field_items, consent_items, defaults = (
+        context.headers,
+        context.fields,
+        context.consents,
+        context.defaults,
+    )
     for row in rows:
         cells = row.cells
         if row.error:
@@ -70,7 +77,9 @@ def prepare_rows(context: RowContext, rows: list[Row]) -> Prepared:
         for field_name, message in result.warnings:
             out.issues.append(_issue(row.line, WARNING, field_name, message, None))
         raw = {h: c for h, c in zip(headers, cells, strict=False) if c}
-        record = IncomingRecord(raw=raw, data=result.data, external_id=result.external_id, line=row.line)
+        record = IncomingRecord(
+            raw=raw, data=result.data, external_id=result.external_id, line=row.line
+        )
         out.records.append(record.prepare())
     return out
 
@@ -92,7 +101,9 @@ def worker_count(size: int) -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def prepare_all(context: RowContext, batches: Iterable[list[Row]], workers: int) -> Iterator[Prepared]:
+def prepare_all(
+    context: RowContext, batches: Iterable[list[Row]], workers: int
+) -> Iterator[Prepared]:
     """Prepared batches in file order; with workers, a few batches are prepared ahead."""
     if workers <= 0:
         for rows in batches:
@@ -100,7 +111,9 @@ def prepare_all(context: RowContext, batches: Iterable[list[Row]], workers: int)
         return
     # spawn, not fork: the import may run in a thread of the task worker, and forking a
     # threaded process can deadlock on locks held by other threads.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init
+    ) as pool:
         pending: list[Future[Prepared]] = []
         ahead = workers + 1
         for rows in batches:

@@ -50,11 +50,17 @@ def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return model._meta.get_field(name)  # type: ignore[return-value]
 
 
+def _column_name(model: type[models.Model], name: str) -> str:
+    column = _column(model, name).column
+    assert column is not None
+    return column
+
+
 def bulk_insert(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """Insert plain value tuples (JSON fields given as Python objects) without ORM instances."""
-    columns = [_column(model, f).column for f in fields]
+    columns = [_column_name(model, f) for f in fields]
     json_positions = [
         i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
     ]
@@ -90,7 +96,7 @@ def bulk_update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """UPDATE ... WHERE id = last value of each row, for many rows in one round of statements."""
-    columns = [_column(model, f).column for f in fields]
+    columns = [_column_name(model, f) for f in fields]
     json_positions = [
         i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
     ]
@@ -104,7 +110,9 @@ def bulk_update_rows(
     return len(prepared)
 
 
-def select_in(sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int = 5_000) -> list[tuple[Any, ...]]:
+def select_in(
+    sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int = 5_000
+) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with a ``{values}`` slot after a column) for many values, without ORM overhead.
 
     PostgreSQL gets one array parameter (``= ANY(%s)``); SQLite gets chunks of placeholders.
@@ -136,12 +144,14 @@ def insert_ignore(
     """INSERT many rows, skipping (or, for ``update`` columns, refreshing) those that already exist."""
     if not rows:
         return
-    columns = [_column(model, f).column for f in fields]
+    columns = [_column_name(model, f) for f in fields]
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    target = ", ".join(qn(_column(model, f).column) for f in conflict)
+    target = ", ".join(qn(_column_name(model, f)) for f in conflict)
     if update:
-        sets = ", ".join(f"{qn(_column(model, f).column)} = excluded.{qn(_column(model, f).column)}" for f in update)
+        sets = ", ".join(
+            f"{qn(_column_name(model, f))} = excluded.{qn(_column_name(model, f))}" for f in update
+        )
         action = f"DO UPDATE SET {sets}"
     else:
         action = "DO NOTHING"

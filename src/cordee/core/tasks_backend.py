@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @cache
 def get_huey() -> Huey:
-    options = settings.TASKS["default"].get("OPTIONS", {})
+    options: dict[str, Any] = settings.TASKS["default"].get("OPTIONS", {})
     redis_url = options.get("redis_url")
     if redis_url:
         return RedisHuey("cordee", url=redis_url)

@@ -56,7 +56,9 @@ def iter_customer_rows(
             for src in (
                 SourceRecord.objects.filter(customer_id__in=ids)
                 .order_by("collected_at", "pk")
-                .values_list("customer_id", "partner__slug", "channel", "external_id", "collected_at")
+                .values_list(
+                    "customer_id", "partner__slug", "channel", "external_id", "collected_at"
+                )
             ):
                 sources[src[0]].append(
                     {

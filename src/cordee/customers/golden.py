@@ -20,18 +20,20 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def apply_record(golden: dict[str, Any], provenance: dict[str, int], data: dict[str, Any], source_id: int) -> bool:
+def apply_record(
+    golden: dict[str, Any], provenance: dict[str, int], data: dict[str, Any], source_id: int
+) -> bool:
     """Overlay one (newer) source record on the golden values. Returns whether anything changed."""
     changed = False
     for field in GOLDEN_FIELDS:
         value = data.get(field)
         if is_empty(value):
             continue
-        if field == "phone" and golden.get("phone") and golden["phone"] != value:
+        previous = golden.get("phone") if field == "phone" else None
+        if previous and previous != value and golden.get("phone_other") != previous:
             # Keep the previous number as the other phone rather than losing it.
-            if golden.get("phone_other") != golden["phone"]:
-                golden["phone_other"] = golden["phone"]
-                provenance["phone_other"] = provenance.get("phone", source_id)
+            golden["phone_other"] = previous
+            provenance["phone_other"] = provenance.get("phone", source_id)
         if golden.get(field) != value:
             golden[field] = value
             provenance[field] = source_id
@@ -66,7 +68,9 @@ def derived_columns(golden: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def golden_from_records(records: Iterable[tuple[int, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, int]]:
+def golden_from_records(
+    records: Iterable[tuple[int, dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Recompute a golden record from scratch: records as (source_id, data), oldest first."""
     golden: dict[str, Any] = {}
     provenance: dict[str, int] = {}

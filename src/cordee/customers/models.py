@@ -170,8 +170,12 @@ class SourceRecord(models.Model):
             models.Index(fields=["partner", "external_id"], name="source_external_idx"),
             # The deterministic identity keys: a new record joins the customer of any earlier
             # record with the same e-mail or phone (found by keyed hash, never in clear).
-            models.Index(fields=["email_hash"], name="source_email_idx", condition=~models.Q(email_hash="")),
-            models.Index(fields=["phone_hash"], name="source_phone_idx", condition=~models.Q(phone_hash="")),
+            models.Index(
+                fields=["email_hash"], name="source_email_idx", condition=~models.Q(email_hash="")
+            ),
+            models.Index(
+                fields=["phone_hash"], name="source_phone_idx", condition=~models.Q(phone_hash="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,3 +194,6 @@ class CustomerLink(models.Model):
             models.UniqueConstraint(fields=["partner", "customer"], name="customer_link_unique")
         ]
         indexes = [models.Index(fields=["customer"], name="link_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} → {self.customer_id}"

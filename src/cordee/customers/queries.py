@@ -51,12 +51,18 @@ def search_condition(query: str) -> tuple[Q, str]:
     if not tokens:
         return Q(pk__in=[]), "name"
     whole = " ".join(tokens)
-    condition = _prefix("last_name_key", whole) | _prefix("first_name_key", whole) | _prefix("city_key", whole)
+    condition = (
+        _prefix("last_name_key", whole)
+        | _prefix("first_name_key", whole)
+        | _prefix("city_key", whole)
+    )
     if len(tokens) > 1:
         for i in range(1, len(tokens)):
             first, last = " ".join(tokens[:i]), " ".join(tokens[i:])
             condition |= Q(first_name_key=first) & _prefix("last_name_key", last)
-            condition |= Q(last_name_key=" ".join(tokens[:i])) & _prefix("first_name_key", " ".join(tokens[i:]))
+            condition |= Q(last_name_key=" ".join(tokens[:i])) & _prefix(
+                "first_name_key", " ".join(tokens[i:])
+            )
     return condition, "name"
 
 
@@ -95,7 +101,9 @@ def customer_filter(qs: QuerySet[Customer], filters: Filters) -> tuple[QuerySet[
     if filters.country:
         qs = qs.filter(country=filters.country.strip().upper())
     if filters.partner:
-        qs = qs.filter(Exists(CustomerLink.objects.filter(customer=OuterRef("pk"), partner_id=filters.partner)))
+        qs = qs.filter(
+            Exists(CustomerLink.objects.filter(customer=OuterRef("pk"), partner_id=filters.partner))
+        )
     return qs, understood
 
 
@@ -117,15 +125,19 @@ def decode_cursor(cursor: str) -> tuple[str, str, int] | None:
 
 def _after(key: tuple[str, str, int]) -> Q:
     last, first, pk = key
-    return Q(last_name_key__gt=last) | Q(last_name_key=last, first_name_key__gt=first) | Q(
-        last_name_key=last, first_name_key=first, id__gt=pk
+    return (
+        Q(last_name_key__gt=last)
+        | Q(last_name_key=last, first_name_key__gt=first)
+        | Q(last_name_key=last, first_name_key=first, id__gt=pk)
     )
 
 
 def _before(key: tuple[str, str, int]) -> Q:
     last, first, pk = key
-    return Q(last_name_key__lt=last) | Q(last_name_key=last, first_name_key__lt=first) | Q(
-        last_name_key=last, first_name_key=first, id__lt=pk
+    return (
+        Q(last_name_key__lt=last)
+        | Q(last_name_key=last, first_name_key__lt=first)
+        | Q(last_name_key=last, first_name_key=first, id__lt=pk)
     )
 
 
@@ -139,7 +151,9 @@ def customer_page(
     after_key = decode_cursor(after) if after else None
     before_key = decode_cursor(before) if before and not after_key else None
     if before_key:
-        rows = list(page_qs.filter(_before(before_key)).order_by(*(f"-{c}" for c in ORDER))[: PAGE_SIZE + 1])
+        rows = list(
+            page_qs.filter(_before(before_key)).order_by(*(f"-{c}" for c in ORDER))[: PAGE_SIZE + 1]
+        )
         has_more_before = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         has_more_after = True

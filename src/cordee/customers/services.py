@@ -16,11 +16,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cordee.core.bulk import allocate_ids, bulk_insert, bulk_update_rows, chunked, insert_ignore, select_in
+from cordee.core.bulk import (
+    allocate_ids,
+    bulk_insert,
+    bulk_update_rows,
+    chunked,
+    insert_ignore,
+    select_in,
+)
 from cordee.customers.golden import apply_record, derived_columns
+from cordee.customers.incoming import IncomingRecord
 from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, SourceRecord
 from cordee.partners.models import Partner
-from cordee.customers.incoming import IncomingRecord
 
 # Customer columns written by the bulk path, besides the id.
 _GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
@@ -46,7 +53,9 @@ class AttachResult:
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
     table = SourceRecord._meta.db_table
-    sql = f'SELECT "fingerprint" FROM "{table}" WHERE "partner_id" = %s AND "fingerprint" {{values}}'  # noqa: S608
+    sql = (
+        f'SELECT "fingerprint" FROM "{table}" WHERE "partner_id" = %s AND "fingerprint" {{values}}'  # noqa: S608
+    )
     return {row[0] for row in select_in(sql, [partner.pk], list(set(fingerprints)))}
 
 
@@ -54,7 +63,7 @@ def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[
     """The customer already holding each key: any partner's e-mail or phone, this partner's external id."""
     table = SourceRecord._meta.db_table
     found: dict[str, int] = {}
-    lookups = (
+    lookups: tuple[tuple[str, str, list[int], set[str]], ...] = (
         ("e", "email_hash", [], {r.email_hash for r in records if r.email_hash}),
         ("p", "phone_hash", [], {r.phone_hash for r in records if r.phone_hash}),
         ("x", "external_id", [partner.pk], {r.external_id for r in records if r.external_id}),
@@ -99,7 +108,7 @@ def source_records_attach(
         owner_of: list[int | None] = []
         new_count = 0
         matched_existing: set[int] = set()
-        for i, record in enumerate(records):
+        for i, _record in enumerate(records):
             fp = fingerprints[i]
             if fp in known or fp in seen:
                 result.unchanged += 1
@@ -125,15 +134,15 @@ def source_records_attach(
             return result
 
         new_ids = allocate_ids(Customer, new_count)
-        real = [
-            None if o is None else (o if o > 0 else new_ids[-o - 1]) for o in owner_of
-        ]
+        real = [None if o is None else (o if o > 0 else new_ids[-o - 1]) for o in owner_of]
         result.customer_ids = real
         pending = [i for i, o in enumerate(real) if o is not None]
         source_ids = allocate_ids(SourceRecord, len(pending))
         source_id_of = dict(zip(pending, source_ids, strict=True))
 
-        _write_source_records(partner, channel, records, real, fingerprints, source_id_of, batch_id, now)
+        _write_source_records(
+            partner, channel, records, real, fingerprints, source_id_of, batch_id, now
+        )
         _write_golden_records(records, real, source_id_of, new_ids, matched_existing, now)
         _write_links(partner, real, now)
     return result
@@ -185,7 +194,9 @@ def _write_golden_records(
     golden: dict[int, dict[str, Any]] = {cid: {} for cid in new_ids}
     provenance: dict[int, dict[str, int]] = {cid: {} for cid in new_ids}
     for chunk in chunked(sorted(matched_existing), _LOOKUP_CHUNK):
-        for row in Customer.objects.filter(pk__in=chunk).values("id", "provenance", *_GOLDEN_COLUMNS):
+        for row in Customer.objects.filter(pk__in=chunk).values(
+            "id", "provenance", *_GOLDEN_COLUMNS
+        ):
             cid = row.pop("id")
             provenance[cid] = row.pop("provenance") or {}
             if row.get("birth_date"):
@@ -198,7 +209,15 @@ def _write_golden_records(
         if apply_record(golden[cid], provenance[cid], records[i].data, source_id):
             changed.add(cid)
 
-    columns = ("id", *_GOLDEN_COLUMNS, *_DERIVED_COLUMNS, "attributes", "provenance", "created_at", "updated_at")
+    columns = (
+        "id",
+        *_GOLDEN_COLUMNS,
+        *_DERIVED_COLUMNS,
+        "attributes",
+        "provenance",
+        "created_at",
+        "updated_at",
+    )
     new_rows = (
         _customer_row(cid, golden[cid], provenance[cid], now, created=True) for cid in new_ids
     )

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    _("Identifiant invalide : lettres minuscules, chiffres et tirets seulement (ex. hotel-des-alpes)."),
+    _(
+        "Identifiant invalide : lettres minuscules, chiffres et tirets seulement (ex. hotel-des-alpes)."
+    ),
 )
 
 
@@ -27,7 +29,9 @@ class PartnerKind(models.TextChoices):
 class Partner(models.Model):
     """An organisation of the destination. Exactly one is the hub (the tourist office)."""
 
-    slug = models.SlugField(_("identifiant"), max_length=60, unique=True, validators=[slug_validator])
+    slug = models.SlugField(
+        _("identifiant"), max_length=60, unique=True, validators=[slug_validator]
+    )
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=20, choices=PartnerKind.choices)
     resort = models.CharField(_("station"), max_length=100, blank=True)

@@ -26,8 +26,15 @@ def partner_create(*, slug: str, name: str, kind: str, actor: Actor, resort: str
     return partner
 
 
-def partner_update(*, partner: Partner, name: str, kind: str, resort: str, is_active: bool, actor: Actor) -> Partner:
-    partner.name, partner.kind, partner.resort, partner.is_active = name.strip(), kind, resort.strip(), is_active
+def partner_update(
+    *, partner: Partner, name: str, kind: str, resort: str, is_active: bool, actor: Actor
+) -> Partner:
+    partner.name, partner.kind, partner.resort, partner.is_active = (
+        name.strip(),
+        kind,
+        resort.strip(),
+        is_active,
+    )
     partner.full_clean()
     with transaction.atomic():
         partner.save()

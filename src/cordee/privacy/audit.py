@@ -32,7 +32,7 @@ def audit_log(
         actor_label=actor.label[:150],
         partner=actor.partner,
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         ip=ip,
         details=clean,

@@ -4,59 +4,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255, verbose_name='fichier')),
-                ('stored_path', models.CharField(blank=True, max_length=500)),
-                ('size', models.BigIntegerField(default=0, verbose_name='taille')),
-                ('dry_run', models.BooleanField(default=False, verbose_name='essai à blanc')),
-                ('mapping', models.JSONField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('running', 'En cours'), ('done', 'Terminé'), ('failed', 'Échec')], default='pending', max_length=10, verbose_name='état')),
-                ('file_format', models.CharField(blank=True, max_length=10)),
-                ('encoding', models.CharField(blank=True, max_length=20)),
-                ('delimiter', models.CharField(blank=True, max_length=4)),
-                ('columns', models.JSONField(blank=True, default=list)),
-                ('column_warnings', models.JSONField(blank=True, default=list)),
-                ('bytes_done', models.BigIntegerField(default=0)),
-                ('lines_read', models.PositiveIntegerField(default=0, verbose_name='lignes lues')),
-                ('accepted', models.PositiveIntegerField(default=0, verbose_name='lignes acceptées')),
-                ('rejected', models.PositiveIntegerField(default=0, verbose_name='lignes rejetées')),
-                ('warnings', models.PositiveIntegerField(default=0, verbose_name='avertissements')),
-                ('unchanged', models.PositiveIntegerField(default=0, verbose_name='lignes déjà connues')),
-                ('customers_created', models.PositiveIntegerField(default=0, verbose_name='clients créés')),
-                ('customers_matched', models.PositiveIntegerField(default=0, verbose_name='clients rapprochés')),
-                ('error', models.TextField(blank=True, verbose_name='erreur')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="fichier")),
+                ("stored_path", models.CharField(blank=True, max_length=500)),
+                ("size", models.BigIntegerField(default=0, verbose_name="taille")),
+                ("dry_run", models.BooleanField(default=False, verbose_name="essai à blanc")),
+                ("mapping", models.JSONField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("running", "En cours"),
+                            ("done", "Terminé"),
+                            ("failed", "Échec"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("file_format", models.CharField(blank=True, max_length=10)),
+                ("encoding", models.CharField(blank=True, max_length=20)),
+                ("delimiter", models.CharField(blank=True, max_length=4)),
+                ("columns", models.JSONField(blank=True, default=list)),
+                ("column_warnings", models.JSONField(blank=True, default=list)),
+                ("bytes_done", models.BigIntegerField(default=0)),
+                ("lines_read", models.PositiveIntegerField(default=0, verbose_name="lignes lues")),
+                (
+                    "accepted",
+                    models.PositiveIntegerField(default=0, verbose_name="lignes acceptées"),
+                ),
+                (
+                    "rejected",
+                    models.PositiveIntegerField(default=0, verbose_name="lignes rejetées"),
+                ),
+                ("warnings", models.PositiveIntegerField(default=0, verbose_name="avertissements")),
+                (
+                    "unchanged",
+                    models.PositiveIntegerField(default=0, verbose_name="lignes déjà connues"),
+                ),
+                (
+                    "customers_created",
+                    models.PositiveIntegerField(default=0, verbose_name="clients créés"),
+                ),
+                (
+                    "customers_matched",
+                    models.PositiveIntegerField(default=0, verbose_name="clients rapprochés"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="erreur")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImportIssue',
+            name="ImportIssue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField(verbose_name='ligne')),
-                ('level', models.CharField(choices=[('error', 'Ligne rejetée'), ('warning', 'Avertissement')], max_length=8)),
-                ('field', models.CharField(blank=True, max_length=60, verbose_name='champ')),
-                ('message', models.CharField(max_length=500, verbose_name='motif')),
-                ('cells', models.JSONField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField(verbose_name="ligne")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("error", "Ligne rejetée"), ("warning", "Avertissement")],
+                        max_length=8,
+                    ),
+                ),
+                ("field", models.CharField(blank=True, max_length=60, verbose_name="champ")),
+                ("message", models.CharField(max_length=500, verbose_name="motif")),
+                ("cells", models.JSONField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['line', 'id'],
+                "ordering": ["line", "id"],
             },
         ),
     ]

@@ -6,33 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('collect', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("collect", "0001_initial"),
+        ("partners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importbatch',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="importbatch",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imports', to='partners.partner'),
+            model_name="importbatch",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="imports",
+                to="partners.partner",
+            ),
         ),
         migrations.AddField(
-            model_name='importissue',
-            name='batch',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='issues', to='collect.importbatch'),
+            model_name="importissue",
+            name="batch",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="issues",
+                to="collect.importbatch",
+            ),
         ),
         migrations.AddIndex(
-            model_name='importissue',
-            index=models.Index(fields=['batch', 'level', 'line'], name='issue_batch_idx'),
+            model_name="importissue",
+            index=models.Index(fields=["batch", "level", "line"], name="issue_batch_idx"),
         ),
     ]

@@ -5,80 +5,193 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SourceRecord',
+            name="SourceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('import', 'Import de fichier'), ('api', 'API'), ('form', 'Formulaire web'), ('desk', 'Accueil'), ('phone', 'Téléphone'), ('email', 'E-mail'), ('contest', 'Jeu-concours'), ('survey', 'Questionnaire')], max_length=10, verbose_name='canal')),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='identifiant externe')),
-                ('line', models.PositiveIntegerField(blank=True, null=True, verbose_name='ligne')),
-                ('collected_at', models.DateTimeField(verbose_name='collecté le')),
-                ('raw', models.JSONField()),
-                ('data', models.JSONField()),
-                ('fingerprint', models.CharField(max_length=32)),
-                ('email_hash', models.CharField(blank=True, max_length=32)),
-                ('phone_hash', models.CharField(blank=True, max_length=32)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("import", "Import de fichier"),
+                            ("api", "API"),
+                            ("form", "Formulaire web"),
+                            ("desk", "Accueil"),
+                            ("phone", "Téléphone"),
+                            ("email", "E-mail"),
+                            ("contest", "Jeu-concours"),
+                            ("survey", "Questionnaire"),
+                        ],
+                        max_length=10,
+                        verbose_name="canal",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="identifiant externe"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField(blank=True, null=True, verbose_name="ligne")),
+                ("collected_at", models.DateTimeField(verbose_name="collecté le")),
+                ("raw", models.JSONField()),
+                ("data", models.JSONField()),
+                ("fingerprint", models.CharField(max_length=32)),
+                ("email_hash", models.CharField(blank=True, max_length=32)),
+                ("phone_hash", models.CharField(blank=True, max_length=32)),
             ],
             options={
-                'verbose_name': 'enregistrement source',
-                'verbose_name_plural': 'enregistrements source',
+                "verbose_name": "enregistrement source",
+                "verbose_name_plural": "enregistrements source",
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('civility', models.CharField(blank=True, choices=[('M', 'M.'), ('MME', 'Mme')], max_length=3, verbose_name='civilité')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='prénom')),
-                ('last_name', models.CharField(blank=True, max_length=100, verbose_name='nom')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('phone_other', models.CharField(blank=True, max_length=20, verbose_name='autre téléphone')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='date de naissance')),
-                ('address_line1', models.CharField(blank=True, max_length=200, verbose_name='adresse')),
-                ('address_line2', models.CharField(blank=True, max_length=200, verbose_name="complément d'adresse")),
-                ('postal_code', models.CharField(blank=True, max_length=12, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='ville')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='région')),
-                ('departement', models.CharField(blank=True, max_length=3, verbose_name='département')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='pays')),
-                ('language', models.CharField(blank=True, max_length=8, verbose_name='langue')),
-                ('gender', models.CharField(blank=True, choices=[('F', 'Femme'), ('M', 'Homme'), ('X', 'Autre')], max_length=1, verbose_name='genre')),
-                ('profession', models.CharField(blank=True, max_length=100, verbose_name='profession')),
-                ('family_situation', models.CharField(blank=True, max_length=50, verbose_name='situation familiale')),
-                ('children', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="nombre d'enfants")),
-                ('interests', models.JSONField(blank=True, default=list, verbose_name="centres d'intérêt")),
-                ('preferred_season', models.CharField(blank=True, choices=[('winter', 'Hiver'), ('summer', 'Été'), ('both', 'Hiver et été')], max_length=10, verbose_name='saison préférée')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='attributs personnalisés')),
-                ('provenance', models.JSONField(blank=True, default=dict)),
-                ('last_name_key', models.CharField(blank=True, max_length=100)),
-                ('first_name_key', models.CharField(blank=True, max_length=100)),
-                ('city_key', models.CharField(blank=True, max_length=100)),
-                ('email_hash', models.CharField(blank=True, max_length=32)),
-                ('phone_hash', models.CharField(blank=True, max_length=32)),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='mis à jour le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "civility",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "M."), ("MME", "Mme")],
+                        max_length=3,
+                        verbose_name="civilité",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=100, verbose_name="prénom")),
+                ("last_name", models.CharField(blank=True, max_length=100, verbose_name="nom")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "phone_other",
+                    models.CharField(blank=True, max_length=20, verbose_name="autre téléphone"),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="date de naissance"),
+                ),
+                (
+                    "address_line1",
+                    models.CharField(blank=True, max_length=200, verbose_name="adresse"),
+                ),
+                (
+                    "address_line2",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="complément d'adresse"
+                    ),
+                ),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=12, verbose_name="code postal"),
+                ),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="ville")),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="région")),
+                (
+                    "departement",
+                    models.CharField(blank=True, max_length=3, verbose_name="département"),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="pays")),
+                ("language", models.CharField(blank=True, max_length=8, verbose_name="langue")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("F", "Femme"), ("M", "Homme"), ("X", "Autre")],
+                        max_length=1,
+                        verbose_name="genre",
+                    ),
+                ),
+                (
+                    "profession",
+                    models.CharField(blank=True, max_length=100, verbose_name="profession"),
+                ),
+                (
+                    "family_situation",
+                    models.CharField(blank=True, max_length=50, verbose_name="situation familiale"),
+                ),
+                (
+                    "children",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="nombre d'enfants"
+                    ),
+                ),
+                (
+                    "interests",
+                    models.JSONField(blank=True, default=list, verbose_name="centres d'intérêt"),
+                ),
+                (
+                    "preferred_season",
+                    models.CharField(
+                        blank=True,
+                        choices=[("winter", "Hiver"), ("summer", "Été"), ("both", "Hiver et été")],
+                        max_length=10,
+                        verbose_name="saison préférée",
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="attributs personnalisés"
+                    ),
+                ),
+                ("provenance", models.JSONField(blank=True, default=dict)),
+                ("last_name_key", models.CharField(blank=True, max_length=100)),
+                ("first_name_key", models.CharField(blank=True, max_length=100)),
+                ("city_key", models.CharField(blank=True, max_length=100)),
+                ("email_hash", models.CharField(blank=True, max_length=32)),
+                ("phone_hash", models.CharField(blank=True, max_length=32)),
+                ("birth_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="mis à jour le")),
             ],
             options={
-                'verbose_name': 'client',
-                'verbose_name_plural': 'clients',
-                'indexes': [models.Index(fields=['last_name_key', 'first_name_key'], name='customer_name_idx'), models.Index(fields=['first_name_key'], name='customer_first_idx'), models.Index(fields=['city_key'], name='customer_city_idx'), models.Index(fields=['postal_code'], name='customer_postcode_idx'), models.Index(fields=['email_hash'], name='customer_email_idx'), models.Index(fields=['phone_hash'], name='customer_phone_idx')],
+                "verbose_name": "client",
+                "verbose_name_plural": "clients",
+                "indexes": [
+                    models.Index(
+                        fields=["last_name_key", "first_name_key"], name="customer_name_idx"
+                    ),
+                    models.Index(fields=["first_name_key"], name="customer_first_idx"),
+                    models.Index(fields=["city_key"], name="customer_city_idx"),
+                    models.Index(fields=["postal_code"], name="customer_postcode_idx"),
+                    models.Index(fields=["email_hash"], name="customer_email_idx"),
+                    models.Index(fields=["phone_hash"], name="customer_phone_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CustomerLink',
+            name="CustomerLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_seen', models.DateTimeField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_seen", models.DateTimeField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="customers.customer",
+                    ),
+                ),
             ],
         ),
     ]

@@ -5,62 +5,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('collect', '0002_initial'),
-        ('customers', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("collect", "0002_initial"),
+        ("customers", "0001_initial"),
+        ("partners", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customerlink',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customer_links', to='partners.partner'),
+            model_name="customerlink",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="customer_links",
+                to="partners.partner",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='batch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_records', to='collect.importbatch'),
+            model_name="sourcerecord",
+            name="batch",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="source_records",
+                to="collect.importbatch",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='customer',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='source_records', to='customers.customer'),
+            model_name="sourcerecord",
+            name="customer",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="source_records",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='source_records', to='partners.partner'),
+            model_name="sourcerecord",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="source_records",
+                to="partners.partner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customerlink',
-            index=models.Index(fields=['customer'], name='link_customer_idx'),
+            model_name="customerlink",
+            index=models.Index(fields=["customer"], name="link_customer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='customerlink',
-            constraint=models.UniqueConstraint(fields=('partner', 'customer'), name='customer_link_unique'),
+            model_name="customerlink",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "customer"), name="customer_link_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['customer', 'collected_at'], name='source_customer_idx'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["customer", "collected_at"], name="source_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['partner', 'external_id'], name='source_external_idx'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["partner", "external_id"], name="source_external_idx"),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(condition=models.Q(('email_hash', ''), _negated=True), fields=['email_hash'], name='source_email_idx'),
+            model_name="sourcerecord",
+            index=models.Index(
+                condition=models.Q(("email_hash", ""), _negated=True),
+                fields=["email_hash"],
+                name="source_email_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(condition=models.Q(('phone_hash', ''), _negated=True), fields=['phone_hash'], name='source_phone_idx'),
+            model_name="sourcerecord",
+            index=models.Index(
+                condition=models.Q(("phone_hash", ""), _negated=True),
+                fields=["phone_hash"],
+                name="source_phone_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sourcerecord',
-            constraint=models.UniqueConstraint(fields=('partner', 'fingerprint'), name='source_record_unique_per_partner'),
+            model_name="sourcerecord",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "fingerprint"), name="source_record_unique_per_partner"
+            ),
         ),
     ]

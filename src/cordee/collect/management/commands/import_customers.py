@@ -20,8 +20,12 @@ class Command(CordeeCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="fichier à importer")
         parser.add_argument("--partner", required=True, help="identifiant du partenaire (slug)")
-        parser.add_argument("--mapping", help="fichier de correspondance des colonnes (JSON ou TOML)")
-        parser.add_argument("--dry-run", action="store_true", help="essai à blanc : rien n'est enregistré")
+        parser.add_argument(
+            "--mapping", help="fichier de correspondance des colonnes (JSON ou TOML)"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="essai à blanc : rien n'est enregistré"
+        )
         parser.add_argument("--quiet", action="store_true", help="pas de barre de progression")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,12 +62,21 @@ class Command(CordeeCommand):
     def _run(self, batch: ImportBatch, *, quiet: bool) -> ImportBatch:
         if quiet:
             return import_batch_run(batch_id=batch.pk)
-        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn()]
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+        ]
         with Progress(*columns, transient=True) as bar:
             task = bar.add_task("Import", total=100)
 
             def show(current: ImportBatch) -> None:
-                bar.update(task, completed=current.progress_percent, description=f"{current.lines_read:,} lignes".replace(",", " "))
+                bar.update(
+                    task,
+                    completed=current.progress_percent,
+                    description=f"{current.lines_read:,} lignes".replace(",", " "),
+                )
 
             return import_batch_run(batch_id=batch.pk, progress=show)
 
@@ -90,6 +103,8 @@ class Command(CordeeCommand):
         for issue in errors:
             out(f"  ligne {issue.line} rejetée : {issue.message}")
         if batch.rejected > 20:
-            out(f"  … et {batch.rejected - 20} autres lignes rejetées (voir la page de l'import n° {batch.pk})")
+            out(
+                f"  … et {batch.rejected - 20} autres lignes rejetées (voir la page de l'import n° {batch.pk})"
+            )
         if batch.lines_read == 0:
             out("  aucune ligne de données dans le fichier")

@@ -21,9 +21,13 @@ class Command(CordeeCommand):
     help = "Crée une destination de démonstration (partenaires, comptes, fichiers clients importés) puis la sert."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--customers", type=int, default=3000, help="nombre de personnes à générer")
+        parser.add_argument(
+            "--customers", type=int, default=3000, help="nombre de personnes à générer"
+        )
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--no-serve", action="store_true", help="préparer la démo sans lancer le serveur")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="préparer la démo sans lancer le serveur"
+        )
         parser.add_argument("--port", type=int, default=int(os.environ.get("CORDEE_PORT", "8000")))
         parser.add_argument("--reset", action="store_true", help="repartir d'une base vide")
 
@@ -32,12 +36,22 @@ class Command(CordeeCommand):
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
         if Partner.objects.filter(kind="hub").exists():
-            self.stdout.write("La destination de démonstration existe déjà (--reset pour la recréer).")
+            self.stdout.write(
+                "La destination de démonstration existe déjà (--reset pour la recréer)."
+            )
         else:
             self._seed(customers=options["customers"], seed=options["seed"])
         if not options["no_serve"]:
-            self.stdout.write("Connectez-vous avec camille / cordee-demo (administratrice de l'office).")
-            serve(host="127.0.0.1", port=options["port"], workers=2, with_worker=True, stdout=self.stdout)
+            self.stdout.write(
+                "Connectez-vous avec camille / cordee-demo (administratrice de l'office)."
+            )
+            serve(
+                host="127.0.0.1",
+                port=options["port"],
+                workers=2,
+                with_worker=True,
+                stdout=self.stdout,
+            )
 
     def _seed(self, *, customers: int, seed: int) -> None:
         from cordee.demo import valley
@@ -47,17 +61,31 @@ class Command(CordeeCommand):
         with transaction.atomic():
             partners = {}
             for p in valley.PARTNERS:
-                partners[p.slug] = Partner.objects.create(slug=p.slug, name=p.name, kind=p.kind, resort=p.resort)
+                partners[p.slug] = Partner.objects.create(
+                    slug=p.slug, name=p.name, kind=p.kind, resort=p.resort
+                )
             for u in valley.DEMO_USERS:
-                user = User(username=u.username, first_name=u.first_name, last_name=u.last_name,
-                            partner=partners[u.partner_slug], role=u.role)
+                user = User(
+                    username=u.username,
+                    first_name=u.first_name,
+                    last_name=u.last_name,
+                    partner=partners[u.partner_slug],
+                    role=u.role,
+                )
                 user.set_password(valley.DEMO_PASSWORD)
                 user.save()
         folder = settings.CORDEE_HOME / "demo"
         shutil.rmtree(folder, ignore_errors=True)
-        self.stdout.write(f"Génération de {customers} visiteurs et des fichiers de {len(partners)} partenaires…")
+        self.stdout.write(
+            f"Génération de {customers} visiteurs et des fichiers de {len(partners)} partenaires…"
+        )
         demo = build_demo_files(folder, customers=customers, seed=seed)
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ]
         with Progress(*columns, disable=not self.stdout.isatty()) as bar:
             task = bar.add_task("Import des fichiers", total=len(demo.files))
             for demo_file in demo.files:

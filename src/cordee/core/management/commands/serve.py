@@ -18,11 +18,18 @@ class Command(CordeeCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("CORDEE_PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("CORDEE_BIND", "127.0.0.1"))
         parser.add_argument("--workers", type=int, default=2, help="processus web")
-        parser.add_argument("--no-worker", action="store_true", help="ne pas lancer le travailleur de tâches")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="ne pas lancer le travailleur de tâches"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        serve(host=options["host"], port=options["port"], workers=options["workers"],
-              with_worker=not options["no_worker"], stdout=self.stdout)
+        serve(
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            with_worker=not options["no_worker"],
+            stdout=self.stdout,
+        )
 
 
 def serve(*, host: str, port: int, workers: int, with_worker: bool, stdout: Any) -> None:

@@ -20,8 +20,12 @@ class Command(CordeeCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("what", choices=["customers"], help="ce qu'il faut exporter")
         parser.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-        parser.add_argument("--with-sources", action="store_true", help="ajoute la liste des sources")
-        parser.add_argument("-o", "--output", help="fichier de sortie (par défaut : la sortie standard)")
+        parser.add_argument(
+            "--with-sources", action="store_true", help="ajoute la liste des sources"
+        )
+        parser.add_argument(
+            "-o", "--output", help="fichier de sortie (par défaut : la sortie standard)"
+        )
         parser.add_argument("--partner", help="n'exporter que ce que ce partenaire peut voir")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,7 +50,12 @@ class Command(CordeeCommand):
             if output:
                 stream.close()
         with transaction.atomic():
-            audit_log(actor=actor, action="customer.export", format=options["format"], count=count,
-                      to=Path(output).name if output else "stdout")
+            audit_log(
+                actor=actor,
+                action="customer.export",
+                format=options["format"],
+                count=count,
+                to=Path(output).name if output else "stdout",
+            )
         if output:
             self.stderr.write(f"{count} clients exportés dans {output}")

@@ -40,4 +40,6 @@ class Command(CordeeCommand):
         self.stdout.write("slug\tname\tkind\tresort\tcustomers")
         for partner in Partner.objects.order_by("slug"):
             count = partner.customer_links.count()
-            self.stdout.write(f"{partner.slug}\t{partner.name}\t{partner.kind}\t{partner.resort}\t{count}")
+            self.stdout.write(
+                f"{partner.slug}\t{partner.name}\t{partner.kind}\t{partner.resort}\t{count}"
+            )
