@@ -6,6 +6,7 @@ CORDEE_SECRET_KEY      Django's secret key (generated once and kept in CORDEE_HO
 CORDEE_DEBUG           "1" for development pages with tracebacks
 CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
+CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "cordee.customers",
     "cordee.collect",
     "cordee.privacy",
+    "cordee.api",
+    "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN
 ]
 
 MIDDLEWARE = [
@@ -177,6 +180,8 @@ MEDIA_ROOT = CORDEE_HOME / "uploads"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 1024**3)))
+# e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
+CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

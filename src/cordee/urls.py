@@ -21,4 +21,6 @@ urlpatterns = [
     path("clients/", include("cordee.customers.urls")),
     path("imports/", include("cordee.collect.urls")),
     path("partenaires/", include("cordee.partners.urls")),
+    path("confidentialite/", include("cordee.privacy.urls")),
+    path("api/v1/", include("cordee.api.urls")),
 ]

@@ -138,7 +138,16 @@ def test_a_broken_mapping_file_is_refused_before_anything_is_read(home, tmp_path
     source.write_text("Nom client;Mail\nDupont;d@x.fr\n", encoding="utf-8")
     mapping_path = tmp_path / f"mapping{suffix}"
     mapping_path.write_text(mapping, encoding="utf-8")
-    proc = run(home, "import", str(source), "--partner", "office", "--mapping", str(mapping_path), check=False)
+    proc = run(
+        home,
+        "import",
+        str(source),
+        "--partner",
+        "office",
+        "--mapping",
+        str(mapping_path),
+        check=False,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -147,17 +156,37 @@ def test_a_superuser_can_be_created_by_a_script(home):
     env_password = {"DJANGO_SUPERUSER_PASSWORD": "un-mot-de-passe-solide-2026"}
     os.environ.update(env_password)
     try:
-        run(home, "createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.org")
+        run(
+            home,
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.org",
+        )
     finally:
         os.environ.pop("DJANGO_SUPERUSER_PASSWORD")
 
 
 def test_export_to_a_file_and_as_a_partner_sees_it(home, tmp_path):
-    run(home, "partner", "add", "camping-du-lac", "--name", "Camping du Lac", "--kind", "campsite", check=False)
+    run(
+        home,
+        "partner",
+        "add",
+        "camping-du-lac",
+        "--name",
+        "Camping du Lac",
+        "--kind",
+        "campsite",
+        check=False,
+    )
     target = tmp_path / "clients.jsonl"
     proc = run(home, "export", "customers", "--format", "jsonl", "-o", str(target))
     assert "clients exportés" in proc.stderr
     everyone = target.read_text(encoding="utf-8").splitlines()
     assert everyone
-    as_camping = run(home, "export", "customers", "--format", "jsonl", "--partner", "camping-du-lac").stdout
+    as_camping = run(
+        home, "export", "customers", "--format", "jsonl", "--partner", "camping-du-lac"
+    ).stdout
     assert as_camping.strip() == ""

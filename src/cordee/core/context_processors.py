@@ -12,4 +12,5 @@ def cordee(request: HttpRequest) -> dict[str, Any]:
         "current_partner": user.partner if authenticated else None,  # type: ignore[union-attr]
         "can_manage_partners": authenticated and user.can_manage_partners,  # type: ignore[union-attr]
         "can_import": authenticated and user.can_import,  # type: ignore[union-attr]
+        "can_read_register": authenticated and user.can_read_register,  # type: ignore[union-attr]
     }

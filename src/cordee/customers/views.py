@@ -14,6 +14,7 @@ from cordee.customers.queries import Filters, customer_page, customer_sources
 from cordee.partners.models import Partner
 from cordee.privacy.access import Actor, customer_for, customers_visible_to
 from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.queries import consent_overview
 
 # The golden record as the customer page shows it: (section, [(field, provenance key)]).
 # The département is derived from the postcode, so it shares the postcode's source.
@@ -107,6 +108,7 @@ def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
             "attributes": sorted((customer.attributes or {}).items()),
             "sources": sources,
             "batch_visible": batch_visible,
+            "consents": consent_overview(customer, actor),
         },
     )
 

@@ -93,7 +93,47 @@ class User(AbstractUser):
         return self.is_superuser or (self.is_hub_user and self.role == Role.HUB_ADMIN)
 
     @property
+    def can_read_register(self) -> bool:
+        """The register of processing activities: the DPO and the office's administrators."""
+        return self.is_superuser or (self.is_hub_user and self.role in {Role.HUB_ADMIN, Role.DPO})
+
+    @property
     def can_import(self) -> bool:
         if self.is_superuser or self.is_hub_user:
             return self.is_superuser or self.role in {Role.HUB_ADMIN, Role.HUB_MARKETER}
         return self.role == Role.PARTNER_MANAGER
+
+
+class APIKey(models.Model):
+    """A partner's key to the REST API. Only a keyed hash of the secret is kept, never the key."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="api_keys"
+    )
+    name = models.CharField(_("nom"), max_length=100, blank=True)
+    # The public part of the key (``cdk_<prefix>_<secret>``): identifies it in lists and logs.
+    prefix = models.CharField(_("préfixe"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(_("droits"), default=list)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150, blank=True)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clé d'API")
+        verbose_name_plural = _("clés d'API")
+        ordering = ["partner__name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"cdk_{self.prefix}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.partner.is_active
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

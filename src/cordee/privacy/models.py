@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,3 +34,254 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", _("Consentement")
+    CONTRACT = "contract", _("Exécution d'un contrat")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Intérêt légitime")
+    LEGAL_OBLIGATION = "legal_obligation", _("Obligation légale")
+
+
+class ControllerKind(models.TextChoices):
+    HUB = "hub", _("L'office de tourisme")
+    PARTNER = "partner", _("Le partenaire qui collecte")
+    JOINT = "joint", _("L'office et ses partenaires (responsables conjoints)")
+
+
+def _localised(fr: str, en: str) -> str:
+    return en if (get_language() or "fr").startswith("en") and en else fr
+
+
+class Purpose(models.Model):
+    """A purpose (finalité) of processing: why data is kept, on which legal basis, for how long.
+
+    The slug is stable: import columns (``consent_<slug>``), the API and the CLI name purposes
+    by it. The register of processing activities (Art. 30) is generated from these rows.
+    """
+
+    slug = models.SlugField(_("identifiant"), max_length=40, unique=True)
+    name_fr = models.CharField(_("nom"), max_length=120)
+    name_en = models.CharField(_("nom (anglais)"), max_length=120, blank=True)
+    # In the words a visitor understands: shown next to the consent switch.
+    description_fr = models.TextField(_("description"))
+    description_en = models.TextField(_("description (anglais)"), blank=True)
+    legal_basis = models.CharField(_("base légale"), max_length=20, choices=LegalBasis.choices)
+    controller = models.CharField(
+        _("responsable de traitement"), max_length=10, choices=ControllerKind.choices
+    )
+    # Text lists, in French: the register shows them as written.
+    data_categories = models.JSONField(_("catégories de données"), default=list, blank=True)
+    data_subjects = models.JSONField(_("catégories de personnes"), default=list, blank=True)
+    recipients = models.JSONField(_("destinataires"), default=list, blank=True)
+    processors = models.JSONField(_("sous-traitants"), default=list, blank=True)
+    transfers = models.CharField(_("transferts hors UE"), max_length=300, blank=True)
+    retention_months = models.PositiveSmallIntegerField(
+        _("durée de conservation (mois après le dernier contact)")
+    )
+    retention_scope = models.TextField(_("ce à quoi la durée s'applique"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("finalité")
+        verbose_name_plural = _("finalités")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localised(self.name_fr, self.name_en)
+
+    @property
+    def description(self) -> str:
+        return _localised(self.description_fr, self.description_en)
+
+    @property
+    def needs_consent(self) -> bool:
+        return self.legal_basis == LegalBasis.CONSENT
+
+
+class ImmutableRecord(Exception):
+    """Raised when code tries to change a row that is proof (a consent event, a wording)."""
+
+
+class WordingKind(models.TextChoices):
+    SHOWN = "shown", _("Texte présenté à la personne")
+    # A partner's file says "yes" or "no": Cordée never saw what the partner showed the person.
+    DECLARATION = "declaration", _("Déclaration du partenaire")
+
+
+class ConsentWording(models.Model):
+    """The exact text a person was shown (or a partner's declaration), versioned. Never edited."""
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="wordings")
+    kind = models.CharField(
+        _("nature"), max_length=12, choices=WordingKind.choices, default=WordingKind.SHOWN
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    language = models.CharField(_("langue"), max_length=8)
+    text = models.TextField(_("texte"))
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("texte de consentement")
+        verbose_name_plural = _("textes de consentement")
+        ordering = ["purpose", "kind", "-version", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "kind", "version", "language"], name="consent_wording_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose_id} {self.kind} v{self.version} {self.language}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A new wording is a new version: changing a text would falsify every proof citing it.
+        if not self._state.adding:
+            raise ImmutableRecord("A consent wording is never edited: create a new version.")
+        super().save(*args, **kwargs)
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("Accordé")
+    REFUSED = "refused", _("Refusé")
+    WITHDRAWN = "withdrawn", _("Retiré")
+
+
+class ConsentChannel(models.TextChoices):
+    IMPORT = "import", _("Import de fichier")
+    API = "api", _("API")
+    FORM = "form", _("Formulaire web")
+    DESK = "desk", _("Accueil")
+    PHONE = "phone", _("Téléphone")
+    EMAIL = "email", _("E-mail")
+    CONTEST = "contest", _("Jeu-concours")
+    SURVEY = "survey", _("Questionnaire")
+    PREFERENCES = "preferences", _("Centre de préférences")
+    UNSUBSCRIBE = "unsubscribe", _("Lien de désinscription")
+    COOKIE_BANNER = "cookie_banner", _("Bandeau cookies")
+
+
+class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        # The one update allowed: Django's SET_NULL when the account that recorded an event is
+        # deleted. The proof keeps the account's name in ``actor_label``.
+        if kwargs == {"recorded_by": None}:
+            return super().update(**kwargs)
+        raise ImmutableRecord("Consent events are append-only: record a new event instead.")
+
+
+class ConsentEvent(models.Model):
+    """One thing a person said about one purpose, to one controller: the proof. Append-only.
+
+    Nothing updates or deletes a row through the ORM's instance or queryset methods; a change
+    of mind is a new event, and the current state is the latest event (see ``queries``). The
+    only deletion is erasure of the person (ARCHITECTURE.md rule 4), which goes through the
+    database cascade from the customer or the source record. A merge of customers must never
+    move events: each keeps the customer and the source record it was given with.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="consent_events",
+        db_index=False,  # the (customer, purpose, controller, at) index leads with it
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="consent_events")
+    # Who the consent is given to: the tourist office or one partner.
+    controller = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="consents_controlled"
+    )
+    # The organisation through which it came (the partner that imported the file, the desk...).
+    collected_by = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        related_name="consents_collected",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(_("statut"), max_length=10, choices=ConsentStatus.choices)
+    at = models.DateTimeField(_("date"))
+    channel = models.CharField(_("canal"), max_length=20, choices=ConsentChannel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor_label = models.CharField(_("enregistré par"), max_length=150, blank=True)
+    wording = models.ForeignKey(
+        ConsentWording, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    page = models.URLField(_("page"), max_length=500, blank=True)
+    source_record = models.ForeignKey(
+        "customers.SourceRecord",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="consent_events",
+    )
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("événement de consentement")
+        verbose_name_plural = _("historique des consentements")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["customer", "purpose", "controller", "at"], name="consent_event_latest_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose_id}@{self.controller_id} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRecord("Consent events are append-only: record a new event instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecord("Consent events go only with the erasure of the person.")
+
+    @property
+    def is_declared(self) -> bool:
+        """Declared by a partner (its file said yes or no) rather than seen by Cordée."""
+        return self.wording is not None and self.wording.kind == WordingKind.DECLARATION
+
+
+class ConsentState(models.Model):
+    """The latest event per customer × purpose × controller, kept by the consent services.
+
+    Derived data: ``consent_states_rebuild()`` recomputes it from the events. It exists so that
+    a segment or a campaign audience filters a million customers through one indexed semi-join
+    instead of finding, customer by customer, the latest of its events.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
+    controller = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    at = models.DateTimeField()
+    event = models.ForeignKey(ConsentEvent, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "purpose", "controller"], name="consent_state_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["purpose", "status", "customer"], name="consent_state_audience_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose_id}@{self.controller_id} {self.status}"

@@ -1,0 +1,136 @@
+"""What every API request goes through before django-ninja sees it.
+
+The body is refused before it is read when it is too big (413), of the wrong type (415),
+not JSON or absurdly nested (400); the parsed JSON is kept on the request so that ninja's
+parser does not parse it twice. The API authenticates with its own keys, so its views are
+exempt from the login wall (LoginRequiredMiddleware) and from CSRF (no cookie is trusted).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
+from django.utils.translation import gettext as _
+from ninja.parser import Parser
+
+from cordee.api.errors import json_error
+
+DEFAULT_MAX_BODY = 1024 * 1024
+MAX_DEPTH = 8
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_PARSED = "_cordee_json"
+
+
+def max_body() -> int:
+    return int(getattr(settings, "CORDEE_API_MAX_BODY", DEFAULT_MAX_BODY))
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json(request: HttpRequest) -> HttpResponse | None:
+    """Check and parse a request's JSON body; an error response, or None when it is fine."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return json_error(400, _("En-tête Content-Length invalide."))
+    limit = max_body()
+    if length > limit:
+        return json_error(
+            413,
+            _("Corps de la requête trop gros : %(size)s octets au plus.") % {"size": limit},
+        )
+    if length == 0:
+        return None  # nothing to parse: ninja reports the missing fields
+    content_type = request.content_type or ""
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        return json_error(
+            415, _("Type de contenu non pris en charge : envoyez du JSON (application/json).")
+        )
+    try:
+        body = request.body
+    except RawPostDataException:
+        return json_error(400, _("Corps de la requête illisible."))
+    if len(body) > limit:  # a body longer than it said
+        return json_error(
+            413, _("Corps de la requête trop gros : %(size)s octets au plus.") % {"size": limit}
+        )
+    try:
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        return json_error(400, _("JSON trop imbriqué."))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return json_error(400, _("JSON invalide : %(error)s") % {"error": str(exc)[:200]})
+    if _too_deep(data, MAX_DEPTH):
+        return json_error(400, _("JSON trop imbriqué."))
+    setattr(request, _PARSED, data)
+    return None
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap one of ninja's URL views: body checks first, JSON for Django's own error answers."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in _BODY_METHODS:
+            refused = read_json(request)
+            if refused is not None:
+                return refused
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # ninja's root address: it only exists to be reversed
+            return not_found(request)
+        if response.status_code in (404, 405) and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            # ninja's own answers for an unknown method or its root address are HTML.
+            if response.status_code == 404:
+                return not_found(request)
+            return json_error(405, _("Méthode non autorisée ici."), Allow=response.get("Allow", ""))
+        return response
+
+    cast(Any, wrapped).csrf_exempt = True
+    return login_not_required(wrapped)
+
+
+@login_not_required
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any other address under /api/v1/: JSON, like every other answer of the API."""
+    return json_error(
+        404,
+        _("Adresse inconnue dans l'API : %(path)s (voir la documentation : %(docs)s)")
+        % {"path": request.path, "docs": "/api/v1/docs"},
+    )
+
+
+cast(Any, not_found).csrf_exempt = True
+
+
+class CheckedJSONParser(Parser):
+    """Returns the JSON that :func:`read_json` already parsed and checked."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if hasattr(request, _PARSED):
+            return getattr(request, _PARSED)
+        return json.loads(request.body)

@@ -1,0 +1,61 @@
+"""The REST API for partners' booking, ticketing and till systems: ``/api/v1/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
+from django.views.decorators.csp import csp_override  # type: ignore[import-not-found,unused-ignore]
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from cordee.api import customers, errors
+from cordee.api.guard import CheckedJSONParser
+
+DESCRIPTION = """
+L'API de Cordée pour les logiciels des partenaires (réservation, billetterie, caisse).
+
+**Authentification** : `Authorization: Bearer cdk_…`, une clé par partenaire créée par
+`cordee apikey create --partner SLUG`. Une clé voit les clients que son partenaire a apportés
+(une clé de l'office de tourisme les voit tous).
+
+**Erreurs** : toujours du JSON `{"detail": "...", "errors": [...]}` — 400 JSON illisible,
+401 clé absente ou invalide, 403 droit manquant, 404 introuvable, 409 clé d'idempotence
+réutilisée, 413 corps de plus d'1 Mo, 415 autre chose que du JSON, 422 données invalides
+(les champs inconnus sont refusés), 429 trop de requêtes (voir `Retry-After`).
+
+**Idempotence** : sur les POST, l'en-tête `Idempotency-Key` rejoue la première réponse
+pendant 24 h.
+"""
+
+
+def _docs_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    # The docs are public (partners' developers read them before they have a key) and use
+    # Swagger UI's files shipped with django-ninja; Swagger UI sets inline styles.
+    styled = csp_override(
+        {
+            "default-src": [CSP.SELF],
+            "script-src": [CSP.SELF],
+            "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+            "img-src": [CSP.SELF, "data:"],
+            "object-src": [CSP.NONE],
+            "base-uri": [CSP.NONE],
+            "frame-ancestors": [CSP.NONE],
+        }
+    )(view)
+    return login_not_required(styled)
+
+
+api = NinjaAPI(
+    title="Cordée",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    parser=CheckedJSONParser(),
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    docs_decorator=_docs_page,
+)
+errors.register(api)
+api.add_router("", customers.router)

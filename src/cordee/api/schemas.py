@@ -1,0 +1,186 @@
+"""What the API accepts and answers, as pydantic models (they also write the OpenAPI schema).
+
+Incoming fields are text, read leniently like a file's cells and normalised by the intake
+(cordee.collect.intake): a number is taken as its text, ``null`` or "" as absent. Unknown
+fields are refused with 422 rather than ignored: a misspelt field (``emial``) silently
+dropped would lose the data it carried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from django.utils.translation import gettext as _
+from ninja import Schema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from cordee.api.errors import Error
+
+MAX_BULK = 1000
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _storable(value: str | None) -> str | None:
+    # PostgreSQL cannot store NUL in text or JSON, nor can UTF-8 carry a lone surrogate.
+    if value is not None and _UNSTORABLE.search(value):
+        raise ValueError(_("Caractère interdit (NUL ou caractère Unicode isolé)."))
+    return value
+
+
+Text = Annotated[str | None, AfterValidator(_storable)]
+ConsentSlug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]{1,50}$"), AfterValidator(_storable)
+]
+
+
+def _joined(value: object) -> object:
+    """A list of interests is taken as the text a file would hold: "ski, randonnée"."""
+    if isinstance(value, list):
+        if len(value) > 60 or not all(isinstance(v, str) and len(v) <= 60 for v in value):
+            raise ValueError(_("Liste de 60 textes de 60 caractères au plus attendue."))
+        return ", ".join(value)
+    return value
+
+
+Interests = Annotated[
+    str | None,
+    BeforeValidator(_joined),
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 4000},
+                {"type": "array", "items": {"type": "string", "maxLength": 60}, "maxItems": 60},
+                {"type": "null"},
+            ],
+            "description": "Centres d'intérêt : texte séparé par des virgules, ou liste.",
+        }
+    ),
+]
+
+
+class CustomerIn(Schema):
+    """One customer as a partner's system knows it. At least a last name, an e-mail or a phone."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    external_id: Text = Field(None, max_length=100, description="Identifiant chez le partenaire.")
+    civility: Text = Field(None, max_length=20, examples=["Mme"])
+    first_name: Text = Field(None, max_length=200, examples=["Élodie"])
+    last_name: Text = Field(None, max_length=200, examples=["Martin"])
+    email: Text = Field(None, max_length=320, examples=["elodie.martin@example.fr"])
+    phone: Text = Field(None, max_length=50, examples=["06 12 34 56 78"])
+    birth_date: Text = Field(None, max_length=40, examples=["1985-03-14", "14/03/1985"])
+    gender: Text = Field(None, max_length=20)
+    address_line1: Text = Field(None, max_length=300)
+    address_line2: Text = Field(None, max_length=300)
+    postal_code: Text = Field(None, max_length=20, examples=["74000"])
+    city: Text = Field(None, max_length=200, examples=["Annecy"])
+    region: Text = Field(None, max_length=200)
+    country: Text = Field(None, max_length=100, examples=["FR", "France"])
+    language: Text = Field(None, max_length=40, examples=["fr"])
+    profession: Text = Field(None, max_length=200)
+    family_situation: Text = Field(None, max_length=100)
+    children: Text = Field(None, max_length=10, examples=["2"])
+    interests: Interests = Field(None, max_length=4000, examples=["ski, randonnée"])
+    preferred_season: Text = Field(None, max_length=40, examples=["hiver", "été", "les deux"])
+    consents: dict[ConsentSlug, bool | None] | None = Field(
+        None,
+        max_length=50,
+        description="Consentements par finalité : true (accepté), false (refusé).",
+        examples=[{"newsletter": True, "partner_offers": False}],
+    )
+
+
+class BulkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[CustomerIn] = Field(..., min_length=1, max_length=MAX_BULK)
+
+
+class FieldWarning(Schema):
+    field: str
+    message: str
+
+
+class CustomerOut(Schema):
+    id: int
+    civility: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    phone_other: str
+    birth_date: dt.date | None
+    gender: str
+    address_line1: str
+    address_line2: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+    language: str
+    profession: str
+    family_situation: str
+    children: int | None
+    interests: list[str]
+    preferred_season: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomerResult(Schema):
+    created: bool = Field(description="true si la fiche client vient d'être créée.")
+    status: Literal["created", "matched", "unchanged"] = Field(
+        description="created : nouveau client ; matched : rattaché à un client existant ; "
+        "unchanged : enregistrement déjà reçu à l'identique."
+    )
+    customer: CustomerOut
+    warnings: list[FieldWarning] = Field(description="Valeurs écartées et pourquoi.")
+
+
+class BulkItem(Schema):
+    index: int
+    status: Literal["created", "matched", "unchanged", "rejected"]
+    customer_id: int | None = None
+    warnings: list[FieldWarning] = []
+    errors: list[str] = []
+
+
+class BulkResult(Schema):
+    created: int
+    matched: int
+    unchanged: int
+    rejected: int
+    results: list[BulkItem]
+
+
+class CustomerPage(Schema):
+    results: list[CustomerOut]
+    next: str | None = Field(description="Adresse de la page suivante, null à la fin.")
+    cursor: str | None = Field(description="Curseur de la page suivante, null à la fin.")
+
+
+class LookupResult(Schema):
+    results: list[CustomerOut]
+
+
+# The answers every operation may give besides its success.
+COMMON_ERRORS: dict[int, type[Error]] = {
+    400: Error,
+    401: Error,
+    403: Error,
+    413: Error,
+    415: Error,
+    422: Error,
+    429: Error,
+}
