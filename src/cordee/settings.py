@@ -135,7 +135,7 @@ else:
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA temp_store=MEMORY;"
                     "PRAGMA cache_size=-131072;"
-                    "PRAGMA mmap_size=1073741824;"
+                    "PRAGMA mmap_size=268435456;"
                 ),
             },
             "TEST": {"NAME": os.environ.get("CORDEE_TEST_SQLITE_NAME") or None},
