@@ -53,13 +53,16 @@ def _count(stdout: str, label: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def import_once(path: Path, backend: str, home: Path) -> dict[str, object]:
+def import_once(
+    path: Path, backend: str, home: Path, database: str = "cordee_bench"
+) -> dict[str, object]:
     env = {"CORDEE_HOME": str(home), "CORDEE_TASKS": "immediate"}
     if backend == "postgresql":
-        env["CORDEE_DATABASE_URL"] = pg_fresh_database("cordee_bench")
+        env["CORDEE_DATABASE_URL"] = pg_fresh_database(database)
     else:
         env["CORDEE_DATABASE_URL"] = ""
     run_measured(cordee("migrate", "-v", "0"), env)
+    run_measured(cordee("partner", "add", "office", "--name", "Office", "--kind", "hub"), env)
     run_measured(
         cordee("partner", "add", "bench", "--name", "Partenaire de test", "--kind", "hotel"), env
     )
@@ -80,27 +83,36 @@ def import_once(path: Path, backend: str, home: Path) -> dict[str, object]:
     }
 
 
-def import_more(path: Path, database_url: str, home: Path) -> None:
+def import_more(path: Path, database_url: str, home: Path, *, partner: str = "bench-2") -> None:
+    """A second partner's file, so that the search runs on more customers (its ids are its own)."""
     env = {
         "CORDEE_HOME": str(home),
         "CORDEE_TASKS": "immediate",
         "CORDEE_DATABASE_URL": database_url,
     }
-    run_measured(cordee("import", str(path), "--partner", "bench", "--quiet"), env)
+    run_measured(
+        cordee("partner", "add", partner, "--name", "Second partenaire", "--kind", "shop"), env
+    )
+    run_measured(cordee("import", str(path), "--partner", partner, "--quiet"), env)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument(
+        "--database",
+        default="cordee_bench",
+        help="PostgreSQL database to (re)create: pick your own when others benchmark too",
+    )
     args = parser.parse_args()
     path = bench_file(args.lines)
     results = []
     for backend in args.backends.split(","):
         home = Path(tempfile.mkdtemp(prefix=f"cordee-bench-{backend}-"))
-        results.append(import_once(path, backend, home))
+        results.append(import_once(path, backend, home, args.database))
         print(dump(results[-1]))
-    floor = copy_floor(path, pg_fresh_database("cordee_bench_floor"))
+    floor = copy_floor(path, pg_fresh_database(f"{args.database}_floor"))
     write_report(args.lines, path, results, floor)
 
 

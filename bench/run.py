@@ -44,7 +44,7 @@ def main() -> None:
         env_url, home = str(r["database_url"]), str(r["home"])
         if args.top_up:
             extra = bench_import.bench_file(args.top_up, seed=2)
-            bench_import.import_more(extra, env_url, Path(home))
+            bench_import.import_more(extra, env_url, Path(home), partner="bench-2")
         out = subprocess.run(
             [
                 sys.executable,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,13 +26,14 @@ from cordee.collect.reader import UnreadableFile, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
 from cordee.customers.services import source_records_attach
-from cordee.partners.models import Partner, User
+from cordee.partners.models import Partner, PartnerKind, User
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
+from cordee.privacy.services import consents_record_from_sources
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 5_000
+BATCH_SIZE = 20_000
 # Warnings beyond this many per import are counted, not stored one by one.
 MAX_STORED_WARNINGS = 100_000
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -145,6 +146,15 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         batch.save(
             update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
         )
+        if plan.consents and not Partner.objects.filter(kind=PartnerKind.HUB).exists():
+            # Consents for the destination's own purposes are given to the tourist office:
+            # without it they could not be recorded, and a consent is never dropped silently.
+            raise UnreadableFile(
+                _(
+                    "Ce fichier contient des consentements mais aucun office de tourisme n'est "
+                    "configuré. Créez-le d'abord (cordee partner add office --name … --kind hub)."
+                )
+            )
         if not plan.fields and not plan.consents:
             raise UnreadableFile(
                 _(
@@ -158,6 +168,7 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
             fields=list(plan.fields.items()),
             consents=list(plan.consents.items()),
             defaults=mapping.defaults if mapping else {},
+            copy_text=connection.vendor == "postgresql",
         )
         stored_warnings = 0
         workers = worker_count(batch.size)
@@ -185,6 +196,13 @@ def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
             stored_warnings += 1
         issues.append((batch.pk, line, level, field_name, message, cells))
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Each batch's commit does not wait for its WAL to reach the disk. A crash (of
+            # the server, not of this process) may lose the last few committed batches —
+            # never half of one, and never the database's consistency — and running the
+            # import again resumes: the fingerprints skip the lines already stored.
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = off")
         attached = source_records_attach(
             partner=batch.partner,
             channel=Channel.IMPORT,
@@ -192,6 +210,12 @@ def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
             batch_id=batch.pk,
             dry_run=batch.dry_run,
         )
+        if attached.source_record_ids:
+            consents_record_from_sources(
+                source_record_ids=attached.source_record_ids,
+                channel=Channel.IMPORT,
+                actor=Actor.system(f"import:{batch.pk}"),
+            )
         bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
         ImportBatch.objects.filter(pk=batch.pk).update(
             lines_read=F("lines_read") + prepared.rows,

@@ -7,7 +7,9 @@ runs and a plain ``executemany`` on SQLite.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,6 +23,66 @@ def _with_json(row: Sequence[Any], positions: Sequence[int]) -> list[Any]:
         if not isinstance(out[i], str):
             out[i] = json.dumps(out[i], ensure_ascii=False, default=str)
     return out
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+COPY_NULL = "\\N"
+# json.dumps(value, ensure_ascii=False) builds an encoder per call; this one is made once.
+json_text = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def copy_value(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format (lists and dicts as JSON)."""
+    if value is None:
+        return COPY_NULL
+    if isinstance(value, str):
+        if _COPY_SPECIAL.search(value) is None:
+            return value
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dt.date):  # and datetime
+        return value.isoformat()
+    if value == []:
+        return "[]"
+    return copy_value(json_text(value))
+
+
+def copy_line(values: Sequence[Any]) -> str:
+    """A row in COPY text format, without its final newline (so that pieces can be joined)."""
+    # One scan over all the text values: few rows have one that needs escaping.
+    if _COPY_SPECIAL.search("".join([v for v in values if v.__class__ is str])) is None:
+        return "\t".join([v if v.__class__ is str else copy_value(v) for v in values])
+    return "\t".join([copy_value(v) for v in values])
+
+
+def copy_lines(model: type[models.Model], fields: Sequence[str], lines: Iterable[str]) -> int:
+    """PostgreSQL only: COPY rows already formatted by :func:`copy_line` (each ending in a newline).
+
+    Formatting can then happen anywhere (in worker processes); this only streams text.
+    """
+    assert connection.vendor == "postgresql"
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(_column_name(model, f)) for f in fields)
+    count = 0
+    block: list[str] = []
+    with (
+        connection.cursor() as cur,
+        cur.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
+    ):
+        for line in lines:
+            block.append(line)
+            if len(block) >= 2_000:
+                copy.write("".join(block))
+                count += len(block)
+                block.clear()
+        if block:
+            copy.write("".join(block))
+            count += len(block)
+    return count
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
@@ -95,19 +157,53 @@ def chunked[T](items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
 def bulk_update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
-    """UPDATE ... WHERE id = last value of each row, for many rows in one round of statements."""
+    """UPDATE ... WHERE id = last value of each row, for many rows at once.
+
+    PostgreSQL gets one statement joining arrays of values (one per column); SQLite an
+    ``executemany``.
+    """
     columns = [_column_name(model, f) for f in fields]
     json_positions = [
         i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
     ]
-    table = connection.ops.quote_name(model._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
-    sql = f'UPDATE {table} SET {assignments} WHERE "id" = %s'  # noqa: S608
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
     prepared = [_with_json(row, json_positions) for row in rows]
-    if prepared:
-        with connection.cursor() as cur:
+    if not prepared:
+        return 0
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            types = [_column(model, f).db_type(connection) for f in fields]
+            types.append(model._meta.pk.db_type(connection))
+            names = [f"c{i}" for i in range(len(types))]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            assignments = ", ".join(
+                f"{qn(c)} = v.{n}" for c, n in zip(columns, names, strict=False)
+            )
+            sql = (
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
+                f'AS v({", ".join(names)}) WHERE {table}."id" = v.{names[-1]}'
+            )
+            cur.execute(sql, [list(column) for column in zip(*prepared, strict=True)])
+        else:
+            assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+            sql = f'UPDATE {table} SET {assignments} WHERE "id" = %s'  # noqa: S608
             cur.executemany(sql, prepared)
     return len(prepared)
+
+
+_ARRAY_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+")
+
+
+def text_array(values: Iterable[str]) -> str:
+    """A PostgreSQL text[] literal; every element quoted unless plainly safe."""
+    items = []
+    for value in values:
+        if _ARRAY_SAFE.fullmatch(value) and value.upper() != "NULL":
+            items.append(value)
+        else:
+            items.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
 
 
 def select_in(
@@ -122,7 +218,11 @@ def select_in(
         return rows
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(sql.format(values="= ANY(%s)"), [*params, list(values)])
+            if all(value.__class__ is str for value in values):
+                # One array literal: psycopg adapts a list element by element, in Python.
+                cur.execute(sql.format(values="= ANY(%s::text[])"), [*params, text_array(values)])
+            else:
+                cur.execute(sql.format(values="= ANY(%s)"), [*params, list(values)])
             return list(cur.fetchall())
         for start in range(0, len(values), chunk):
             part = values[start : start + chunk]

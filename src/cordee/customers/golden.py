@@ -15,6 +15,18 @@ from cordee.collect.normalise import departement_of, fold
 from cordee.customers.models import GOLDEN_FIELDS
 from cordee.privacy.crypto import email_index, phone_index
 
+# The customer columns the bulk path writes from the golden values, besides the id.
+GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
+DERIVED_COLUMNS = (
+    "last_name_key",
+    "first_name_key",
+    "city_key",
+    "email_hash",
+    "phone_hash",
+    "birth_year",
+    "departement",
+)
+
 
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
@@ -66,6 +78,55 @@ def derived_columns(golden: dict[str, Any]) -> dict[str, Any]:
         "birth_year": birth_year,
         "departement": departement,
     }
+
+
+def golden_value(field_name: str, value: Any) -> Any:
+    """A golden value as its column stores it."""
+    if field_name == "interests":
+        return value or []
+    if field_name in ("birth_date", "children"):
+        return value if value not in ("", None) else None
+    return value if value is not None else ""
+
+
+# customer_values() is golden_value() over GOLDEN_COLUMNS, unrolled: it runs once per
+# imported line.
+_COLUMN_DEFAULTS = tuple((f, golden_value(f, None)) for f in GOLDEN_COLUMNS)
+_BIRTH_DATE = GOLDEN_COLUMNS.index("birth_date")
+_CHILDREN = GOLDEN_COLUMNS.index("children")
+_INTERESTS = GOLDEN_COLUMNS.index("interests")
+
+
+def customer_values(golden: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of GOLDEN_COLUMNS then DERIVED_COLUMNS for these golden values."""
+    get = golden.get
+    values = [default if (v := get(f)) is None else v for f, default in _COLUMN_DEFAULTS]
+    if values[_BIRTH_DATE] == "":
+        values[_BIRTH_DATE] = None
+    if values[_CHILDREN] == "":
+        values[_CHILDREN] = None
+    if not values[_INTERESTS]:
+        values[_INTERESTS] = []
+    derived = derived_columns(golden)
+    values.extend([derived[c] for c in DERIVED_COLUMNS])
+    return tuple(values)
+
+
+def first_record_values(data: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The customer a record creates on its own: its column values and the fields it provides.
+
+    What apply_record gives from an empty golden record, computed directly. Pure work (no
+    database, no source id yet), so a bulk path computes it in its worker processes: most
+    new customers of a batch have exactly one record in it.
+    """
+    get = data.get
+    golden = {
+        name: value
+        for name in GOLDEN_FIELDS
+        if (value := get(name))
+        or (value is not None and value != "" and value != [] and value != {})
+    }
+    return customer_values(golden), tuple(golden)
 
 
 def golden_from_records(

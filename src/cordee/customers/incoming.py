@@ -14,6 +14,9 @@ from typing import Any
 
 from cordee.privacy.crypto import email_index, phone_index
 
+# Equivalent to json.dumps(value, ensure_ascii=False), without building an encoder per call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
 
 @dataclass(slots=True)
 class IncomingRecord:
@@ -33,22 +36,51 @@ class IncomingRecord:
     phone_hash: str = ""
     raw_json: str = ""
     data_json: str = ""
+    # Filled by prepare(golden=True): the customer this record would create on its own
+    # (cordee.customers.golden.first_record_values) ...
+    golden: tuple[Any, ...] | None = None
+    golden_fields: tuple[str, ...] = ()
+    # ... and by prepare(copy_text=True), PostgreSQL COPY text: the record's own columns
+    # (external id to phone hash, see services.SOURCE_TAIL) and that customer's columns.
+    copy_tail: str = ""
+    golden_copy: str = ""
 
-    def prepare(self) -> IncomingRecord:
-        if self.fingerprint:
-            return self
-        h = hashlib.blake2b(digest_size=16)
-        for key, value in self.raw.items():
-            h.update(key.encode("utf-8", "surrogatepass"))
-            h.update(b"\x1e")
-            h.update(str(value).encode("utf-8", "surrogatepass"))
-            h.update(b"\x1f")
-        self.fingerprint = h.hexdigest()
+    def prepare(self, *, golden: bool = False, copy_text: bool = False) -> IncomingRecord:
+        """Fill the derived fields; ``golden`` and ``copy_text`` add work bulk paths want done early."""
+        if not self.fingerprint:
+            self._prepare()
+        if (golden or copy_text) and self.golden is None:
+            from cordee.customers.golden import first_record_values
+
+            self.golden, self.golden_fields = first_record_values(self.data)
+        if copy_text and not self.copy_tail:
+            from cordee.core.bulk import copy_line
+
+            self.copy_tail = copy_line(
+                (
+                    self.external_id[:100],
+                    self.line,
+                    self.raw_json,
+                    self.data_json,
+                    self.fingerprint,
+                    self.email_hash,
+                    self.phone_hash,
+                )
+            )
+            assert self.golden is not None
+            self.golden_copy = copy_line(self.golden)
+        return self
+
+    def _prepare(self) -> None:
+        # key 0x1E value 0x1F for each item, hashed in one call.
+        content = "".join([f"{key}\x1e{value}\x1f" for key, value in self.raw.items()])
+        self.fingerprint = hashlib.blake2b(
+            content.encode("utf-8", "surrogatepass"), digest_size=16
+        ).hexdigest()
         self.email_hash = email_index(self.data.get("email") or "")
         self.phone_hash = phone_index(self.data.get("phone") or "")
-        self.raw_json = json.dumps(self.raw, ensure_ascii=False)
-        self.data_json = json.dumps(self.data, ensure_ascii=False)
-        return self
+        self.raw_json = _json_text(self.raw)
+        self.data_json = _json_text(self.data)
 
     def keys(self) -> list[str]:
         """Deterministic identity keys, strongest first (the external id counts within its partner only)."""

@@ -133,10 +133,18 @@ class SourceRecord(models.Model):
     Never edited: a correction is a new record. Only erasure deletes one.
     """
 
+    # No single-column indexes on these two: source_customer_idx and the unique constraint
+    # lead with them, and every extra index is paid on each of a million imported rows.
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="source_records", null=True
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="source_records",
+        null=True,
+        db_index=False,
     )
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="source_records")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="source_records", db_index=False
+    )
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     external_id = models.CharField(_("identifiant externe"), max_length=100, blank=True)
     batch = models.ForeignKey(
@@ -185,8 +193,13 @@ class SourceRecord(models.Model):
 class CustomerLink(models.Model):
     """A partner's relationship with a customer: it brought (at least) one source record."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
+    # Covered by link_customer_idx and the unique constraint (partner, customer).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="links", db_index=False
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="customer_links", db_index=False
+    )
     first_seen = models.DateTimeField()
 
     class Meta:

@@ -9,11 +9,13 @@ phone — or creates a new customer. Identity resolution will replace that step.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cordee.core.bulk import (
@@ -21,25 +23,22 @@ from cordee.core.bulk import (
     bulk_insert,
     bulk_update_rows,
     chunked,
+    copy_line,
+    copy_lines,
+    copy_value,
     insert_ignore,
     select_in,
 )
-from cordee.customers.golden import apply_record, derived_columns
+from cordee.customers.golden import (
+    DERIVED_COLUMNS,
+    GOLDEN_COLUMNS,
+    apply_record,
+    customer_values,
+)
 from cordee.customers.incoming import IncomingRecord
-from cordee.customers.models import GOLDEN_FIELDS, Customer, CustomerLink, SourceRecord
+from cordee.customers.models import Customer, CustomerLink, SourceRecord
 from cordee.partners.models import Partner
 
-# Customer columns written by the bulk path, besides the id.
-_GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
-_DERIVED_COLUMNS = (
-    "last_name_key",
-    "first_name_key",
-    "city_key",
-    "email_hash",
-    "phone_hash",
-    "birth_year",
-    "departement",
-)
 _LOOKUP_CHUNK = 2000
 
 
@@ -49,6 +48,9 @@ class AttachResult:
     matched: int = 0
     unchanged: int = 0
     customer_ids: list[int | None] = field(default_factory=list)
+    # The source records this call stored (empty in a dry run), for what follows them
+    # in the same transaction (e.g. the consents they carry).
+    source_record_ids: list[int] = field(default_factory=list)
 
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
@@ -139,13 +141,32 @@ def source_records_attach(
         pending = [i for i, o in enumerate(real) if o is not None]
         source_ids = allocate_ids(SourceRecord, len(pending))
         source_id_of = dict(zip(pending, source_ids, strict=True))
+        result.source_record_ids = list(source_ids)
 
+        copy = connection.vendor == "postgresql"
         _write_source_records(
-            partner, channel, records, real, fingerprints, source_id_of, batch_id, now
+            partner, channel, records, real, source_id_of, batch_id, now, copy=copy
         )
-        _write_golden_records(records, real, source_id_of, new_ids, matched_existing, now)
-        _write_links(partner, real, now)
+        _write_golden_records(
+            records, real, source_id_of, new_ids, matched_existing, now, copy=copy
+        )
+        _write_links(partner, new_ids, matched_existing, now, copy=copy)
     return result
+
+
+# Source record columns: those the call decides, then those a record formats itself
+# (IncomingRecord.copy_tail, in this order).
+_SOURCE_HEAD = ("id", "customer", "partner", "channel", "batch", "collected_at")
+SOURCE_TAIL = ("external_id", "line", "raw", "data", "fingerprint", "email_hash", "phone_hash")
+_CUSTOMER_COLUMNS = (
+    "id",
+    *GOLDEN_COLUMNS,
+    *DERIVED_COLUMNS,
+    "attributes",
+    "provenance",
+    "created_at",
+    "updated_at",
+)
 
 
 def _write_source_records(
@@ -153,34 +174,48 @@ def _write_source_records(
     channel: str,
     records: Sequence[IncomingRecord],
     owners: Sequence[int | None],
-    fingerprints: Sequence[str],
     source_id_of: dict[int, int],
     batch_id: int | None,
     now: dt.datetime,
+    *,
+    copy: bool,
 ) -> None:
-    fields = (
-        "id", "customer", "partner", "channel", "external_id", "batch", "line",
-        "collected_at", "raw", "data", "fingerprint", "email_hash", "phone_hash",
-    )  # fmt: skip
+    fields = (*_SOURCE_HEAD, *SOURCE_TAIL)
+    if copy:
+        now_text = copy_value(now)
+        middle = f"\t{partner.pk}\t{copy_value(channel)}\t{copy_value(batch_id)}\t"
+        lines = []
+        for i, source_id in source_id_of.items():
+            record = records[i]
+            if not record.copy_tail:
+                record.prepare(copy_text=True)
+            collected = now_text if record.collected_at is None else copy_value(record.collected_at)
+            lines.append(f"{source_id}\t{owners[i]}{middle}{collected}\t{record.copy_tail}\n")
+        copy_lines(SourceRecord, fields, lines)
+        return
     rows = (
         (
-            source_id_of[i],
+            source_id,
             owners[i],
             partner.pk,
             channel,
-            records[i].external_id[:100],
             batch_id,
-            records[i].line,
             records[i].collected_at or now,
+            records[i].external_id[:100],
+            records[i].line,
             records[i].raw_json,
             records[i].data_json,
-            fingerprints[i],
+            records[i].fingerprint,
             records[i].email_hash,
             records[i].phone_hash,
         )
-        for i in source_id_of
+        for i, source_id in source_id_of.items()
     )
     bulk_insert(SourceRecord, fields, rows)
+
+
+def _provenance_json(fields: Sequence[str], source_id: int) -> str:
+    return "{" + ", ".join(f'"{f}": {source_id}' for f in fields) + "}"
 
 
 def _write_golden_records(
@@ -190,12 +225,23 @@ def _write_golden_records(
     new_ids: list[int],
     matched_existing: set[int],
     now: dt.datetime,
+    *,
+    copy: bool,
 ) -> None:
-    golden: dict[int, dict[str, Any]] = {cid: {} for cid in new_ids}
-    provenance: dict[int, dict[str, int]] = {cid: {} for cid in new_ids}
+    # The batch's records of each customer, in file order.
+    records_of: dict[int, list[int]] = defaultdict(list)
+    for i in source_id_of:
+        owner = owners[i]
+        assert owner is not None
+        records_of[owner].append(i)
+
+    # Existing customers and those with several records in the batch go through
+    # survivorship here; a new customer with one record takes the row its record computed.
+    golden: dict[int, dict[str, Any]] = {}
+    provenance: dict[int, dict[str, int]] = {}
     for chunk in chunked(sorted(matched_existing), _LOOKUP_CHUNK):
         for row in Customer.objects.filter(pk__in=chunk).values(
-            "id", "provenance", *_GOLDEN_COLUMNS
+            "id", "provenance", *GOLDEN_COLUMNS
         ):
             cid = row.pop("id")
             provenance[cid] = row.pop("provenance") or {}
@@ -203,57 +249,68 @@ def _write_golden_records(
                 row["birth_date"] = row["birth_date"].isoformat()
             golden[cid] = row
     changed: set[int] = set()
-    for i, source_id in source_id_of.items():
-        cid = owners[i]
-        assert cid is not None
-        if apply_record(golden[cid], provenance[cid], records[i].data, source_id):
-            changed.add(cid)
+    for cid in new_ids:
+        if len(records_of[cid]) > 1:
+            golden[cid], provenance[cid] = {}, {}
+    for cid in golden:
+        for i in records_of[cid]:
+            if apply_record(golden[cid], provenance[cid], records[i].data, source_id_of[i]):
+                changed.add(cid)
 
-    columns = (
-        "id",
-        *_GOLDEN_COLUMNS,
-        *_DERIVED_COLUMNS,
-        "attributes",
-        "provenance",
-        "created_at",
-        "updated_at",
-    )
-    new_rows = (
-        _customer_row(cid, golden[cid], provenance[cid], now, created=True) for cid in new_ids
-    )
-    bulk_insert(Customer, columns, new_rows)
-    update_columns = (*_GOLDEN_COLUMNS, *_DERIVED_COLUMNS, "provenance", "updated_at")
+    now_text = copy_value(now)
+    new_lines: list[str] = []
+    new_rows: list[tuple[Any, ...]] = []
+    for cid in new_ids:
+        if cid in golden:
+            values = customer_values(golden[cid])
+            prov = json.dumps(provenance[cid])
+        else:
+            i = records_of[cid][0]
+            record = records[i]
+            if record.golden is None or (copy and not record.golden_copy):
+                record.prepare(golden=True, copy_text=copy)
+            assert record.golden is not None
+            values = record.golden
+            prov = _provenance_json(record.golden_fields, source_id_of[i])
+            if copy:
+                new_lines.append(
+                    f"{cid}\t{record.golden_copy}\t{{}}\t{prov}\t{now_text}\t{now_text}\n"
+                )
+                continue
+        if copy:
+            new_lines.append(f"{cid}\t{copy_line(values)}\t{{}}\t{prov}\t{now_text}\t{now_text}\n")
+        else:
+            new_rows.append((cid, *values, "{}", prov, now, now))
+    if copy:
+        copy_lines(Customer, _CUSTOMER_COLUMNS, new_lines)
+    else:
+        bulk_insert(Customer, _CUSTOMER_COLUMNS, new_rows)
+    update_columns = (*GOLDEN_COLUMNS, *DERIVED_COLUMNS, "provenance", "updated_at")
     updates = (
-        _customer_row(cid, golden[cid], provenance[cid], now, created=False)
+        (*customer_values(golden[cid]), provenance[cid], now, cid)
         for cid in sorted(changed & matched_existing)
     )
     bulk_update_rows(Customer, update_columns, updates)
 
 
-def _customer_row(
-    cid: int, golden: dict[str, Any], provenance: dict[str, int], now: dt.datetime, *, created: bool
-) -> tuple[Any, ...]:
-    values = [_golden_value(f, golden.get(f)) for f in _GOLDEN_COLUMNS]
-    derived = derived_columns(golden)
-    values.extend(derived[c] for c in _DERIVED_COLUMNS)
-    if created:
-        return (cid, *values, {}, provenance, now, now)
-    return (*values, provenance, now, cid)
-
-
-def _golden_value(field_name: str, value: Any) -> Any:
-    if field_name == "interests":
-        return value or []
-    if field_name in ("birth_date", "children"):
-        return value if value not in ("", None) else None
-    return value if value is not None else ""
-
-
-def _write_links(partner: Partner, owners: Sequence[int | None], now: dt.datetime) -> None:
-    customer_ids = sorted({o for o in owners if o is not None})
+def _write_links(
+    partner: Partner,
+    new_ids: Sequence[int],
+    matched_existing: set[int],
+    now: dt.datetime,
+    *,
+    copy: bool,
+) -> None:
+    fields = ("customer", "partner", "first_seen")
+    # A customer created by this call has no link yet: plain insert. Others may have one.
+    if copy:
+        tail = f"\t{partner.pk}\t{copy_value(now)}\n"
+        copy_lines(CustomerLink, fields, [f"{cid}{tail}" for cid in new_ids])
+    else:
+        bulk_insert(CustomerLink, fields, [(cid, partner.pk, now) for cid in new_ids])
     insert_ignore(
         CustomerLink,
-        ("customer", "partner", "first_seen"),
-        [(cid, partner.pk, now) for cid in customer_ids],
+        fields,
+        [(cid, partner.pk, now) for cid in sorted(matched_existing)],
         conflict=("partner", "customer"),
     )

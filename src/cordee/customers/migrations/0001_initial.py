@@ -187,6 +187,7 @@ class Migration(migrations.Migration):
                 (
                     "customer",
                     models.ForeignKey(
+                        db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="links",
                         to="customers.customer",

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
             model_name="customerlink",
             name="partner",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="customer_links",
                 to="partners.partner",
@@ -38,6 +39,7 @@ class Migration(migrations.Migration):
             model_name="sourcerecord",
             name="customer",
             field=models.ForeignKey(
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="source_records",
@@ -48,6 +50,7 @@ class Migration(migrations.Migration):
             model_name="sourcerecord",
             name="partner",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="source_records",
                 to="partners.partner",
