@@ -35,28 +35,6 @@ _TEXT_LIMITS = {
     "family_situation": 50,
     "city": 100,
 }
-FIELD_LABELS = {
-    "external_id": _("identifiant"),
-    "civility": _("civilité"),
-    "first_name": _("prénom"),
-    "last_name": _("nom"),
-    "email": _("e-mail"),
-    "phone": _("téléphone"),
-    "birth_date": _("date de naissance"),
-    "gender": _("genre"),
-    "address_line1": _("adresse"),
-    "address_line2": _("complément d'adresse"),
-    "postal_code": _("code postal"),
-    "city": _("ville"),
-    "region": _("région"),
-    "country": _("pays"),
-    "language": _("langue"),
-    "profession": _("profession"),
-    "family_situation": _("situation familiale"),
-    "children": _("enfants"),
-    "interests": _("centres d'intérêt"),
-    "preferred_season": _("saison préférée"),
-}
 
 
 @dataclass(slots=True)

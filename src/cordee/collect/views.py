@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from cordee.collect.columns import CONSENT_PREFIX, Mapping
+from cordee.collect.columns import CONSENT_PREFIX, LABELS, Mapping
 from cordee.collect.forms import ImportForm, upload_path
 from cordee.collect.imports import import_batch_create
-from cordee.collect.intake import FIELD_LABELS
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.tasks import import_run
 from cordee.core.views import SignedInRequest
@@ -207,4 +206,4 @@ def _field_label(canonical: str | None) -> str:
         return _("consentement « %(purpose)s »") % {
             "purpose": canonical.removeprefix(CONSENT_PREFIX)
         }
-    return str(FIELD_LABELS.get(canonical, canonical))
+    return str(LABELS.get(canonical, canonical))
