@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "cordee.partners",
     "cordee.customers",
     "cordee.collect",
+    "cordee.activities",
     "cordee.privacy",
     "cordee.api",
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN

@@ -1,0 +1,149 @@
+"""What customers do: stays, visits, purchases, lift passes, lessons... and the relationship's
+history (requests, complaints, calls, meetings, follow-ups), in one model.
+
+An activity belongs to one customer and to the partner that reported it. It keeps the source
+record through which it was joined to the customer, so that undoing a merge gives each person
+back their own activities. Its season is derived from its start date and the destination's
+configured seasons when it is written, so that "came in the last three summers" is an indexed
+look-up, not a date computation per row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordee.customers.models import Channel, Customer, SourceRecord
+from cordee.partners.models import Partner
+
+
+class SeasonKind(models.TextChoices):
+    WINTER = "winter", _("Hiver")
+    SUMMER = "summer", _("Été")
+
+
+class Season(models.Model):
+    """One season of the destination, with its own dates (configurable, never overlapping)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)  # e.g. "hiver-2025-2026"
+    name = models.CharField(_("nom"), max_length=60)  # e.g. "Hiver 2025-2026"
+    kind = models.CharField(_("type"), max_length=6, choices=SeasonKind.choices)
+    starts_on = models.DateField(_("début"))
+    ends_on = models.DateField(_("fin"))  # inclusive
+
+    class Meta:
+        verbose_name = _("saison")
+        verbose_name_plural = _("saisons")
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="season_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActivityKind(models.TextChoices):
+    STAY = "stay", _("Séjour")
+    VISIT = "visit", _("Visite")
+    PURCHASE = "purchase", _("Achat")
+    TICKET = "ticket", _("Billet ou forfait")
+    LESSON = "lesson", _("Cours")
+    RENTAL = "rental", _("Location")
+    MEAL = "meal", _("Repas")
+    REQUEST = "request", _("Demande d'information")
+    COMPLAINT = "complaint", _("Réclamation")
+    RECOMMENDATION = "recommendation", _("Recommandation")
+    CALL = "call", _("Appel")
+    MEETING = "meeting", _("Rendez-vous")
+    FOLLOW_UP = "follow_up", _("Relance")
+    SURVEY = "survey", _("Réponse à un questionnaire")
+
+
+class Activity(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="activities", db_index=False
+    )
+    # The source record through which the activity reached this customer (None when it was
+    # entered on the customer's page): an unmerge sends the activity with its source record.
+    source_record = models.ForeignKey(
+        SourceRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        db_index=False,
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=ActivityKind.choices)
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    # The partner's own reference (booking number, ticket id): the same activity sent twice is
+    # recognised by it and not counted twice.
+    external_id = models.CharField(_("référence"), max_length=100, blank=True)
+    starts_on = models.DateField(_("date"))
+    ends_on = models.DateField(_("fin"), null=True, blank=True)
+    season = models.ForeignKey(
+        Season, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    amount = models.DecimalField(
+        _("montant"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    quantity = models.PositiveIntegerField(_("quantité"), null=True, blank=True)
+    payment_means = models.CharField(_("moyen de paiement"), max_length=30, blank=True)
+    product = models.CharField(_("produit"), max_length=200, blank=True)
+    # 0–10, from a satisfaction survey (or a complaint's outcome); None when not asked.
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    details = models.JSONField(_("détails"), default=dict, blank=True)
+    # Follow-ups (and any activity that asks for one): due date, owner, done.
+    due_on = models.DateField(_("échéance"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    done_at = models.DateTimeField(_("faite le"), null=True, blank=True)
+    batch = models.ForeignKey(
+        "collect.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("activité")
+        verbose_name_plural = _("activités")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kind", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="activity_unique_reference",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__isnull=True) | models.Q(satisfaction__lte=10),
+                name="activity_satisfaction_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "starts_on"], name="activity_customer_idx"),
+            models.Index(fields=["season", "kind"], name="activity_season_idx"),
+            models.Index(fields=["partner", "starts_on"], name="activity_partner_idx"),
+            models.Index(
+                fields=["owner", "due_on"],
+                name="activity_follow_up_idx",
+                condition=models.Q(done_at__isnull=True, due_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_on}"
