@@ -1,0 +1,24 @@
+"""Events other parts of Cordée react to (outbound webhooks, per-customer aggregates...).
+
+Senders keep to these keyword arguments, so that receivers need not know who sent them.
+Each is sent after the transaction that made the change has committed
+(``transaction.on_commit``), never from inside it: a receiver must not see a change that
+could still be rolled back.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# customer_ids: list[int] created or changed; partner_id: the partner whose record caused it
+# (None for the hub's own changes); created: bool.
+customers_changed = Signal()
+# customer_ids: list[int] merged away; survivor_id: int. And its undo.
+customers_merged = Signal()
+customers_unmerged = Signal()
+# customer_id: int; partner_ids: list[int] of the partners that knew the customer.
+customer_erased = Signal()
+# customer_id, purpose (slug), controller_id, status ("granted" | "refused" | "withdrawn").
+consent_changed = Signal()
+# customer_ids: list[int] whose activities changed (added, moved by a merge, erased).
+activities_changed = Signal()
