@@ -1,14 +1,28 @@
 """The golden record: derived from source records by survivorship, never typed over them.
 
-For now the rule is simple and explicit: for each field, the most recent non-empty value
-wins, and the customer remembers which source record it came from. Identity resolution
-will refine it (trust per source and field, completeness, manual corrections).
+Survivorship, field by field (:func:`survivorship`), among the customer's source records
+that give the field a value:
+
+1. a manual correction wins (a source record whose data says ``"correction": true``,
+   written by :func:`cordee.customers.merging.customer_correct`);
+2. then the source most trusted for that field (:data:`FIELD_TRUST`): the lift operator or
+   the ski school for a birth date (they check it for the child and senior fares), the
+   accommodation for the postal address (they send the invoice there), a form the person
+   filled in for the e-mail;
+3. then the most recent;
+4. then the most complete (the longest value).
+
+The customer remembers which source record each value came from (``provenance``). A file
+import applies the fast incremental rule (:func:`apply_record`: the newest value wins);
+every merge, unmerge and resolution run recomputes the whole rule from the records
+(:func:`customers_golden_recompute`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cordee.collect.normalise import departement_of, fold
@@ -138,3 +152,114 @@ def golden_from_records(
     for source_id, data in records:
         apply_record(golden, provenance, data, source_id)
     return golden, provenance
+
+
+# -- survivorship ----------------------------------------------------------------------------
+
+_ADDRESS = ("address_line1", "address_line2", "postal_code", "city", "region", "country")
+_ACCOMMODATION = {"kind:hotel": 3, "kind:campsite": 3, "kind:rental": 3}
+# How much each source is trusted for each field: "kind:<partner kind>" or "channel:<channel>",
+# the higher the more trusted; the best of a record's kind and channel counts. A field or a
+# source absent from the table counts 0: then the most recent value wins.
+FIELD_TRUST: dict[str, dict[str, int]] = {
+    "birth_date": {"kind:lift_operator": 3, "kind:ski_school": 3, **_ACCOMMODATION},
+    **{name: {**_ACCOMMODATION, "channel:form": 1} for name in _ADDRESS},
+    "email": {"channel:form": 3, "channel:contest": 2, "channel:survey": 2, "channel:email": 2},
+    "phone": {"channel:phone": 3, "channel:desk": 2, **_ACCOMMODATION},
+    "first_name": {**_ACCOMMODATION, "kind:ski_school": 2, "channel:form": 2},
+    "last_name": {**_ACCOMMODATION, "kind:ski_school": 2, "channel:form": 2},
+    "civility": {"channel:form": 2, **_ACCOMMODATION},
+    "language": {"channel:form": 3},
+    "interests": {"channel:form": 3, "channel:survey": 3},
+    "preferred_season": {"channel:form": 3, "channel:survey": 3},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenSource:
+    """One source record as survivorship weighs it."""
+
+    id: int
+    data: dict[str, Any]
+    partner_kind: str
+    channel: str
+    collected_at: dt.datetime
+
+
+def trust(field_name: str, source: GoldenSource) -> int:
+    table = FIELD_TRUST.get(field_name)
+    if not table:
+        return 0
+    return max(
+        table.get(f"kind:{source.partner_kind}", 0), table.get(f"channel:{source.channel}", 0)
+    )
+
+
+def _completeness(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, dict)) else 1
+
+
+def survivorship(
+    sources: Sequence[GoldenSource],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The golden values and their provenance, by the rule of the module's docstring."""
+    golden: dict[str, Any] = {}
+    provenance: dict[str, int] = {}
+    for name in GOLDEN_FIELDS:
+        candidates = [s for s in sources if not is_empty(s.data.get(name))]
+        if not candidates:
+            continue
+        ranked = sorted(
+            candidates,
+            key=lambda s: (
+                s.data.get("correction") is True,
+                trust(name, s),
+                s.collected_at,
+                _completeness(s.data[name]),
+                s.id,
+            ),
+            reverse=True,
+        )
+        golden[name] = ranked[0].data[name]
+        provenance[name] = ranked[0].id
+        if name == "phone":
+            other = next((s for s in ranked if s.data["phone"] != golden["phone"]), None)
+            if other is not None:
+                golden["phone_other"] = other.data["phone"]
+                provenance["phone_other"] = other.id
+    return golden, provenance
+
+
+def customers_golden_recompute(customer_ids: Iterable[int]) -> int:
+    """Recompute the golden record of these customers from their source records.
+
+    Set-based: one read of the records per chunk, one bulk update. Returns how many
+    customers were rewritten. A customer left without any source record keeps its values
+    (it was entered by hand, or its records were erased one by one).
+    """
+    from django.utils import timezone
+
+    from cordee.core.bulk import bulk_update_rows, chunked
+    from cordee.customers.models import Customer, SourceRecord
+
+    ids = sorted(set(customer_ids))
+    columns = (*GOLDEN_COLUMNS, *DERIVED_COLUMNS, "provenance", "updated_at")
+    now = timezone.now()
+    done = 0
+    for part in chunked(ids, 2_000):
+        by_customer: dict[int, list[GoldenSource]] = {}
+        rows = SourceRecord.objects.filter(customer_id__in=part).values_list(
+            "customer_id", "pk", "data", "partner__kind", "channel", "collected_at"
+        )
+        for customer_id, pk, data, kind, channel, collected_at in rows:
+            by_customer.setdefault(customer_id, []).append(
+                GoldenSource(
+                    pk, data if isinstance(data, dict) else {}, kind, channel, collected_at
+                )
+            )
+        updates = []
+        for customer_id, sources in by_customer.items():
+            golden, provenance = survivorship(sources)
+            updates.append((*customer_values(golden), provenance, now, customer_id))
+        done += bulk_update_rows(Customer, columns, updates) if updates else 0
+    return done

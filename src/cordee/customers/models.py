@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -210,3 +211,159 @@ class CustomerLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id} → {self.customer_id}"
+
+
+# -- identity resolution: runs, merge ledger, review queue, households ---------------------
+
+
+class ResolutionRun(models.Model):
+    """One batch resolution (``cordee resolve``): what it looked at and what it did.
+
+    ``high_water`` is the largest source record id the run considered: the next run without
+    ``--full`` starts after it.
+    """
+
+    started_at = models.DateTimeField(_("commencée le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+    full = models.BooleanField(_("complète"), default=False)
+    retrained = models.BooleanField(_("modèle réentraîné"), default=False)
+    high_water = models.BigIntegerField(default=0)
+    records = models.PositiveIntegerField(_("enregistrements examinés"), default=0)
+    merged = models.PositiveIntegerField(_("fusions"), default=0)
+    to_review = models.PositiveIntegerField(_("à revoir"), default=0)
+    households = models.PositiveIntegerField(_("foyers"), default=0)
+    untouched = models.PositiveIntegerField(_("inchangés"), default=0)
+
+    class Meta:
+        verbose_name = _("résolution d'identité")
+        verbose_name_plural = _("résolutions d'identité")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class MergeKind(models.TextChoices):
+    MERGE = "merge", _("Fusion")
+    UNMERGE = "unmerge", _("Annulation de fusion")
+
+
+class MergeEvent(models.Model):
+    """One merge or unmerge in the ledger, with everything an exact undo needs.
+
+    Customer ids are plain integers, not foreign keys: the absorbed customer no longer exists
+    after the merge, and the ledger outlives both. ``snapshot`` is the absorbed customer's
+    whole row and ``moved`` the ids of the rows that went to the survivor
+    (``source_records``, ``activities``, ``consent_events``, ``links``...). Both hold or lead
+    to personal data: erasure empties them (``merge_ledger_erase``).
+    """
+
+    kind = models.CharField(_("type"), max_length=8, choices=MergeKind.choices)
+    at = models.DateTimeField(_("date"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("par"), max_length=150, blank=True)
+    run = models.ForeignKey(
+        ResolutionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="merges"
+    )
+    survivor_id = models.BigIntegerField(_("client conservé"))
+    absorbed_id = models.BigIntegerField(_("client absorbé"))
+    score = models.FloatField(_("score"), null=True, blank=True)
+    # {field: {"verdict": "same" | "close" | "different" | "missing", ...}}
+    evidence = models.JSONField(_("éléments de preuve"), default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    # For a merge: the unmerge that undid it. For an unmerge: the merge it undid.
+    undoes = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="undone_by"
+    )
+    erased = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("fusion")
+        verbose_name_plural = _("journal des fusions")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["survivor_id", "at"], name="merge_survivor_idx"),
+            models.Index(fields=["absorbed_id", "at"], name="merge_absorbed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.absorbed_id} → {self.survivor_id}"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("À revoir")
+    MERGED = "merged", _("Fusionnés")
+    REJECTED = "rejected", _("Rejeté")
+    DIFFERENT = "different", _("Personnes différentes")
+
+
+class PairDecision(models.Model):
+    """A doubtful pair of source records, and what a person decided about it.
+
+    Kept on source records rather than customers: they never change, whatever merges and
+    unmerges happen around them, so a pair once rejected is recognised in every later run.
+    ``left`` always has the smaller id.
+    """
+
+    left = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        _("statut"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    score = models.FloatField(_("score"))
+    reason = models.CharField(max_length=100, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    run = models.ForeignKey(
+        ResolutionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("paire à revoir")
+        verbose_name_plural = _("paires à revoir")
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="pair_decision_unique"),
+            models.CheckConstraint(
+                condition=models.Q(left__lt=models.F("right")), name="pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="pair_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id} {self.status}"
+
+
+class HouseholdLink(models.Model):
+    """Two source records of two people who share an address, e-mail or phone: a household.
+
+    On source records, like :class:`PairDecision`, so it survives merges and unmerges; the
+    customer page shows the customers that hold the other records.
+    """
+
+    left = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("motif"), max_length=100, blank=True)
+    run = models.ForeignKey(
+        ResolutionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lien de foyer")
+        verbose_name_plural = _("liens de foyer")
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="household_link_unique"),
+            models.CheckConstraint(
+                condition=models.Q(left__lt=models.F("right")), name="household_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}+{self.right_id}"

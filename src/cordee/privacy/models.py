@@ -183,8 +183,9 @@ class ConsentEvent(models.Model):
     Nothing updates or deletes a row through the ORM's instance or queryset methods; a change
     of mind is a new event, and the current state is the latest event (see ``queries``). The
     only deletion is erasure of the person (ARCHITECTURE.md rule 4), which goes through the
-    database cascade from the customer or the source record. A merge of customers must never
-    move events: each keeps the customer and the source record it was given with.
+    database cascade from the customer or the source record. A merge of customers moves an
+    event to the survivor with its source record, never onto another record, and the merge
+    ledger sends it back on an unmerge (``cordee.customers.merging``).
     """
 
     customer = models.ForeignKey(
