@@ -5,6 +5,7 @@ Other tools script these forms; keep them stable:
   cordee demo [--customers N] [--no-serve] [--port P]
   cordee partner add SLUG --name NAME --kind KIND | cordee partner list
   cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
+  cordee resolve [--full] [--retrain] [--quiet]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
 """

@@ -238,14 +238,49 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return connection
 
 
+# Where the trained model keeps the term frequencies of the base it learned on.
+TF_KEY = "cordee_term_frequencies"
+TF_COLUMNS = ("first_name", "last_name", "postcode")
+
+
+def term_frequencies(features: pa.Table) -> dict[str, dict[str, float]]:
+    """How common each value of the term-frequency-adjusted columns is in `features`."""
+    frequencies: dict[str, dict[str, float]] = {}
+    for column in TF_COLUMNS:
+        counts = features.column(column).drop_null().value_counts().to_pylist()
+        total = sum(item["counts"] for item in counts) or 1
+        frequencies[column] = {item["values"]: item["counts"] / total for item in counts}
+    return frequencies
+
+
 def linker_for(features: pa.Table, model: dict[str, Any] | Any) -> Any:
     """A Splink linker over `features` (from ``build_features``), with `model` (trained or
-    not: a settings dict, or a ``SettingsCreator``)."""
+    not: a settings dict, or a ``SettingsCreator``).
+
+    A trained model carries the term frequencies of the base it learned on: they are used
+    instead of those of `features`, which may be a few records of one surname (an
+    incremental run), where "martin" would look as rare as it looks common.
+    """
     from splink import DuckDBAPI, Linker
 
     db_api = DuckDBAPI(_connection())
     frame = db_api.register(features, table_name="cordee_features")
-    return Linker(frame, model, log_level="WARNING")
+    stored: dict[str, dict[str, float]] | None = None
+    if isinstance(model, dict) and TF_KEY in model:
+        stored = model[TF_KEY]
+        model = {k: v for k, v in model.items() if k != TF_KEY}
+    linker = Linker(frame, model, log_level="WARNING")
+    for column, known in (stored or {}).items():
+        # A value the base never had is as rare as its rarest one.
+        floor = min(known.values(), default=1.0)
+        values = features.column(column).drop_null().unique().to_pylist()
+        lookup = pa.table(
+            {column: values, f"tf_{column}": [known.get(v, floor) for v in values]},
+            schema=pa.schema([(column, pa.string()), (f"tf_{column}", pa.float64())]),
+        )
+        registered = db_api.register(lookup, table_name=f"cordee_tf_{column}")
+        linker.table_management.register_term_frequency_lookup(registered, column)
+    return linker
 
 
 def train(features: pa.Table, *, seed: int = 1, max_pairs: float = 3e6) -> dict[str, Any]:
@@ -263,6 +298,7 @@ def train(features: pa.Table, *, seed: int = 1, max_pairs: float = 3e6) -> dict[
     training.estimate_parameters_using_expectation_maximisation(block_on("email"))
     training.estimate_parameters_using_expectation_maximisation(block_on("last_name", "birth_date"))
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    model[TF_KEY] = term_frequencies(features)
     return _with_floors(model)
 
 
