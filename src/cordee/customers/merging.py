@@ -38,7 +38,9 @@ from cordee.customers.models import (
     CustomerLink,
     MergeEvent,
     MergeKind,
+    PairDecision,
     ResolutionRun,
+    ReviewStatus,
     SourceRecord,
 )
 from cordee.privacy.access import Actor
@@ -50,6 +52,7 @@ __all__ = [
     "customers_merge",
     "merge_ledger_erase",
     "merge_undo",
+    "pair_decide",
 ]
 
 _encoder = DjangoJSONEncoder()
@@ -468,3 +471,36 @@ def customer_correct(
         customers_golden_recompute([customer.pk])
         audit_log(actor=actor, action="customer.correct", obj=customer, fields=sorted(values))
     return record
+
+
+def pair_decide(*, decision_id: int, status: str, actor: Actor) -> PairDecision:
+    """A person's answer on a pair to review: merge it, reject it, or "different people".
+
+    Claimed with a conditional update, so two people answering at once decide once. A
+    rejected or "different people" pair is never proposed again, nor merged by a run.
+    """
+    if status not in (ReviewStatus.MERGED, ReviewStatus.REJECTED, ReviewStatus.DIFFERENT):
+        raise ValidationError(_("Réponse inconnue : %(status)s") % {"status": status})
+    with transaction.atomic():
+        claimed = PairDecision.objects.filter(pk=decision_id, status=ReviewStatus.PENDING).update(
+            status=status, decided_at=timezone.now(), decided_by=actor.user
+        )
+        if not claimed:
+            raise ValidationError(_("Cette paire a déjà été traitée."))
+        decision = PairDecision.objects.select_related("left", "right").get(pk=decision_id)
+        left, right = decision.left.customer_id, decision.right.customer_id
+        if (
+            status == ReviewStatus.MERGED
+            and left is not None
+            and right is not None
+            and left != right
+        ):
+            customers_merge(
+                min(left, right),
+                max(left, right),
+                actor=actor,
+                score=decision.score,
+                evidence=decision.evidence,
+            )
+        audit_log(actor=actor, action="customer.review", obj=decision, status=status)
+    return decision

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from cordee.customers import views
+from cordee.customers import review_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("doublons/", review_views.review_list, name="review"),
+    path("doublons/<int:decision_id>/", review_views.review_decide, name="review_decide"),
+    path("fusions/<int:event_id>/annuler/", review_views.merge_undo_view, name="merge_undo"),
 ]

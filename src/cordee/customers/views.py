@@ -9,6 +9,7 @@ from django.utils.cache import patch_vary_headers
 
 from cordee.core.views import SignedInRequest
 from cordee.customers.forms import CustomerSearchForm
+from cordee.customers.identity import customer_identity
 from cordee.customers.models import Customer, SourceRecord
 from cordee.customers.queries import Filters, customer_page, customer_sources
 from cordee.partners.models import Partner
@@ -109,6 +110,7 @@ def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
             "sources": sources,
             "batch_visible": batch_visible,
             "consents": consent_overview(customer, actor),
+            "identity": customer_identity(customer, actor),
         },
     )
 

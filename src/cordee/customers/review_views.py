@@ -1,0 +1,91 @@
+"""Pages of identity resolution: the review queue, and undoing a merge (hub users only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordee.core.views import SignedInRequest
+from cordee.customers.identity import review_pairs
+from cordee.customers.merging import merge_undo, pair_decide
+from cordee.customers.models import MergeEvent, MergeKind, PairDecision, ReviewStatus
+from cordee.partners.models import User
+from cordee.privacy.access import Actor, customer_for
+
+ACTIONS = {
+    "merge": ReviewStatus.MERGED,
+    "reject": ReviewStatus.REJECTED,
+    "different": ReviewStatus.DIFFERENT,
+}
+
+
+def _hub_only(user: User) -> Actor:
+    if not (user.is_superuser or user.is_hub_user):
+        raise PermissionDenied(_("La revue des doublons est réservée à l'office de tourisme."))
+    return Actor.for_user(user)
+
+
+def review_list(request: SignedInRequest) -> HttpResponse:
+    actor = _hub_only(request.user)
+    pending = PairDecision.objects.filter(status=ReviewStatus.PENDING).count()
+    return render(
+        request,
+        "customers/review.html",
+        {"pairs": review_pairs(actor), "pending": pending},
+    )
+
+
+@require_POST
+def review_decide(request: SignedInRequest, decision_id: int) -> HttpResponse:
+    actor = _hub_only(request.user)
+    status = ACTIONS.get(request.POST.get("action", ""))
+    error = ""
+    decision = None
+    if status is None:
+        error = _("Action inconnue.")
+    else:
+        try:
+            decision = pair_decide(decision_id=decision_id, status=status, actor=actor)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if request.htmx:
+        return render(
+            request,
+            "customers/review.html#decided",
+            {"decision": decision, "error": error, "decision_id": decision_id},
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("C'est noté."))
+    return redirect("customers:review")
+
+
+@require_POST
+def merge_undo_view(request: SignedInRequest, event_id: int) -> HttpResponse:
+    user = request.user
+    if not user.can_manage_partners:
+        raise PermissionDenied(
+            _("Seuls les administrateurs de l'office peuvent annuler une fusion.")
+        )
+    actor = Actor.for_user(user)
+    try:
+        event = MergeEvent.objects.get(pk=event_id, kind=MergeKind.MERGE)
+    except MergeEvent.DoesNotExist:
+        raise PermissionDenied(_("Cette fusion n'existe pas.")) from None
+    customer_for(actor, event.survivor_id)  # 404 unless the reader may see the survivor
+    try:
+        merge_undo(event, actor=actor)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:detail", event.survivor_id)
+    messages.success(
+        request,
+        _("Fusion annulée : le client n° %(id)s est revenu tel qu'il était.")
+        % {"id": event.absorbed_id},
+    )
+    return redirect("customers:detail", event.survivor_id)
