@@ -181,3 +181,47 @@ def test_seasons_page_is_for_the_office_admins(signed_in, destination):
         {"form": "rule", "rule-kind": "summer", "rule-start": "15/05", "rule-end": "15/10"},
     )
     assert "15/05 – 15/10" in client.get("/activites/saisons/").text
+
+
+def test_import_page_takes_an_activity_file(signed_in, destination, customers, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cordee.collect.models import ImportBatch, ImportIssue
+
+    text = (
+        "N° de réservation;E-mail;Date d'arrivée;Date de départ;Montant\n"
+        "R-9;elodie.martin@orange.fr;14/02/2026;16/02/2026;250\n"
+        "R-10;personne@example.fr;14/02/2026;;\n"
+    )
+    client = signed_in(destination.helene)
+    response = client.post(
+        "/imports/nouveau/",
+        {
+            "content": "activities",
+            "activity_kind": "stay",
+            "file": SimpleUploadedFile("resa.csv", text.encode(), content_type="text/csv"),
+        },
+    )
+    assert response.status_code == 302, response.text
+    batch = ImportBatch.objects.latest("pk")
+    assert (batch.status, batch.accepted, batch.rejected) == ("done", 1, 1)
+    assert Activity.objects.get().external_id == "R-9"
+    assert "client introuvable" in ImportIssue.objects.get(batch=batch).message
+    detail = client.get(f"/imports/{batch.pk}/").text
+    assert (
+        "Référence de l&#x27;activité" in detail or "référence de l&#x27;activité" in detail.lower()
+    )
+
+
+def test_import_page_refuses_an_activity_file_it_cannot_join(signed_in, destination):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = signed_in(destination.helene).post(
+        "/imports/nouveau/",
+        {
+            "content": "activities",
+            "file": SimpleUploadedFile("x.csv", b"Produit;Montant\nA;1\n", content_type="text/csv"),
+        },
+    )
+    assert response.status_code == 200
+    assert "aucune colonne de date" in response.text

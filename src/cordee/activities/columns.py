@@ -32,7 +32,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "telephone", "tel", "portable", "mobile", "phone", "phone number",
         "numero de telephone", "telephone client",
     ),
-    "external_id": (
+    "reference": (
         "reference", "ref", "n de reservation", "no de reservation", "numero de reservation",
         "n reservation", "reservation", "ref reservation", "reference reservation",
         "booking", "booking ref", "booking reference", "booking number", "booking id",
@@ -83,7 +83,7 @@ LABELS = {
     "card_number": _("numéro de carte"),
     "email": _("e-mail"),
     "phone": _("téléphone"),
-    "external_id": _("référence de l'activité"),
+    "reference": _("référence de l'activité"),
     "kind": _("type d'activité"),
     "starts_on": _("date (début)"),
     "ends_on": _("date de fin"),

@@ -170,6 +170,8 @@ def _store(
             continue
         cells = row.cells
         raw = {name: cells[i] for name, i in positions if i < len(cells) and cells[i]}
+        if "reference" in raw:
+            raw["external_id"] = raw.pop("reference")
         cleaned = activity_values(raw, default_kind=marker.default_kind or None)
         found_keys, key_error = _keys(raw)
         if not cleaned.ok or key_error:
