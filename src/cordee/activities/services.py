@@ -134,7 +134,7 @@ def activities_record_bulk(
         rows.append(row)
         positions.append(i)
     with transaction.atomic():
-        existing = _existing(partner.pk, {ref for _kind, ref in seen})
+        existing = _existing(partner.pk, set(seen))
         inserts: list[tuple[int, list[Any]]] = []
         updates: list[list[Any]] = []
         for position, row in zip(positions, rows, strict=True):
@@ -183,20 +183,24 @@ def _same(stored: Sequence[Any], fresh: Sequence[Any]) -> bool:
 
 
 def _existing(
-    partner_id: int, references: set[str]
+    partner_id: int, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, list[Any]]]:
-    if not references:
+    if not keys:
         return {}
     qn = connection.ops.quote_name
     columns = ", ".join(qn(_column(n)) for n in COMPARED)
     table = qn(Activity._meta.db_table)
+    kinds = sorted({kind for kind, _ref in keys})
+    # Partner, kind and reference: the unique index's own columns and predicate.
     sql = (
         f"SELECT id, kind, external_id, {columns} FROM {table} "  # noqa: S608
-        "WHERE partner_id = %s AND external_id {values}"
+        f"WHERE partner_id = %s AND external_id <> '' AND kind IN ({', '.join(['%s'] * len(kinds))}) "
+        "AND external_id {values}"
     )
     found: dict[tuple[str, str], tuple[int, list[Any]]] = {}
     details = COMPARED.index("details")
-    for activity_id, kind, reference, *stored in select_in(sql, [partner_id], sorted(references)):
+    references = sorted({ref for _kind, ref in keys})
+    for activity_id, kind, reference, *stored in select_in(sql, [partner_id, *kinds], references):
         if isinstance(stored[details], str):  # SQLite returns JSON as text
             stored[details] = json.loads(stored[details])
         found[(kind, reference)] = (activity_id, stored)

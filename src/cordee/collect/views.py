@@ -233,4 +233,5 @@ def _field_label(canonical: str | None) -> str:
         return _("consentement « %(purpose)s »") % {
             "purpose": canonical.removeprefix(CONSENT_PREFIX)
         }
-    return str(LABELS.get(canonical) or ACTIVITY_LABELS.get(canonical, canonical))
+    label = LABELS.get(canonical) or ACTIVITY_LABELS.get(canonical)
+    return str(label) if label else canonical
