@@ -1,6 +1,6 @@
 """Runs every benchmark and writes docs/BENCHMARKS.md.
 
-.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite]
+.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite] [--api | --only-api]
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ def main() -> None:
         default=250_000,
         help="lines of a second file so the search runs on ≥ 1M customers",
     )
+    parser.add_argument("--api", action="store_true", help="also run bench_api.py (REST API)")
+    parser.add_argument("--only-api", action="store_true", help="run bench_api.py only")
     args = parser.parse_args()
+    if args.only_api:
+        subprocess.run([sys.executable, str(HERE / "bench_api.py")], check=True)
+        return
 
     import bench_import
 
@@ -65,6 +70,8 @@ def main() -> None:
         "topped up with a second file; each query is one list page: the capped count and the first 50 rows in name order).\n"
         "Target: p95 < 200 ms at 1M customers.\n\n" + "\n\n".join(search_sections),
     )
+    if args.api:
+        subprocess.run([sys.executable, str(HERE / "bench_api.py")], check=True)
     print(f"report written; data kept in {DATA}")
 
 

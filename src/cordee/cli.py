@@ -5,6 +5,8 @@ Other tools script these forms; keep them stable:
   cordee demo [--customers N] [--no-serve] [--port P]
   cordee partner add SLUG --name NAME --kind KIND | cordee partner list
   cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
+  cordee import PATH --partner SLUG --activities [--kind KIND] [--dry-run]
+  cordee season list | cordee season add --kind winter|summer --start DATE --end DATE
   cordee resolve [--full] [--retrain] [--quiet]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
@@ -22,6 +24,8 @@ ALIASES = {"import": "import_customers"}
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordee.settings")
+    if len(args) > 1 and args[1] == "import" and "--activities" in args:
+        args[1:] = ["import_activities", *(a for a in args[2:] if a != "--activities")]
     if len(args) > 1 and args[1] in ALIASES:
         args[1] = ALIASES[args[1]]
     if len(args) == 1:

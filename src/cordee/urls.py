@@ -20,6 +20,7 @@ urlpatterns = [
     path("sante/", core_views.health, name="health"),
     path("clients/", include("cordee.customers.urls")),
     path("imports/", include("cordee.collect.urls")),
+    path("activites/", include("cordee.activities.urls")),
     path("partenaires/", include("cordee.partners.urls")),
     path("confidentialite/", include("cordee.privacy.urls")),
     path("api/v1/", include("cordee.api.urls")),

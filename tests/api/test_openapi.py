@@ -26,6 +26,12 @@ OPERATIONS = {
     ("get", "/api/v1/customers"),
     ("get", "/api/v1/customers/lookup"),
     ("get", "/api/v1/customers/{customer_id}"),
+    ("post", "/api/v1/activities"),
+    ("post", "/api/v1/activities/bulk"),
+    ("get", "/api/v1/customers/{customer_id}/activities"),
+    ("get", "/api/v1/customers/{customer_id}/consents"),
+    ("post", "/api/v1/customers/{customer_id}/consents"),
+    ("get", "/api/v1/cards/{number}"),
 }
 
 

@@ -23,6 +23,27 @@ class SeasonKind(models.TextChoices):
     SUMMER = "summer", _("Été")
 
 
+class SeasonRule(models.Model):
+    """The usual dates of a kind of season, from which each year's season is created as needed.
+
+    Without a row, the defaults apply (winter 1 December–30 April, summer 1 June–30 September).
+    A winter whose end comes before its start in the calendar runs over the new year.
+    """
+
+    kind = models.CharField(_("type"), max_length=6, choices=SeasonKind.choices, unique=True)
+    start_month = models.PositiveSmallIntegerField(_("mois de début"))
+    start_day = models.PositiveSmallIntegerField(_("jour de début"))
+    end_month = models.PositiveSmallIntegerField(_("mois de fin"))
+    end_day = models.PositiveSmallIntegerField(_("jour de fin"))
+
+    class Meta:
+        verbose_name = _("dates habituelles de saison")
+        verbose_name_plural = _("dates habituelles des saisons")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start_day:02}/{self.start_month:02}–{self.end_day:02}/{self.end_month:02}"
+
+
 class Season(models.Model):
     """One season of the destination, with its own dates (configurable, never overlapping)."""
 
@@ -147,3 +168,48 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_on}"
+
+    @property
+    def is_open_follow_up(self) -> bool:
+        return self.due_on is not None and self.done_at is None
+
+
+class LoyaltyCard(models.Model):
+    """The destination's loyalty card of one customer: a number with a check digit, and a
+    secret token for the public card page (the link the customer keeps on their phone).
+
+    The number is what a desk types or scans; it identifies the card, not the person, and
+    gives a partner no access to the customer's record.
+    """
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="loyalty_card")
+    number = models.CharField(_("numéro"), max_length=12, unique=True)
+    token = models.CharField(max_length=43, unique=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("carte de fidélité")
+        verbose_name_plural = _("cartes de fidélité")
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return " ".join(self.number[i : i + 4] for i in range(0, len(self.number), 4))
+
+
+class ActivityImport(models.Model):
+    """Marks an import batch as a file of activities (bookings, ticketing) rather than customers."""
+
+    batch = models.OneToOneField(
+        "collect.ImportBatch", on_delete=models.CASCADE, related_name="activity_import"
+    )
+    # The kind of every line when the file has no Type column (a hotel's bookings are stays).
+    default_kind = models.CharField(max_length=16, choices=ActivityKind.choices, blank=True)
+    # Lines whose customer could not be found (also counted in the batch's rejected lines).
+    unmatched = models.PositiveIntegerField(_("lignes sans client"), default=0)
+    updated = models.PositiveIntegerField(_("activités mises à jour"), default=0)
+
+    def __str__(self) -> str:
+        return f"activités:{self.batch_id}"

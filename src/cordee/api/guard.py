@@ -28,7 +28,14 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PARSED = "_cordee_json"
 
 
-def max_body() -> int:
+DEFAULT_MAX_BULK_BODY = 16 * 1024 * 1024
+# Bulk endpoints that take many small records in one call get a larger body.
+BULK_PATHS = frozenset({"/api/v1/activities/bulk"})
+
+
+def max_body(path: str = "") -> int:
+    if path in BULK_PATHS:
+        return int(getattr(settings, "CORDEE_API_MAX_BULK_BODY", DEFAULT_MAX_BULK_BODY))
     return int(getattr(settings, "CORDEE_API_MAX_BODY", DEFAULT_MAX_BODY))
 
 
@@ -55,7 +62,7 @@ def read_json(request: HttpRequest) -> HttpResponse | None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return json_error(400, _("En-tête Content-Length invalide."))
-    limit = max_body()
+    limit = max_body(request.path)
     if length > limit:
         return json_error(
             413,

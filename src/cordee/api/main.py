@@ -11,6 +11,7 @@ from django.views.decorators.csp import csp_override  # type: ignore[import-not-
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from cordee.activities import api as activities
 from cordee.api import customers, errors
 from cordee.api.guard import CheckedJSONParser
 
@@ -59,3 +60,6 @@ api = NinjaAPI(
 )
 errors.register(api)
 api.add_router("", customers.router)
+api.add_router("", activities.router)
+api.add_router("", activities.consents_router)
+api.add_router("", activities.cards_router)

@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from cordee.activities.columns import recognise_activity_columns
+from cordee.activities.models import ActivityKind
 from cordee.collect.columns import MappingError, load_mapping, recognise
 from cordee.collect.reader import UnreadableFile, open_table
 from cordee.partners.models import Partner
@@ -26,6 +28,21 @@ def upload_path(upload: UploadedFile) -> Path:
 
 class ImportForm(forms.Form):
     partner = forms.ModelChoiceField(label=_("Partenaire"), queryset=Partner.objects.none())
+    content = forms.ChoiceField(
+        label=_("Le fichier contient"),
+        choices=[
+            ("customers", _("des clients")),
+            ("activities", _("des activités (réservations, billetterie, caisse)")),
+        ],
+        initial="customers",
+        required=False,  # a form posted without it (older clients) imports customers
+        widget=forms.RadioSelect,
+    )
+    activity_kind = forms.ChoiceField(
+        label=_("Type des activités (fichier sans colonne Type)"),
+        choices=[("", _("— d'après la colonne Type du fichier —")), *ActivityKind.choices],
+        required=False,
+    )
     file = forms.FileField(
         label=_("Fichier de clients"),
         help_text=_("CSV, XLSX ou ODS, avec une ligne d'en-têtes."),
@@ -109,6 +126,13 @@ class ImportForm(forms.Form):
                 headers = list(table.headers)
         except UnreadableFile as exc:
             self.add_error("file", str(exc.message))
+            return data
+        if data.get("content") == "activities":
+            problems = recognise_activity_columns(headers).problems(
+                default_kind=data.get("activity_kind") or None
+            )
+            if problems:
+                self.add_error("file", " ; ".join(problems))
             return data
         if not plan.fields and not plan.consents:
             self.add_error(

@@ -16,6 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from cordee.activities.columns import LABELS as ACTIVITY_LABELS
+from cordee.activities.imports import activity_import_create
+from cordee.activities.models import ActivityImport
+from cordee.activities.tasks import activity_import_task
 from cordee.collect.columns import CONSENT_PREFIX, LABELS, Mapping
 from cordee.collect.forms import ImportForm, upload_path
 from cordee.collect.imports import import_batch_create
@@ -84,6 +88,17 @@ def _import_new(request: SignedInRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, partners=partners, fixed=fixed)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if form.cleaned_data["content"] == "activities":
+            batch = activity_import_create(
+                partner=form.cleaned_data["partner"],
+                source=upload_path(upload),
+                filename=upload.name,
+                actor=actor,
+                default_kind=form.cleaned_data["activity_kind"],
+                dry_run=form.cleaned_data["dry_run"],
+            )
+            activity_import_task.enqueue(batch.pk)
+            return redirect("imports:detail", batch.pk)
         batch = import_batch_create(
             partner=form.cleaned_data["partner"],
             source=upload_path(upload),
@@ -135,6 +150,18 @@ def import_confirm(request: SignedInRequest, batch_id: int) -> HttpResponse:
     if not ImportBatch.objects.filter(pk=dry.pk, stored_path=stored).update(stored_path=""):
         messages.error(request, _("Cet essai à blanc a déjà été lancé pour de bon."))
         return redirect("imports:detail", dry.pk)
+    marker = ActivityImport.objects.filter(batch=dry).first()
+    if marker is not None:
+        batch = activity_import_create(
+            partner=dry.partner,
+            source=Path(stored),
+            filename=dry.filename,
+            actor=Actor.for_user(request.user),
+            default_kind=marker.default_kind,
+            move=True,
+        )
+        activity_import_task.enqueue(batch.pk)
+        return redirect("imports:detail", batch.pk)
     mapping = None
     if dry.mapping:
         mapping = Mapping(
@@ -206,4 +233,5 @@ def _field_label(canonical: str | None) -> str:
         return _("consentement « %(purpose)s »") % {
             "purpose": canonical.removeprefix(CONSENT_PREFIX)
         }
-    return str(LABELS.get(canonical, canonical))
+    label = LABELS.get(canonical) or ACTIVITY_LABELS.get(canonical)
+    return str(label) if label else canonical

@@ -22,7 +22,14 @@ from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.crypto import blind_index
 
-SCOPES = ("customers:read", "customers:write")
+SCOPES = (
+    "customers:read",
+    "customers:write",
+    "activities:read",
+    "activities:write",
+    "consents:read",
+    "consents:write",
+)
 DEFAULT_SCOPES = SCOPES
 KEY_PREFIX = "cdk"
 # last_used_at is written at most once a minute per key: a busy till must not write on every call.

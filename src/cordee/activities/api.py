@@ -1,0 +1,668 @@
+"""/api/v1/activities, a customer's activities and consents, and loyalty-card look-up.
+
+A key writes activities for its own partner only, and for customers it can name: its own
+customer id (``customer_external_id``), a Cordée id or an e-mail or phone among the customers
+it may see, or a loyalty card number (the card is shown by its holder). It reads the
+activities it reported itself; the tourist office's keys read them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.responses import NinjaJSONEncoder
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
+
+from cordee.activities.cards import card_by_number, card_number_clean
+from cordee.activities.joins import Keys, card_digits, customers_find
+from cordee.activities.models import Activity, ActivityKind
+from cordee.activities.services import NewActivity, activities_record_bulk
+from cordee.activities.values import activity_values
+from cordee.api.auth import BearerKey, KeyRequest, actor_of, read_key
+from cordee.api.customers import IdempotencyKey
+from cordee.api.errors import APIError, Error
+from cordee.api.idempotency import idempotent
+from cordee.api.schemas import COMMON_ERRORS, CustomerOut, Text
+from cordee.collect import normalise as norm
+from cordee.customers.models import Channel
+from cordee.privacy.access import Actor, customer_for, customers_visible_to
+from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.models import ConsentChannel, ConsentWording, WordingKind
+from cordee.privacy.queries import consent_overview
+from cordee.privacy.services import consent_record
+
+router = Router(tags=["activités"])
+consents_router = Router(tags=["consentements"])
+cards_router = Router(tags=["carte de fidélité"])
+
+activities_write = BearerKey("activities:write")
+activities_read = BearerKey("activities:read")
+consents_write = BearerKey("consents:write")
+consents_read = BearerKey("consents:read")
+
+MAX_BULK = 10_000
+MAX_ID = 2**63 - 1
+CUSTOMER_KEYS = ("customer_id", "customer_external_id", "card_number", "email", "phone")
+ACTIVITY_FIELDS = (
+    "kind", "starts_on", "ends_on", "amount", "currency", "quantity", "payment_means",
+    "product", "satisfaction", "external_id", "details",
+)  # fmt: skip
+ALLOWED = frozenset(CUSTOMER_KEYS + ACTIVITY_FIELDS)
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and ("\x00" in value or not value.isascii() and _has_surrogate(value)):
+        raise ValueError(_("Caractère interdit (NUL ou caractère Unicode isolé)."))
+    return value
+
+
+def _has_surrogate(value: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in value)
+
+
+def _number_or_text(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Loose = Annotated[
+    str | None,
+    BeforeValidator(_number_or_text),
+    AfterValidator(_no_nul),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": 40}, {"type": "number"}, {"type": "null"}]}
+    ),
+]
+
+
+class ActivityIn(Schema):
+    """One activity as a partner's system knows it, and how to find its customer."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    customer_id: StrictInt | None = Field(
+        None, ge=1, le=MAX_ID, description="Identifiant Cordée du client."
+    )
+    customer_external_id: Text = Field(
+        None, max_length=100, description="Identifiant du client chez le partenaire."
+    )
+    card_number: Text = Field(None, max_length=40, description="Numéro de carte de fidélité.")
+    email: Text = Field(None, max_length=320)
+    phone: Text = Field(None, max_length=50)
+    kind: str = Field(
+        ...,
+        max_length=60,
+        description="Type : " + ", ".join(ActivityKind.values) + " (ou son nom en français).",
+        examples=["stay"],
+    )
+    starts_on: str = Field(..., max_length=40, examples=["2026-02-14", "14/02/2026"])
+    ends_on: Text = Field(None, max_length=40)
+    amount: Loose = Field(None, examples=["1234.50"])
+    currency: Text = Field(None, max_length=3, examples=["EUR"])
+    quantity: Loose = Field(None)
+    payment_means: Text = Field(None, max_length=200)
+    product: Text = Field(None, max_length=200)
+    satisfaction: int | None = Field(None, ge=0, le=10)
+    external_id: Text = Field(
+        None,
+        max_length=100,
+        description="Référence chez le partenaire (n° de réservation, de billet) : la même "
+        "activité renvoyée n'est pas comptée deux fois.",
+    )
+    details: dict[str, Any] | None = Field(None, max_length=50)
+
+
+class ActivityOut(Schema):
+    id: int
+    customer_id: int
+    partner: str
+    kind: str
+    channel: str
+    external_id: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    season: str | None
+    amount: str | None
+    currency: str
+    quantity: int | None
+    payment_means: str
+    product: str
+    satisfaction: int | None
+    details: dict[str, Any]
+    due_on: dt.date | None
+    done_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ActivityResult(Schema):
+    status: Literal["created", "updated", "unchanged"]
+    activity: ActivityOut
+
+
+class BulkActivitiesIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    activities: Annotated[
+        list[Any],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": ActivityIn.model_json_schema(),
+                "minItems": 1,
+                "maxItems": MAX_BULK,
+            }
+        ),
+    ] = Field(..., min_length=1, max_length=MAX_BULK)
+
+
+class BulkActivityItem(Schema):
+    index: int
+    status: Literal["created", "updated", "unchanged", "duplicate", "rejected"]
+    activity_id: int | None = None
+    errors: list[str] = []
+
+
+class BulkActivitiesResult(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    duplicate: int
+    rejected: int
+    results: list[BulkActivityItem]
+
+
+class ActivityPage(Schema):
+    results: list[ActivityOut]
+    next: str | None
+    cursor: str | None
+
+
+def _json(status: int, data: Any) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _out(activity: Activity, partner_slug: str, season_code: str | None) -> dict[str, Any]:
+    return {
+        "id": activity.pk,
+        "customer_id": activity.customer_id,
+        "partner": partner_slug,
+        "kind": activity.kind,
+        "channel": activity.channel,
+        "external_id": activity.external_id,
+        "starts_on": activity.starts_on,
+        "ends_on": activity.ends_on,
+        "season": season_code,
+        "amount": str(activity.amount) if activity.amount is not None else None,
+        "currency": activity.currency,
+        "quantity": activity.quantity,
+        "payment_means": activity.payment_means,
+        "product": activity.product,
+        "satisfaction": activity.satisfaction,
+        "details": activity.details or {},
+        "due_on": activity.due_on,
+        "done_at": activity.done_at,
+        "created_at": activity.created_at,
+    }
+
+
+def _keys_of(item: dict[str, Any]) -> tuple[Keys, list[str]]:
+    """The customer keys of one item, normalised; errors say which key is unreadable."""
+    errors = []
+    keys = Keys(
+        customer_ref=str(item.get("customer_external_id") or "").strip()[:100],
+        card_number=card_digits(str(item.get("card_number") or ""))[:20],
+    )
+    for name, normalise in (("email", norm.email), ("phone", norm.phone)):
+        raw = item.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            setattr(keys, name, normalise(str(raw)) or "")
+        except norm.InvalidValue as exc:
+            errors.append(f"{name} : {exc.message}")
+    return keys, errors
+
+
+def _resolve(
+    actor: Actor, key_partner: Any, items: list[dict[str, Any]], skip: set[int]
+) -> list[tuple[int | None, int | None, str]]:
+    """(customer id, source record id, reason) for each item."""
+    wanted = [
+        item.get("customer_id")
+        for i, item in enumerate(items)
+        if i not in skip and item.get("customer_id") is not None
+    ]
+    visible: set[int] = set()
+    if wanted:
+        ids = [
+            w for w in wanted if isinstance(w, int) and not isinstance(w, bool) and 0 < w <= MAX_ID
+        ]
+        visible = set(customers_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    found_keys: list[Keys] = []
+    positions: list[int] = []
+    out: list[tuple[int | None, int | None, str]] = [(None, None, "")] * len(items)
+    for i, item in enumerate(items):
+        if i in skip:
+            continue
+        customer_id = item.get("customer_id")
+        if customer_id is not None:
+            if customer_id in visible:
+                out[i] = (customer_id, None, "")
+            else:
+                out[i] = (None, None, _("client introuvable (customer_id)"))
+            continue
+        keys, _errors = _keys_of(item)
+        found_keys.append(keys)
+        positions.append(i)
+    for i, found in zip(
+        positions, customers_find(partner=key_partner, keys=found_keys), strict=True
+    ):
+        out[i] = (found.customer_id, found.source_record_id, found.reason)
+    return out
+
+
+def _check_item(item: Any) -> tuple[dict[str, Any], list[str]]:
+    if not isinstance(item, dict):
+        return {}, [_("objet JSON attendu")]
+    unknown = sorted(set(item) - ALLOWED)
+    errors = [_("champ inconnu : %(name)s") % {"name": str(name)[:40]} for name in unknown[:5]]
+    if item.get("customer_id") is not None and (
+        not isinstance(item["customer_id"], int) or isinstance(item["customer_id"], bool)
+    ):
+        errors.append(_("customer_id : nombre entier attendu"))
+    for name in ("customer_external_id", "card_number", "email", "phone"):
+        value = item.get(name)
+        if value is not None and not isinstance(value, str | int):
+            errors.append(_("%(name)s : texte attendu") % {"name": name})
+        elif value is not None and len(str(value)) > 320:
+            errors.append(_("%(name)s : texte trop long") % {"name": name})
+    return item, errors
+
+
+def _submit(request: KeyRequest, raw_items: list[Any]) -> tuple[list[dict[str, Any]], Any]:
+    """Clean, resolve and write; one result dict per item."""
+    actor = actor_of(request)
+    partner = request.auth.partner
+    results: list[dict[str, Any]] = [
+        {"index": i, "status": "rejected", "activity_id": None, "errors": []}
+        for i in range(len(raw_items))
+    ]
+    items: list[dict[str, Any]] = []
+    cleaned_values: list[dict[str, Any] | None] = []
+    skip: set[int] = set()
+    for i, raw in enumerate(raw_items):
+        item, errors = _check_item(raw)
+        items.append(item)
+        cleaned_values.append(None)
+        if errors:
+            results[i]["errors"] = errors
+            skip.add(i)
+            continue
+        fields = {name: item[name] for name in ACTIVITY_FIELDS if name in item}
+        if isinstance(fields.get("kind"), str):
+            fields["kind"] = fields["kind"][:60]
+        cleaned = activity_values(fields)
+        _keys, key_errors = _keys_of(item)
+        if not cleaned.ok or key_errors:
+            results[i]["errors"] = [
+                f"{name} : {message}" for name, message in cleaned.errors.items()
+            ] + key_errors
+            skip.add(i)
+            continue
+        cleaned_values[i] = cleaned.values
+    who = _resolve(actor, partner, items, skip)
+    to_write: list[NewActivity] = []
+    positions: list[int] = []
+    for i, (customer_id, source_id, reason) in enumerate(who):
+        if i in skip:
+            continue
+        if customer_id is None:
+            results[i]["errors"] = [reason]
+            continue
+        values = cleaned_values[i]
+        assert values is not None
+        to_write.append(
+            NewActivity(customer_id=customer_id, values=values, source_record_id=source_id)
+        )
+        positions.append(i)
+    written = activities_record_bulk(
+        partner=partner, items=to_write, actor=actor, channel=Channel.API, ip=client_ip(request)
+    )
+    for i, outcome in zip(positions, written.results, strict=True):
+        results[i]["status"] = outcome.status
+        results[i]["activity_id"] = outcome.activity_id
+    return results, written
+
+
+def _parsed(request: KeyRequest) -> Any:
+    return getattr(request, "_cordee_json", None)
+
+
+@router.post(
+    "/activities",
+    auth=activities_write,
+    response={200: ActivityResult, 201: ActivityResult, 409: Error, **COMMON_ERRORS},
+    summary="Enregistrer une activité",
+    description=(
+        "Un séjour, une visite, un achat, un forfait... pour un client désigné par "
+        "`customer_external_id` (votre identifiant), `card_number`, `email`, `phone` ou "
+        "`customer_id`. 201 quand l'activité est créée ; 200 quand sa référence "
+        "(`external_id`) était déjà connue : `unchanged`, ou `updated` si elle a changé. "
+        "422 quand une valeur est illisible ou que le client est introuvable."
+    ),
+)
+def activity_submit(
+    request: KeyRequest, payload: ActivityIn, idempotency_key: str | None = IdempotencyKey
+) -> HttpResponse:
+    def produce() -> HttpResponse:
+        item = payload.model_dump(exclude_none=True)
+        results, _written = _submit(request, [item])
+        result = results[0]
+        if result["status"] == "rejected":
+            errors = result["errors"]
+            raise APIError(
+                422,
+                errors[0]
+                if len(errors) == 1
+                else _("Activité refusée : %(n)s erreurs.") % {"n": len(errors)},
+                [{"loc": ["body"], "msg": e, "type": "invalid"} for e in errors],
+            )
+        activity = (
+            Activity.objects.select_related("season").get(pk=result["activity_id"])
+            if (result["activity_id"] is not None)
+            else _by_reference(request, item)
+        )
+        body = {
+            "status": "unchanged" if result["status"] == "duplicate" else result["status"],
+            "activity": _out(
+                activity,
+                request.auth.partner.slug,
+                activity.season.code if activity.season else None,
+            ),
+        }
+        return _json(201 if result["status"] == "created" else 200, body)
+
+    return idempotent(request, request.auth, _parsed(request), produce)
+
+
+def _by_reference(request: KeyRequest, item: dict[str, Any]) -> Activity:
+    cleaned = activity_values({n: item[n] for n in ACTIVITY_FIELDS if n in item})
+    return Activity.objects.select_related("season").get(
+        partner=request.auth.partner,
+        kind=cleaned.values["kind"],
+        external_id=cleaned.values.get("external_id", ""),
+    )
+
+
+@router.post(
+    "/activities/bulk",
+    auth=activities_write,
+    response={200: BulkActivitiesResult, 409: Error, **COMMON_ERRORS},
+    summary=f"Enregistrer jusqu'à {MAX_BULK:,} activités".replace(",", " "),
+    description=(
+        "Un résultat par activité, dans l'ordre : `created`, `updated`, `unchanged`, "
+        "`duplicate` (même référence plus haut dans l'appel) ou `rejected` avec ses erreurs. "
+        "Les activités valables sont enregistrées même si d'autres sont refusées. Corps de "
+        "16 Mo au plus."
+    ),
+)
+def activity_bulk(
+    request: KeyRequest, payload: BulkActivitiesIn, idempotency_key: str | None = IdempotencyKey
+) -> HttpResponse:
+    def produce() -> HttpResponse:
+        results, _written = _submit(request, payload.activities)
+        counts = {
+            s: sum(1 for r in results if r["status"] == s)
+            for s in ("created", "updated", "unchanged", "duplicate", "rejected")
+        }
+        return _json(200, {**counts, "results": results})
+
+    return idempotent(request, request.auth, _parsed(request), produce)
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
+        if isinstance(after, int) and not isinstance(after, bool) and 0 <= after <= MAX_ID:
+            return after
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        pass
+    raise APIError(422, _("Curseur invalide : reprenez celui de la page précédente."))
+
+
+class ActivityQuery(Schema):
+    cursor: str | None = Field(None, max_length=200, description="Curseur de la page précédente.")
+    limit: int = Field(100, ge=1, le=500)
+
+
+@router.get(
+    "/customers/{customer_id}/activities",
+    auth=activities_read,
+    response={200: ActivityPage, 404: Error, **COMMON_ERRORS},
+    summary="Lire les activités d'un client",
+    description=(
+        "Dans l'ordre où elles ont été enregistrées, page par page (suivez `next`). Une clé "
+        "de partenaire lit les activités de son partenaire ; une clé de l'office les lit toutes."
+    ),
+)
+def customer_activities(
+    request: KeyRequest, customer_id: int, query: Query[ActivityQuery]
+) -> dict[str, Any]:
+    if not 1 <= customer_id <= MAX_ID:
+        raise APIError(404, _("Introuvable."))
+    actor = actor_of(request)
+    customer = customer_for(actor, customer_id)
+    activities = Activity.objects.filter(customer=customer).select_related("season", "partner")
+    if not actor.sees_everything:
+        activities = activities.filter(partner=request.auth.partner)
+    if query.cursor:
+        activities = activities.filter(pk__gt=_decode_cursor(query.cursor))
+    rows = list(activities.order_by("pk")[: query.limit + 1])
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    cursor = _encode_cursor(rows[-1].pk) if more else None
+    following = None
+    if cursor:
+        params = request.GET.copy()
+        params["cursor"] = cursor
+        following = f"{request.path}?{params.urlencode()}"
+    audit_log(
+        actor=actor,
+        action="activity.api_list",
+        obj=customer,
+        ip=client_ip(request),
+        results=len(rows),
+    )
+    return {
+        "results": [_out(a, a.partner.slug, a.season.code if a.season else None) for a in rows],
+        "next": following,
+        "cursor": cursor,
+    }
+
+
+# --- consents ---------------------------------------------------------------
+
+
+class ConsentOut(Schema):
+    id: int
+    purpose: str
+    status: Literal["granted", "refused", "withdrawn"]
+    controller: str = Field(description="À qui le consentement est donné (slug du partenaire).")
+    collected_by: str = Field(description="Qui l'a recueilli, quand la clé peut le savoir.")
+    channel: str
+    at: dt.datetime
+    wording_version: int | None
+
+
+class ConsentList(Schema):
+    results: list[ConsentOut]
+
+
+class ConsentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(..., pattern=r"^[a-z0-9_]{1,50}$", examples=["newsletter"])
+    status: Literal["granted", "refused", "withdrawn"]
+    channel: Literal[
+        "api", "form", "desk", "phone", "email", "contest", "survey", "preferences"
+    ] = Field("api", description="Où la personne a répondu.")
+    wording_version: int | None = Field(
+        None, ge=1, le=32767, description="Version du texte présenté (par défaut : l'actuelle)."
+    )
+    language: Literal["fr", "en"] | None = Field(None, description="Langue du texte présenté.")
+    page: str | None = Field(
+        None,
+        max_length=500,
+        pattern=r"^https?://[^\s\x00-\x1f]+$",
+        description="Adresse de la page du formulaire.",
+    )
+
+
+def _consent_out(event: Any, collected_by: str) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "purpose": event.purpose.slug,
+        "status": event.status,
+        "controller": event.controller.slug,
+        "collected_by": collected_by,
+        "channel": event.channel,
+        "at": event.at,
+        "wording_version": event.wording.version if event.wording else None,
+    }
+
+
+@consents_router.get(
+    "/customers/{customer_id}/consents",
+    auth=consents_read,
+    response={200: ConsentList, 404: Error, **COMMON_ERRORS},
+    summary="Lire l'état des consentements d'un client",
+    description=(
+        "L'état actuel par finalité et par responsable. Une clé de partenaire voit les "
+        "consentements donnés à son partenaire et à l'office, jamais ceux donnés à un autre "
+        "partenaire."
+    ),
+)
+def customer_consents(request: KeyRequest, customer_id: int) -> dict[str, Any]:
+    if not 1 <= customer_id <= MAX_ID:
+        raise APIError(404, _("Introuvable."))
+    actor = actor_of(request)
+    customer = customer_for(actor, customer_id)
+    lines = [line for entry in consent_overview(customer, actor) for line in entry.current]
+    audit_log(actor=actor, action="consent.api_read", obj=customer, ip=client_ip(request))
+    return {"results": [_consent_out(line.event, line.collected_by) for line in lines]}
+
+
+@consents_router.post(
+    "/customers/{customer_id}/consents",
+    auth=consents_write,
+    response={201: ConsentOut, 404: Error, 409: Error, **COMMON_ERRORS},
+    summary="Enregistrer un consentement avec sa preuve",
+    description=(
+        "Ajoute ce que la personne a répondu pour une finalité (l'historique n'est jamais "
+        "modifié), avec le texte qui lui a été présenté (`wording_version`, `language`) et "
+        "la page où elle a répondu. Le consentement est donné à l'office pour ses finalités, "
+        "à votre partenaire pour les siennes."
+    ),
+)
+def customer_consent_record(
+    request: KeyRequest,
+    customer_id: int,
+    payload: ConsentIn,
+    idempotency_key: str | None = IdempotencyKey,
+) -> HttpResponse:
+    if not 1 <= customer_id <= MAX_ID:
+        raise APIError(404, _("Introuvable."))
+
+    def produce() -> HttpResponse:
+        actor = actor_of(request)
+        customer = customer_for(actor, customer_id)
+        wording = None
+        if payload.wording_version is not None:
+            wording = ConsentWording.objects.filter(
+                purpose__slug=payload.purpose,
+                kind=WordingKind.SHOWN,
+                version=payload.wording_version,
+                language=payload.language or customer.language or "fr",
+            ).first()
+            if wording is None:
+                raise APIError(
+                    422,
+                    _("Texte de consentement inconnu : version %(v)s de « %(p)s ».")
+                    % {"v": payload.wording_version, "p": payload.purpose},
+                )
+        try:
+            event = consent_record(
+                customer=customer,
+                purpose=payload.purpose,
+                status=payload.status,
+                channel=ConsentChannel(payload.channel),
+                actor=actor,
+                wording=wording,
+                page=payload.page or "",
+            )
+        except ValidationError as exc:
+            raise APIError(422, " ".join(exc.messages)) from None
+        return _json(201, _consent_out(event, request.auth.partner.name))
+
+    return idempotent(request, request.auth, _parsed(request), produce)
+
+
+# --- loyalty card ------------------------------------------------------------
+
+
+class CardOut(Schema):
+    number: str
+    customer_id: int | None = Field(
+        description="Le client, quand la clé peut le voir ; null sinon (la carte reste "
+        "utilisable pour enregistrer une activité avec `card_number`)."
+    )
+    customer: CustomerOut | None
+
+
+@cards_router.get(
+    "/cards/{number}",
+    auth=read_key,
+    response={200: CardOut, 404: Error, **COMMON_ERRORS},
+    summary="Retrouver une carte de fidélité par son numéro",
+    description="422 quand le numéro est mal formé ou que son chiffre de contrôle est faux.",
+)
+def card_lookup(request: KeyRequest, number: str) -> dict[str, Any]:
+    try:
+        digits = card_number_clean(number[:100])
+    except ValidationError as exc:
+        raise APIError(422, " ".join(exc.messages)) from None
+    card = card_by_number(digits)
+    if card is None:
+        raise APIError(404, _("Aucune carte ne porte ce numéro."))
+    actor = actor_of(request)
+    customer = customers_visible_to(actor).filter(pk=card.customer_id).first()
+    audit_log(
+        actor=actor,
+        action="loyalty_card.lookup",
+        obj=customer,
+        ip=client_ip(request),
+        visible=customer is not None,
+    )
+    return {
+        "number": card.number,
+        "customer_id": customer.pk if customer else None,
+        "customer": customer,
+    }

@@ -1,0 +1,253 @@
+"""Importing a partner's activity file: read → recognise columns → clean → find the customer → write.
+
+The same reader and report as customer files (an ``ImportBatch`` with its ``ImportIssue``
+lines), marked as an activity import. Each batch of lines is one transaction; a line that
+cannot be read or whose customer cannot be found is reported with its number and reason,
+the others go in. Running the same file again creates nothing new: each line's reference
+(or, without one, the line's own content) identifies the activity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cordee.activities.columns import ActivityColumns, recognise_activity_columns
+from cordee.activities.joins import Keys, card_digits, customers_find
+from cordee.activities.models import ActivityImport, ActivityKind
+from cordee.activities.services import NewActivity, activities_record_bulk
+from cordee.activities.values import activity_values
+from cordee.collect import normalise as norm
+from cordee.collect.imports import import_batch_create
+from cordee.collect.intake import clean_text
+from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
+from cordee.collect.reader import Row, UnreadableFile, open_table
+from cordee.core.bulk import bulk_insert
+from cordee.customers.models import Channel
+from cordee.partners.models import Partner
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 20_000
+_MAX_ISSUE_CELL = 1_000
+Progress = Callable[[ImportBatch], None]
+
+
+def activity_import_create(
+    *,
+    partner: Partner,
+    source: Path,
+    filename: str,
+    actor: Actor,
+    default_kind: str = "",
+    dry_run: bool = False,
+    move: bool = False,
+) -> ImportBatch:
+    """Register an activity import (the file is kept under CORDEE_HOME until it has run)."""
+    if default_kind and default_kind not in ActivityKind.values:
+        raise ValueError(default_kind)
+    with transaction.atomic():
+        batch = import_batch_create(
+            partner=partner,
+            source=source,
+            filename=filename,
+            actor=actor,
+            dry_run=dry_run,
+            move=move,
+        )
+        ActivityImport.objects.create(batch=batch, default_kind=default_kind)
+    return batch
+
+
+def activity_import_run(*, batch_id: int, progress: Progress | None = None) -> ImportBatch:
+    """Run a registered activity import to the end. Safe to call twice: one run claims it."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    batch = ImportBatch.objects.select_related("partner", "activity_import").get(pk=batch_id)
+    if not claimed:
+        return batch
+    try:
+        _run(batch, progress)
+    except UnreadableFile as exc:
+        _fail(batch, str(exc.message))
+    except Exception:
+        logger.exception("activity import %s failed", batch.pk)
+        _fail(batch, _("Erreur interne pendant l'import ; les lots déjà traités sont conservés."))
+        raise
+    finally:
+        if batch.stored_path and (not batch.dry_run or batch.status == ImportStatus.FAILED):
+            Path(batch.stored_path).unlink(missing_ok=True)
+    return batch
+
+
+def _fail(batch: ImportBatch, message: str) -> None:
+    batch.status = ImportStatus.FAILED
+    batch.error = message
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "error", "finished_at"])
+
+
+def _run(batch: ImportBatch, progress: Progress | None) -> None:
+    marker = batch.activity_import
+    with open_table(batch.stored_path, filename=batch.filename) as table:
+        plan = recognise_activity_columns(table.headers)
+        batch.file_format = table.format
+        batch.encoding = table.encoding or ""
+        batch.delimiter = table.delimiter or ""
+        batch.columns = [[header, name] for header, name in plan.describe()]
+        batch.column_warnings = plan.warnings
+        batch.save(
+            update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
+        )
+        problems = plan.problems(default_kind=marker.default_kind or None)
+        if problems:
+            raise UnreadableFile(
+                _(
+                    "Ce fichier ne peut pas être importé comme activités : %(why)s. En-têtes : %(headers)s."
+                )
+                % {"why": " ; ".join(problems), "headers": ", ".join(table.headers[:12])}
+            )
+        for rows in table.batches(BATCH_SIZE):
+            _store(batch, marker, plan, rows)
+            if progress:
+                progress(batch)
+    batch.status = ImportStatus.DONE
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    if progress:
+        progress(batch)
+
+
+def _cells(row: Row) -> list[str]:
+    return [c[:_MAX_ISSUE_CELL] for c in row.cells]
+
+
+def _keys(raw: dict[str, str]) -> tuple[Keys, str | None]:
+    keys = Keys(
+        customer_ref=clean_text(raw.get("customer_ref", ""), 100),
+        card_number=card_digits(raw.get("card_number", ""))[:20],
+    )
+    try:
+        keys.email = norm.email(raw.get("email")) or ""
+    except norm.InvalidValue as exc:
+        if not keys.any() and not raw.get("phone"):
+            return keys, str(exc.message)
+    try:
+        keys.phone = norm.phone(raw.get("phone")) or ""
+    except norm.InvalidValue as exc:
+        if not keys.any():
+            return keys, str(exc.message)
+    return keys, None
+
+
+def _line_reference(raw: dict[str, str]) -> str:
+    """A reference for a line that has none: the same line imported again is recognised."""
+    text = "\x1f".join(f"{k}={raw[k]}" for k in sorted(raw))
+    return "L:" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _store(
+    batch: ImportBatch, marker: ActivityImport, plan: ActivityColumns, rows: list[Row]
+) -> None:
+    issues: list[tuple[int, int, str, str, str, list[str] | None]] = []
+    keys: list[Keys] = []
+    pending: list[tuple[Row, dict[str, Any]]] = []
+    positions = list(plan.fields.items())
+    for row in rows:
+        if row.error:
+            issues.append((batch.pk, row.line, IssueLevel.ERROR, "", row.error[:500], _cells(row)))
+            continue
+        cells = row.cells
+        raw = {name: cells[i] for name, i in positions if i < len(cells) and cells[i]}
+        if "reference" in raw:
+            raw["external_id"] = raw.pop("reference")
+        cleaned = activity_values(raw, default_kind=marker.default_kind or None)
+        found_keys, key_error = _keys(raw)
+        if not cleaned.ok or key_error:
+            message = cleaned.message() if not cleaned.ok else key_error
+            issues.append(
+                (batch.pk, row.line, IssueLevel.ERROR, "", (message or "")[:500], _cells(row))
+            )
+            continue
+        if not cleaned.values.get("external_id"):
+            cleaned.values["external_id"] = _line_reference(raw)
+        keys.append(found_keys)
+        pending.append((row, cleaned.values))
+    found = customers_find(partner=batch.partner, keys=keys)
+    items: list[NewActivity] = []
+    unmatched = 0
+    for (row, values), who in zip(pending, found, strict=True):
+        if who.customer_id is None:
+            unmatched += 1
+            issues.append((batch.pk, row.line, IssueLevel.ERROR, "", who.reason[:500], _cells(row)))
+            continue
+        items.append(
+            NewActivity(
+                customer_id=who.customer_id, values=values, source_record_id=who.source_record_id
+            )
+        )
+    actor = Actor.system(f"import:{batch.pk}")
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # As for customer files: a crash may lose the last batches, never half of one,
+            # and running the file again resumes (references skip what is stored).
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = off")
+        if batch.dry_run:
+            with transaction.atomic():
+                written = activities_record_bulk(
+                    partner=batch.partner, items=items, actor=actor, channel=Channel.IMPORT,
+                    batch_id=batch.pk, audit=False,
+                )  # fmt: skip
+                transaction.set_rollback(True)
+        else:
+            written = activities_record_bulk(
+                partner=batch.partner, items=items, actor=actor, channel=Channel.IMPORT,
+                batch_id=batch.pk, audit=False,
+            )  # fmt: skip
+        bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
+        unchanged = written.count("unchanged") + written.count("duplicate")
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            lines_read=F("lines_read") + len(rows),
+            accepted=F("accepted") + len(items),
+            rejected=F("rejected") + len(issues),
+            unchanged=F("unchanged") + unchanged,
+            customers_matched=F("customers_matched") + len(items),
+            bytes_done=F("bytes_done") + sum(len(c) for r in rows for c in r.cells),
+        )
+        ActivityImport.objects.filter(pk=marker.pk).update(
+            unmatched=F("unmatched") + unmatched, updated=F("updated") + written.count("updated")
+        )
+        if not batch.dry_run:
+            audit_log(
+                actor=actor,
+                action="activity.import",
+                obj=batch,
+                partner=batch.partner.slug,
+                lines=len(rows),
+                created=written.count("created"),
+                updated=written.count("updated"),
+                unchanged=unchanged,
+                rejected=len(issues),
+            )
+    batch.refresh_from_db(
+        fields=[
+            "lines_read",
+            "accepted",
+            "rejected",
+            "unchanged",
+            "customers_matched",
+            "bytes_done",
+        ]
+    )

@@ -1,0 +1,336 @@
+"""Write paths for activities: one, or many at once (API bulk, file import), the same rules.
+
+An activity with a reference (``external_id``) is recognised when it comes again from the
+same partner for the same kind: unchanged, it is left alone; changed (a booking moved), it
+is updated. Its season is set on write. Each call is one transaction with one audit row,
+and ``activities_changed`` is sent once it has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cordee.activities.models import Activity, Season
+from cordee.activities.seasons import SeasonFinder
+from cordee.activities.values import activity_values
+from cordee.core.bulk import allocate_ids, bulk_update_rows, select_in
+from cordee.core.signals import activities_changed
+from cordee.customers.models import Channel, Customer
+from cordee.partners.models import Partner, User
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+
+# The columns a write sets, in this order (created_at is added on insert).
+COLUMNS = (
+    "id", "customer", "partner", "source_record", "kind", "channel", "external_id",
+    "starts_on", "ends_on", "season", "amount", "currency", "quantity", "payment_means",
+    "product", "satisfaction", "details", "due_on", "owner", "done_at", "batch", "created_at",
+)  # fmt: skip
+# What is compared to tell an unchanged activity from a changed one, and updated.
+COMPARED = (
+    "customer", "starts_on", "ends_on", "season", "amount", "currency", "quantity",
+    "payment_means", "product", "satisfaction", "details", "due_on",
+)  # fmt: skip
+_SQLITE_CHUNK = 400  # rows per INSERT: SQLite allows 32,766 parameters per statement
+
+
+@dataclass
+class NewActivity:
+    """One activity to write, already cleaned (see ``values.activity_values``)."""
+
+    customer_id: int
+    values: dict[str, Any]
+    source_record_id: int | None = None
+    owner_id: int | None = None
+
+
+@dataclass
+class Written:
+    status: str  # created, updated, unchanged, duplicate
+    activity_id: int | None
+
+
+@dataclass
+class BulkWritten:
+    results: list[Written] = field(default_factory=list)
+    customer_ids: set[int] = field(default_factory=set)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _row(
+    item: NewActivity,
+    *,
+    partner_id: int,
+    channel: str,
+    batch_id: int | None,
+    season_id: int | None,
+    now: dt.datetime,
+) -> list[Any]:
+    v = item.values
+    return [
+        None, item.customer_id, partner_id, item.source_record_id, v["kind"], channel,
+        v.get("external_id", ""), v["starts_on"], v.get("ends_on"), season_id, v.get("amount"),
+        v.get("currency", "EUR"), v.get("quantity"), v.get("payment_means", ""),
+        v.get("product", ""), v.get("satisfaction"), v.get("details") or {}, v.get("due_on"),
+        item.owner_id, None, batch_id, now,
+    ]  # fmt: skip
+
+
+_POS = {name: i for i, name in enumerate(COLUMNS)}
+
+
+def activities_record_bulk(
+    *,
+    partner: Partner,
+    items: Sequence[NewActivity],
+    actor: Actor,
+    channel: str = Channel.API,
+    batch_id: int | None = None,
+    ip: str | None = None,
+    audit: bool = True,
+) -> BulkWritten:
+    """Write many cleaned activities for ``partner``; one result per item, in order.
+
+    The caller has resolved each item's customer (and checked that the actor may write for
+    it). Within one call, a second item with the same kind and reference as an earlier one
+    is a ``duplicate`` and is not written.
+    """
+    out = BulkWritten(results=[Written("created", None) for _ in items])
+    if not items:
+        return out
+    # Read per call (two tiny queries): a cached copy could outlive a rolled-back season.
+    finder = SeasonFinder()
+    now = timezone.now()
+    rows: list[list[Any]] = []
+    positions: list[int] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(items):
+        row = _row(
+            item,
+            partner_id=partner.pk,
+            channel=channel,
+            batch_id=batch_id,
+            season_id=finder.season_id(item.values["starts_on"]),
+            now=now,
+        )
+        reference = row[_POS["external_id"]]
+        if reference:
+            key = (row[_POS["kind"]], reference)
+            if key in seen:
+                out.results[i] = Written("duplicate", None)
+                continue
+            seen[key] = i
+        rows.append(row)
+        positions.append(i)
+    with transaction.atomic():
+        existing = _existing(partner.pk, set(seen))
+        inserts: list[tuple[int, list[Any]]] = []
+        updates: list[list[Any]] = []
+        for position, row in zip(positions, rows, strict=True):
+            known = existing.get((row[_POS["kind"]], row[_POS["external_id"]]))
+            if known is None:
+                inserts.append((position, row))
+                continue
+            activity_id, stored = known
+            fresh = [row[_POS[name]] for name in COMPARED]
+            if _same(stored, fresh):
+                out.results[position] = Written("unchanged", activity_id)
+            else:
+                updates.append([*fresh, activity_id])
+                out.results[position] = Written("updated", activity_id)
+                out.customer_ids.add(stored[0])
+            out.customer_ids.add(row[_POS["customer"]])
+        _insert(inserts, out)
+        if updates:
+            bulk_update_rows(Activity, COMPARED, updates)
+        if audit:
+            audit_log(
+                actor=actor,
+                action="activity.record",
+                ip=ip,
+                partner=partner.slug,
+                channel=channel,
+                records=len(items),
+                created=out.count("created"),
+                updated=out.count("updated"),
+                unchanged=out.count("unchanged"),
+                duplicate=out.count("duplicate"),
+            )
+        changed = sorted(out.customer_ids)
+        if changed:
+            transaction.on_commit(
+                lambda: activities_changed.send(sender=Activity, customer_ids=changed)
+            )
+    return out
+
+
+def _same(stored: Sequence[Any], fresh: Sequence[Any]) -> bool:
+    for a, b in zip(stored, fresh, strict=True):
+        if a != b and not (a in (None, {}) and b in (None, {})):
+            return False
+    return True
+
+
+def _existing(
+    partner_id: int, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, list[Any]]]:
+    if not keys:
+        return {}
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(_column(n)) for n in COMPARED)
+    table = qn(Activity._meta.db_table)
+    kinds = sorted({kind for kind, _ref in keys})
+    # Partner, kind and reference: the unique index's own columns and predicate.
+    sql = (
+        f"SELECT id, kind, external_id, {columns} FROM {table} "  # noqa: S608
+        f"WHERE partner_id = %s AND external_id <> '' AND kind IN ({', '.join(['%s'] * len(kinds))}) "
+        "AND external_id {values}"
+    )
+    found: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+    details = COMPARED.index("details")
+    references = sorted({ref for _kind, ref in keys})
+    for activity_id, kind, reference, *stored in select_in(sql, [partner_id, *kinds], references):
+        if isinstance(stored[details], str):  # SQLite returns JSON as text
+            stored[details] = json.loads(stored[details])
+        found[(kind, reference)] = (activity_id, stored)
+    return found
+
+
+def _insert(inserts: list[tuple[int, list[Any]]], out: BulkWritten) -> None:
+    """INSERT the new rows; one that lost a race to a concurrent write is counted unchanged."""
+    if not inserts:
+        return
+    ids = allocate_ids(Activity, len(inserts))
+    for new_id, (_position, row) in zip(ids, inserts, strict=True):
+        row[0] = new_id
+    inserted = _insert_rows([row for _p, row in inserts])
+    for position, row in inserts:
+        if row[0] in inserted:
+            out.results[position] = Written("created", row[0])
+            out.customer_ids.add(row[_POS["customer"]])
+        else:
+            out.results[position] = Written("unchanged", None)
+
+
+def _column(name: str) -> str:
+    column = Activity._meta.get_field(name).column  # type: ignore[union-attr]
+    assert column is not None
+    return column
+
+
+def _insert_rows(rows: list[list[Any]]) -> set[int]:
+    qn = connection.ops.quote_name
+    table = qn(Activity._meta.db_table)
+    fields = [Activity._meta.get_field(name) for name in COLUMNS]
+    quoted = ", ".join(qn(_column(name)) for name in COLUMNS)
+    details = _POS["details"]
+    for row in rows:
+        row[details] = json.dumps(row[details], ensure_ascii=False, default=str)
+    inserted: set[int] = set()
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            types = [f.db_type(connection) for f in fields]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            # No conflict target: the reference's unique index is partial, and a row that
+            # collides with a concurrent write is simply not inserted.
+            cur.execute(
+                f"INSERT INTO {table} ({quoted}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+                "ON CONFLICT DO NOTHING RETURNING id",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            inserted.update(r[0] for r in cur.fetchall())
+            return inserted
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            part = rows[start : start + _SQLITE_CHUNK]
+            cur.execute(
+                f"INSERT INTO {table} ({quoted}) VALUES {', '.join([one] * len(part))} "  # noqa: S608
+                "ON CONFLICT DO NOTHING RETURNING id",
+                [_sqlite_value(v) for row in part for v in row],
+            )
+            inserted.update(r[0] for r in cur.fetchall())
+    return inserted
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value.__class__.__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def activity_record(
+    *,
+    customer: Customer,
+    partner: Partner,
+    actor: Actor,
+    channel: str,
+    fields: dict[str, Any],
+    owner: User | None = None,
+    source_record_id: int | None = None,
+    default_kind: str | None = None,
+    ip: str | None = None,
+) -> tuple[Activity, str]:
+    """Record one activity from raw fields (as typed in a form or sent to the API).
+
+    Returns the activity and what happened (``created``, ``updated``, ``unchanged``);
+    raises ValidationError with the French reasons when a field cannot be read.
+    """
+    cleaned = activity_values(fields, default_kind=default_kind)
+    if not cleaned.ok:
+        raise ValidationError(cleaned.message())
+    if channel not in Channel.values:
+        raise ValidationError(_("Canal inconnu : %(channel)s") % {"channel": channel})
+    item = NewActivity(
+        customer_id=customer.pk,
+        values=cleaned.values,
+        source_record_id=source_record_id,
+        owner_id=owner.pk if owner is not None else None,
+    )
+    written = activities_record_bulk(
+        partner=partner, items=[item], actor=actor, channel=channel, ip=ip
+    ).results[0]
+    found = Activity.objects.select_related("season", "partner")
+    if written.activity_id is not None:
+        activity = found.get(pk=written.activity_id)
+    else:  # written meanwhile by a concurrent request with the same reference
+        activity = found.get(
+            partner=partner, kind=cleaned.values["kind"], external_id=cleaned.values["external_id"]
+        )
+    return activity, written.status
+
+
+def follow_up_done(*, activity: Activity, actor: Actor) -> bool:
+    """Mark a follow-up done; False when it already was (a double click changes nothing)."""
+    with transaction.atomic():
+        changed = Activity.objects.filter(pk=activity.pk, done_at__isnull=True).update(
+            done_at=timezone.now()
+        )
+        if changed:
+            audit_log(actor=actor, action="activity.follow_up_done", obj=activity)
+            customer_ids = [activity.customer_id]
+            transaction.on_commit(
+                lambda: activities_changed.send(sender=Activity, customer_ids=customer_ids)
+            )
+    return bool(changed)
+
+
+def season_name(season_id: int | None) -> str:
+    if season_id is None:
+        return ""
+    season = Season.objects.filter(pk=season_id).first()
+    return season.name if season else ""

@@ -1,0 +1,274 @@
+"""What an activity's fields may hold, read leniently from a file cell, an API body or a form.
+
+Each channel hands the same raw values to :func:`activity_values`: text or numbers, in
+French or English ("Séjour", "stay"; "1 234,50 €"; "14/02/2026"). The answer is the clean
+values or, per field, a French reason the value was refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from cordee.activities.models import ActivityKind
+from cordee.collect import normalise as norm
+from cordee.collect.columns import fold
+from cordee.collect.intake import clean_text
+
+MAX_AMOUNT = Decimal("9999999999.99")
+MAX_QUANTITY = 1_000_000
+MAX_DETAILS_CHARS = 10_000
+EARLIEST = dt.date(1950, 1, 1)
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP", re.IGNORECASE)
+
+# Folded words (see collect.columns.fold) that name each kind, in French and English.
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    ActivityKind.STAY: (
+        "sejour", "stay", "hebergement", "nuitee", "nuitees", "reservation", "booking",
+        "accommodation", "location hebergement",
+    ),
+    ActivityKind.VISIT: ("visite", "visit", "passage", "entree"),
+    ActivityKind.PURCHASE: ("achat", "purchase", "vente", "sale", "commande", "order"),
+    ActivityKind.TICKET: (
+        "billet", "ticket", "forfait", "forfait ski", "lift pass", "skipass", "ski pass",
+        "remontees", "passage remontee", "scan", "billetterie",
+    ),
+    ActivityKind.LESSON: ("cours", "lesson", "lecon", "cours de ski", "ski lesson", "stage"),
+    ActivityKind.RENTAL: ("location", "rental", "location materiel", "hire"),
+    ActivityKind.MEAL: ("repas", "meal", "restaurant", "diner", "dejeuner"),
+    ActivityKind.REQUEST: (
+        "demande", "request", "demande d information", "information", "renseignement",
+    ),
+    ActivityKind.COMPLAINT: ("reclamation", "complaint", "plainte"),
+    ActivityKind.RECOMMENDATION: ("recommandation", "recommendation", "avis", "parrainage"),
+    ActivityKind.CALL: ("appel", "call", "telephone", "appel telephonique", "phone call"),
+    ActivityKind.MEETING: ("rendez vous", "rdv", "meeting", "rencontre"),
+    ActivityKind.FOLLOW_UP: ("relance", "follow up", "followup", "rappel"),
+    ActivityKind.SURVEY: ("questionnaire", "survey", "enquete"),
+}  # fmt: skip
+KIND_LOOKUP = {fold(word): kind for kind, words in _KIND_WORDS.items() for word in words} | {
+    kind.value: kind.value for kind in ActivityKind
+}
+KIND_LOOKUP |= {fold(str(kind.label)): kind.value for kind in ActivityKind}
+
+_PAYMENT_WORDS = {
+    "cb": "Carte bancaire", "carte": "Carte bancaire", "carte bancaire": "Carte bancaire",
+    "card": "Carte bancaire", "credit card": "Carte bancaire", "visa": "Carte bancaire",
+    "mastercard": "Carte bancaire", "especes": "Espèces", "cash": "Espèces",
+    "liquide": "Espèces", "cheque": "Chèque", "check": "Chèque", "virement": "Virement",
+    "transfer": "Virement", "bank transfer": "Virement", "ancv": "Chèques-vacances",
+    "cheques vacances": "Chèques-vacances", "cheque vacances": "Chèques-vacances",
+    "paypal": "PayPal", "en ligne": "Paiement en ligne", "online": "Paiement en ligne",
+}  # fmt: skip
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # field -> French reason
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def message(self) -> str:
+        return " ; ".join(f"{LABELS.get(f, f)} : {m}" for f, m in self.errors.items())
+
+
+LABELS = {
+    "kind": _("type"),
+    "starts_on": _("date"),
+    "ends_on": _("date de fin"),
+    "amount": _("montant"),
+    "currency": _("devise"),
+    "quantity": _("quantité"),
+    "payment_means": _("moyen de paiement"),
+    "product": _("produit"),
+    "satisfaction": _("satisfaction"),
+    "external_id": _("référence"),
+    "details": _("détails"),
+    "due_on": _("échéance"),
+}
+
+
+def _text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        raise ValueError(_("texte attendu"))
+    text = str(raw)
+    if _UNSTORABLE.search(text):
+        raise ValueError(_("caractère interdit (NUL ou caractère Unicode isolé)"))
+    return text.strip()
+
+
+def kind_of(raw: Any) -> str:
+    text = _text(raw)
+    if not text:
+        raise ValueError(_("type obligatoire"))
+    kind = KIND_LOOKUP.get(fold(text)[:60])
+    if kind is None:
+        raise ValueError(
+            _("type inconnu : « %(value)s » (séjour, visite, achat, forfait, cours…)")
+            % {"value": text[:40]}
+        )
+    return kind
+
+
+def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
+    if isinstance(raw, dt.datetime):
+        raw = raw.date()
+    if isinstance(raw, dt.date):
+        day = raw
+    else:
+        text = _text(raw)
+        if not text:
+            return None
+        try:
+            parsed = norm.date(text)
+        except norm.InvalidValue as exc:
+            raise ValueError(str(exc.message)) from None
+        if parsed is None:
+            return None
+        day = parsed
+    latest = (today or dt.date.today()) + dt.timedelta(days=5 * 366)
+    if not EARLIEST <= day <= latest:
+        raise ValueError(_("date hors limites : %(day)s") % {"day": day.isoformat()})
+    return day
+
+
+def amount_of(raw: Any) -> Decimal | None:
+    if isinstance(raw, bool):
+        raise ValueError(_("montant illisible"))
+    text = str(raw) if isinstance(raw, int | float | Decimal) else _text(raw)
+    if not text:
+        return None
+    compact = _AMOUNT_NOISE.sub("", text)
+    if compact.count(",") == 1 and "." in compact:  # 1.234,50 or 1,234.50
+        if compact.rfind(",") > compact.rfind("."):
+            compact = compact.replace(".", "").replace(",", ".")
+        else:
+            compact = compact.replace(",", "")
+    else:
+        compact = compact.replace(",", ".")
+    try:
+        value = Decimal(compact)
+    except InvalidOperation:
+        raise ValueError(_("montant illisible : « %(value)s »") % {"value": text[:40]}) from None
+    if not value.is_finite() or abs(value) > MAX_AMOUNT:
+        raise ValueError(_("montant hors limites : « %(value)s »") % {"value": text[:40]})
+    return value.quantize(Decimal("0.01"))
+
+
+def quantity_of(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        raise ValueError(_("nombre entier attendu"))
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = _text(raw)
+    if not text:
+        return None
+    if text.endswith((".0", ",0")):
+        text = text[:-2]
+    if not text.isdigit() or len(text) > 9:
+        raise ValueError(_("nombre entier positif attendu : « %(value)s »") % {"value": text[:40]})
+    value = int(text)
+    if value > MAX_QUANTITY:
+        raise ValueError(_("quantité trop grande (%(max)s au plus)") % {"max": MAX_QUANTITY})
+    return value
+
+
+def satisfaction_of(raw: Any) -> int | None:
+    value = quantity_of(raw)
+    if value is not None and value > 10:
+        raise ValueError(_("note de 0 à 10 attendue"))
+    return value
+
+
+def currency_of(raw: Any) -> str:
+    text = _text(raw).upper()
+    if not text or text in {"€", "EURO", "EUROS"}:
+        return "EUR"
+    if not _CURRENCY.fullmatch(text):
+        raise ValueError(_("code de devise à trois lettres attendu (EUR, CHF…)"))
+    return text
+
+
+def payment_of(raw: Any) -> str:
+    text = clean_text(_text(raw), 200)
+    if not text:
+        return ""
+    return _PAYMENT_WORDS.get(fold(text), text[:30])
+
+
+def details_of(raw: Any) -> dict[str, Any]:
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(_("objet JSON attendu"))
+    try:
+        text = json.dumps(raw, ensure_ascii=False)
+    except (TypeError, ValueError):
+        raise ValueError(_("objet JSON attendu")) from None
+    if len(text) > MAX_DETAILS_CHARS:
+        raise ValueError(
+            _("détails trop longs (%(max)s caractères au plus)") % {"max": MAX_DETAILS_CHARS}
+        )
+    if _UNSTORABLE.search(text):
+        raise ValueError(_("caractère interdit (NUL ou caractère Unicode isolé)"))
+    return raw
+
+
+def activity_values(raw: dict[str, Any], *, default_kind: str | None = None) -> Cleaned:
+    """Clean the fields of one activity; unknown names are ignored by the caller, not here."""
+    out = Cleaned()
+    readers: dict[str, Any] = {
+        "starts_on": date_of,
+        "ends_on": date_of,
+        "due_on": date_of,
+        "amount": amount_of,
+        "currency": currency_of,
+        "quantity": quantity_of,
+        "payment_means": payment_of,
+        "satisfaction": satisfaction_of,
+        "details": details_of,
+    }
+    try:
+        kind_raw = raw.get("kind")
+        if (kind_raw is None or kind_raw == "") and default_kind:
+            out.values["kind"] = default_kind
+        else:
+            out.values["kind"] = kind_of(kind_raw)
+    except ValueError as exc:
+        out.errors["kind"] = str(exc)
+    for name, reader in readers.items():
+        if name in raw:
+            try:
+                out.values[name] = reader(raw[name])
+            except ValueError as exc:
+                out.errors[name] = str(exc)
+    for name, limit in (("product", 200), ("external_id", 100)):
+        try:
+            text = clean_text(_text(raw.get(name)), 10_000)
+        except ValueError as exc:
+            out.errors[name] = str(exc)
+            continue
+        if len(text) > limit:
+            out.errors[name] = _("texte trop long (%(max)s caractères au plus)") % {"max": limit}
+        else:
+            out.values[name] = text
+    if out.values.get("starts_on") is None and "starts_on" not in out.errors:
+        out.errors["starts_on"] = _("date obligatoire")
+    start, end = out.values.get("starts_on"), out.values.get("ends_on")
+    if start and end and end < start:
+        out.errors["ends_on"] = _("la date de fin précède la date de début")
+    out.values.setdefault("currency", "EUR")
+    return out
