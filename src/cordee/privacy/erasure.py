@@ -60,7 +60,7 @@ def _merge_ledger_eraser() -> Callable[[int], int] | None:
         except ImportError:
             continue
         if callable(found):
-            return found  # type: ignore[no-any-return]
+            return found
     return None
 
 
