@@ -23,5 +23,6 @@ urlpatterns = [
     path("activites/", include("cordee.activities.urls")),
     path("partenaires/", include("cordee.partners.urls")),
     path("confidentialite/", include("cordee.privacy.urls")),
+    path("preferences/", include("cordee.privacy.public_urls")),
     path("api/v1/", include("cordee.api.urls")),
 ]

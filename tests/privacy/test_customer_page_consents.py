@@ -11,6 +11,7 @@ CAMPING_FILE = (
     "Prénom;Nom;E-mail;consent_partner_offers\r\n"
     "Zoé;Lambert;zoe.lambert@example.fr;oui\r\n"
     "Élodie;Martin;elodie.martin@example.fr;oui\r\n"
+    "Paul;Martinez;paul.martinez@example.fr;non\r\n"
 )
 
 
@@ -48,7 +49,19 @@ def test_helene_sees_the_consents_of_her_customer(client, destination, consents)
 
 
 def test_helene_cannot_open_a_customer_she_has_no_business_with(client, destination, consents):
-    assert page(client, destination.helene, consents["Zoé"]).status_code == 404
+    """Paul told the camping no to sharing: he is the camping's alone."""
+    assert page(client, destination.helene, consents["Paul"]).status_code == 404
+
+
+def test_helene_opens_a_customer_shared_with_the_partners_in_the_shared_view(
+    client, destination, consents
+):
+    """Zoé told the camping yes to sharing: Hélène sees her contact, not the camping's file."""
+    response = page(client, destination.helene, consents["Zoé"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="shared-view"' in html and "zoe.lambert@example.fr" in html
+    assert "camping.csv" not in html and "Camping du Lac" not in html
 
 
 def test_another_partners_consent_stays_hidden_from_helene(client, destination, consents):

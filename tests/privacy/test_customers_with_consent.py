@@ -68,9 +68,12 @@ def test_a_withdrawal_leaves_the_audience(said):
 
 
 def test_it_narrows_what_the_gate_lets_through(destination, said):
-    # Nobody brought these customers through a file: Hélène's gate shows none of them.
+    # Nobody brought these customers through a file: Hélène's gate shows only those who agreed
+    # to be shared with the destination's partners (Élodie and Paul), and of them only Élodie
+    # takes the newsletter.
     visible = customers_visible_to(Actor.for_user(destination.helene))
-    assert not customers_with_consent(visible, "newsletter").exists()
+    assert names(visible) == {"Élodie", "Paul"}
+    assert names(customers_with_consent(visible, "newsletter")) == {"Élodie"}
     visible = customers_visible_to(Actor.for_user(destination.camille))
     purpose = Purpose.objects.get(slug="newsletter")
     assert names(customers_with_consent(visible, purpose)) == {"Élodie", "Zoé"}

@@ -35,7 +35,13 @@ from cordee.api.services import Submitted, customers_submit
 from cordee.collect import normalise as norm
 from cordee.customers.exports import EXPORT_FIELDS
 from cordee.customers.models import Customer
-from cordee.privacy.access import customer_for, customers_visible_to
+from cordee.privacy.access import (
+    Actor,
+    customer_for,
+    customer_redacted,
+    customers_visible_to,
+    rows_redact,
+)
 from cordee.privacy.audit import audit_log, client_ip
 from cordee.privacy.crypto import email_index, phone_index
 
@@ -66,8 +72,9 @@ def _warnings(outcome: Submitted) -> list[FieldWarning]:
     return [FieldWarning(field=f, message=m) for f, m in outcome.warnings]
 
 
-def _rows(customers: QuerySet[Customer]) -> list[dict[str, Any]]:
-    return list(customers.values(*EXPORT_FIELDS))
+def _rows(actor: Actor, customers: QuerySet[Customer]) -> list[dict[str, Any]]:
+    # A partner reads a shared customer it did not bring through the shared fields only.
+    return rows_redact(actor, list(customers.values(*EXPORT_FIELDS)))
 
 
 def _parsed_body(request: KeyRequest) -> Any:
@@ -111,7 +118,7 @@ def customer_submit(
         result = CustomerResult(
             created=outcome.status == "created",
             status=outcome.status,  # type: ignore[arg-type]
-            customer=CustomerOut.model_validate(customer),
+            customer=CustomerOut.model_validate(customer_redacted(actor, customer)),
             warnings=_warnings(outcome),
         )
         return _json(201 if outcome.status == "created" else 200, result)
@@ -246,7 +253,7 @@ def customer_list(request: KeyRequest, query: Query[ListQuery]) -> dict[str, Any
         customers = customers.filter(_contact_condition(query.email, query.phone))
     if query.cursor:
         customers = customers.filter(pk__gt=_decode_cursor(query.cursor))
-    rows = _rows(customers.order_by("pk")[: query.limit + 1])
+    rows = _rows(actor, customers.order_by("pk")[: query.limit + 1])
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = _encode_cursor(rows[-1]["id"]) if more else None
@@ -285,7 +292,7 @@ def customer_lookup(request: KeyRequest, query: Query[LookupQuery]) -> dict[str,
         raise APIError(422, _("Indiquez soit email, soit phone."))
     actor = actor_of(request)
     found = customers_visible_to(actor).filter(_contact_condition(query.email, query.phone))
-    rows = _rows(found.order_by("pk")[:LOOKUP_LIMIT])
+    rows = _rows(actor, found.order_by("pk")[:LOOKUP_LIMIT])
     audit_log(
         actor=actor,
         action="customer.search",
@@ -310,4 +317,4 @@ def customer_detail(request: KeyRequest, customer_id: int) -> Customer:
     actor = actor_of(request)
     customer = customer_for(actor, customer_id)
     audit_log(actor=actor, action="customer.view", obj=customer, ip=client_ip(request))
-    return customer
+    return customer_redacted(actor, customer)

@@ -20,7 +20,8 @@ L'API de Cordée pour les logiciels des partenaires (réservation, billetterie, 
 
 **Authentification** : `Authorization: Bearer cdk_…`, une clé par partenaire créée par
 `cordee apikey create --partner SLUG`. Une clé voit les clients que son partenaire a apportés
-(une clé de l'office de tourisme les voit tous).
+et, pour leurs seules coordonnées et centres d'intérêt, ceux qui ont accepté le partage avec
+les partenaires de la destination (une clé de l'office de tourisme les voit tous).
 
 **Erreurs** : toujours du JSON `{"detail": "...", "errors": [...]}` — 400 JSON illisible,
 401 clé absente ou invalide, 403 droit manquant, 404 introuvable, 409 clé d'idempotence

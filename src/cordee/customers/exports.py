@@ -12,6 +12,7 @@ from typing import IO, Any
 from django.db.models import QuerySet
 
 from cordee.customers.models import Customer, SourceRecord
+from cordee.privacy.access import Actor, customers_fully_visible, row_redact
 
 EXPORT_FIELDS = (
     "id", "civility", "first_name", "last_name", "email", "phone", "phone_other", "birth_date",
@@ -40,9 +41,13 @@ def _plain(value: Any) -> Any:
 
 
 def iter_customer_rows(
-    customers: QuerySet[Customer], *, with_sources: bool = False
+    customers: QuerySet[Customer], *, actor: Actor, with_sources: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """Golden records as dicts with the canonical names, ordered by id, chunk by chunk."""
+    """Golden records as dicts with the canonical names, ordered by id, chunk by chunk.
+
+    As ``actor`` may read them: a partner gets the shared view of customers it did not bring
+    and only its own source records (the gate, ``cordee.privacy.access``).
+    """
     last_id = 0
     base = customers.order_by("pk")
     while True:
@@ -50,15 +55,15 @@ def iter_customer_rows(
         if not chunk:
             return
         last_id = chunk[-1]["id"]
+        full = customers_fully_visible(actor, [row["id"] for row in chunk])
         sources: dict[int, list[dict[str, str]]] = defaultdict(list)
         if with_sources:
             ids = [row["id"] for row in chunk]
-            for src in (
-                SourceRecord.objects.filter(customer_id__in=ids)
-                .order_by("collected_at", "pk")
-                .values_list(
-                    "customer_id", "partner__slug", "channel", "external_id", "collected_at"
-                )
+            records = SourceRecord.objects.filter(customer_id__in=ids)
+            if not actor.sees_everything:
+                records = records.filter(partner=actor.partner)
+            for src in records.order_by("collected_at", "pk").values_list(
+                "customer_id", "partner__slug", "channel", "external_id", "collected_at"
             ):
                 sources[src[0]].append(
                     {
@@ -72,7 +77,7 @@ def iter_customer_rows(
             out = {k: _plain(v) for k, v in row.items()}
             if with_sources:
                 out["sources"] = sources.get(row["id"], [])
-            yield out
+            yield row_redact(out, full=row["id"] in full)
 
 
 def write_csv(rows: Iterator[dict[str, Any]], stream: IO[str], *, with_sources: bool) -> int:

@@ -13,7 +13,13 @@ from cordee.customers.identity import customer_identity
 from cordee.customers.models import Customer, SourceRecord
 from cordee.customers.queries import Filters, customer_page, customer_sources
 from cordee.partners.models import Partner
-from cordee.privacy.access import Actor, customer_for, customers_visible_to
+from cordee.privacy.access import (
+    SHARED_FIELDS,
+    Actor,
+    customer_for,
+    customer_scope,
+    customers_visible_to,
+)
 from cordee.privacy.audit import audit_log, client_ip
 from cordee.privacy.queries import consent_overview
 
@@ -96,17 +102,27 @@ def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
         sources = [
             s for s in sources if actor.partner is not None and s.partner_id == actor.partner.pk
         ]
-    audit_log(actor=actor, action="customer.view", obj=customer, ip=client_ip(request))
+    scope = customer_scope(actor, customer)
+    audit_log(actor=actor, action="customer.view", obj=customer, ip=client_ip(request), scope=scope)
     by_id = {source.pk: source for source in sources}
+    identification = _values(customer, IDENTIFICATION, by_id)
+    qualification = _values(customer, QUALIFICATION, by_id)
+    attributes = sorted((customer.attributes or {}).items())
+    if scope == "shared":
+        # Shared through the person's consent: only what its wording names (privacy.access).
+        identification = [v for v in identification if v.name in SHARED_FIELDS]
+        qualification = [v for v in qualification if v.name in SHARED_FIELDS]
+        attributes = []
     batch_visible = request.user.can_import
     return render(
         request,
         "customers/detail.html",
         {
             "customer": customer,
-            "identification": _values(customer, IDENTIFICATION, by_id),
-            "qualification": _values(customer, QUALIFICATION, by_id),
-            "attributes": sorted((customer.attributes or {}).items()),
+            "identification": identification,
+            "qualification": qualification,
+            "attributes": attributes,
+            "scope": scope,
             "sources": sources,
             "batch_visible": batch_visible,
             "consents": consent_overview(customer, actor),

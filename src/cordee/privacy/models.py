@@ -286,3 +286,158 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.purpose_id}@{self.controller_id} {self.status}"
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Accès")
+    RECTIFICATION = "rectification", _("Rectification")
+    ERASURE = "erasure", _("Effacement")
+    OBJECTION = "objection", _("Opposition")
+    PORTABILITY = "portability", _("Portabilité")
+    RESTRICTION = "restriction", _("Limitation")
+
+
+class RequestStatus(models.TextChoices):
+    RECEIVED = "received", _("Reçue")
+    VERIFYING = "verifying", _("Vérification d'identité")
+    IN_PROGRESS = "in_progress", _("En cours")
+    DONE = "done", _("Traitée")
+    REFUSED = "refused", _("Refusée")
+
+
+class RequestChannel(models.TextChoices):
+    PREFERENCES = "preferences", _("Centre de préférences")
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Courrier")
+    DESK = "desk", _("Accueil")
+    PHONE = "phone", _("Téléphone")
+
+
+OPEN_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFYING, RequestStatus.IN_PROGRESS)
+
+
+class DataSubjectRequest(models.Model):
+    """A person's request to exercise a right (Art. 15-22), with its one-month deadline.
+
+    The ledger outlives the person: it names the customer by number only, and erasure clears
+    ``message`` (the free text may hold a new address or a name) but keeps the row as proof
+    that the request was answered in time.
+    """
+
+    kind = models.CharField(_("droit exercé"), max_length=15, choices=RequestKind.choices)
+    status = models.CharField(
+        _("état"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.RECEIVED
+    )
+    channel = models.CharField(_("reçue par"), max_length=12, choices=RequestChannel.choices)
+    customer_ref = models.BigIntegerField(_("client n°"), null=True, blank=True, db_index=True)
+    received_on = models.DateField(_("reçue le"))
+    due_on = models.DateField(_("échéance"))
+    # Art. 12(3): two more months when the request is complex or requests are many.
+    extended_to = models.DateField(_("prolongée jusqu'au"), null=True, blank=True)
+    extension_reason = models.TextField(_("motif de la prolongation"), blank=True)
+    identity_note = models.TextField(_("vérification d'identité"), blank=True)
+    message = models.TextField(_("demande"), blank=True)
+    resolution = models.TextField(_("réponse apportée"), blank=True)
+    created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+    created_by_label = models.CharField(max_length=150, blank=True)
+    closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande d'exercice de droits")
+        verbose_name_plural = _("demandes d'exercice de droits")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="dsr_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"DSR {self.pk} {self.kind} {self.status}"
+
+    @property
+    def deadline(self) -> Any:
+        return self.extended_to or self.due_on
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+    def is_overdue(self, today: Any = None) -> bool:
+        from django.utils import timezone
+
+        return self.is_open and self.deadline < (today or timezone.localdate())
+
+
+class ErasureTombstone(models.Model):
+    """What is left of an erased person: the proof that the erasure happened, nothing else.
+
+    ``email_hash``/``phone_hash`` are the same keyed hashes the customers' look-ups use
+    (cordee.privacy.crypto): without the key, nobody can tell whose they were; with it, a later
+    import of the same e-mail is recognised and its partner-declared consents are not recorded
+    (the person must consent again, directly).
+    """
+
+    erased_at = models.DateTimeField(_("effacé le"), db_index=True)
+    customer_ref = models.BigIntegerField(_("ancien n° de client"))
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tombstones",
+    )
+    reason = models.CharField(_("motif"), max_length=300)
+    actor_label = models.CharField(_("effacé par"), max_length=150, blank=True)
+    email_hash = models.CharField(max_length=32, blank=True)
+    phone_hash = models.CharField(max_length=32, blank=True)
+    # Slugs of the purposes whose consent proofs went with the person.
+    purposes = models.JSONField(_("preuves détruites"), default=list, blank=True)
+    counts = models.JSONField(_("ce qui a été effacé"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("trace d'effacement")
+        verbose_name_plural = _("traces d'effacement")
+        ordering = ["-erased_at"]
+        indexes = [
+            models.Index(
+                fields=["email_hash"],
+                name="tombstone_email_idx",
+                condition=~models.Q(email_hash=""),
+            ),
+            models.Index(
+                fields=["phone_hash"],
+                name="tombstone_phone_idx",
+                condition=~models.Q(phone_hash=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"erased {self.customer_ref} {self.erased_at:%Y-%m-%d}"
+
+
+class Breach(models.Model):
+    """A personal data breach (Art. 33-34): the CNIL must hear of it within 72 hours."""
+
+    discovered_at = models.DateTimeField(_("découverte le"))
+    occurred_at = models.DateTimeField(_("survenue le"), null=True, blank=True)
+    nature = models.TextField(_("nature de la violation"))
+    data_categories = models.TextField(_("catégories de données concernées"))
+    people_count = models.PositiveIntegerField(_("nombre approximatif de personnes"))
+    consequences = models.TextField(_("conséquences probables"))
+    measures = models.TextField(_("mesures prises ou envisagées"))
+    cnil_notified_at = models.DateTimeField(_("notifiée à la CNIL le"), null=True, blank=True)
+    late_reason = models.TextField(_("motif du retard de notification"), blank=True)
+    people_informed_at = models.DateTimeField(_("personnes informées le"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("violation de données")
+        verbose_name_plural = _("registre des violations")
+        ordering = ["-discovered_at"]
+
+    def __str__(self) -> str:
+        return f"{self.discovered_at:%Y-%m-%d} {self.nature[:40]}"
+
+    @property
+    def notify_before(self) -> Any:
+        import datetime as dt
+
+        return self.discovered_at + dt.timedelta(hours=72)

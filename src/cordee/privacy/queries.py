@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.access import Actor
-from cordee.privacy.models import ConsentEvent, ConsentState, ConsentStatus, Purpose
+from cordee.privacy.models import AuditEvent, ConsentEvent, ConsentState, ConsentStatus, Purpose
 
 
 def latest_events(events: Iterable[ConsentEvent]) -> dict[tuple[int, int], ConsentEvent]:
@@ -129,3 +130,69 @@ def consent_overview(customer: Customer, actor: Actor) -> list[PurposeConsents]:
     for event in current:
         by_purpose[event.purpose_id].current.append(_line(event, actor))
     return sorted(by_purpose.values(), key=lambda e: (e.purpose.position, e.purpose.slug))
+
+
+def audit_search(
+    *,
+    user: str = "",
+    customer: int | None = None,
+    action: str = "",
+    since: Any = None,
+    until: Any = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail filtered as the DPO asks: who, which customer, which action, when.
+
+    A customer's events are those naming it as their object, plus the erasure (which names it
+    in its details, the object being gone).
+    """
+    import datetime as dt
+
+    qs = AuditEvent.objects.all()
+    if user:
+        qs = qs.filter(actor_label=user.strip())
+    if customer is not None:
+        qs = qs.filter(
+            Q(object_type="customer", object_id=str(customer)) | Q(details__customer=customer)
+        )
+    if action:
+        qs = qs.filter(action__startswith=action.strip())
+    if since:
+        qs = qs.filter(at__date__gte=since)
+    if until:
+        qs = qs.filter(at__date__lt=until + dt.timedelta(days=1))
+    return qs.order_by("-at", "-id")
+
+
+def audit_csv(events: Iterable[AuditEvent]) -> Iterable[str]:
+    """The trail as CSV lines (streamed); details as JSON, cells neutralised for spreadsheets."""
+    import csv
+    import io
+    import json
+
+    from cordee.customers.exports import neutralise_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise_cell(c) for c in cells])
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(
+        ["date", "utilisateur", "organisation", "action", "objet", "n°", "ip", "détails"]
+    )
+    for e in events:
+        yield line(
+            [
+                e.at.isoformat(),
+                e.actor_label,
+                str(e.partner_id or ""),
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.ip or "",
+                json.dumps(e.details, ensure_ascii=False, default=str),
+            ]
+        )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.core.bulk import allocate_ids, bulk_insert, chunked
+from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.access import Actor
@@ -142,7 +143,25 @@ def consent_record(
             controller=controller.slug,
             event=event.pk,
         )
+        _announce([(customer.pk, purpose.slug, controller.pk, status)])
     return event
+
+
+def _announce(changes: list[tuple[int, str, int, str]]) -> None:
+    """Send ``consent_changed`` for each change once the transaction has committed."""
+
+    def send() -> None:
+        for customer_id, slug, controller_id, status in changes:
+            consent_changed.send(
+                sender=ConsentEvent,
+                customer_id=customer_id,
+                purpose=slug,
+                controller_id=controller_id,
+                status=status,
+            )
+
+    if changes:
+        transaction.on_commit(send)
 
 
 def consent_withdraw(
@@ -190,6 +209,8 @@ class ConsentImportResult:
     granted: int = 0
     refused: int = 0
     already_recorded: int = 0
+    # Grants a partner declared for someone who was erased: not recorded (see below).
+    blocked_by_erasure: int = 0
     # Consent columns naming no known purpose: {slug: number of records}.
     unknown_purposes: dict[str, int] = field(default_factory=dict)
 
@@ -205,6 +226,10 @@ def consents_record_from_sources(
     the others (ControllerKind.PARTNER and JOINT). Events are dated at the record's
     collection. Records already turned into events are skipped, so a resumed import may call
     this again for the same batch.
+
+    A partner's declared "yes" for a person who was erased (same keyed e-mail or phone hash as
+    an erasure tombstone) is not recorded: the person asked to be forgotten, and only a consent
+    they give again themselves (form, preference centre, desk) brings them back into marketing.
 
     A constant number of queries for up to 5,000 records (the import's batch): read the
     purposes, the declarations, the records and what was already recorded, then write.
@@ -224,12 +249,18 @@ def consents_record_from_sources(
         declarations[purpose_id] = wording_id  # the highest version wins
     hub_id: int | None = None
     with transaction.atomic():
-        records: list[tuple[int, int | None, int, dt.datetime, Any]] = []
+        records: list[tuple[int, int | None, int, dt.datetime, Any, str, str]] = []
         done: set[tuple[int, int]] = set()
         for part in chunked(ids, _BULK_CHUNK):
             records.extend(
                 SourceRecord.objects.filter(pk__in=part).values_list(
-                    "pk", "customer_id", "partner_id", "collected_at", "data__consents"
+                    "pk",
+                    "customer_id",
+                    "partner_id",
+                    "collected_at",
+                    "data__consents",
+                    "email_hash",
+                    "phone_hash",
                 )
             )
             done.update(
@@ -237,8 +268,13 @@ def consents_record_from_sources(
                     "source_record_id", "purpose_id"
                 )
             )
+        from cordee.privacy.erasure import erased_hashes
+
+        erased = erased_hashes(
+            email_hashes={r[5] for r in records}, phone_hashes={r[6] for r in records}
+        )
         wanted: list[tuple[int, int, Purpose, int, dt.datetime, str]] = []
-        for record_id, customer_id, partner_id, collected_at, consents in records:
+        for record_id, customer_id, partner_id, collected_at, consents, eh, ph in records:
             if customer_id is None or not isinstance(consents, dict):
                 continue
             for slug, given in consents.items():
@@ -251,6 +287,9 @@ def consents_record_from_sources(
                 if (record_id, purpose.pk) in done:
                     result.already_recorded += 1
                     continue
+                if given and erased and (eh in erased or ph in erased):
+                    result.blocked_by_erasure += 1
+                    continue
                 status: str = ConsentStatus.GRANTED if given else ConsentStatus.REFUSED
                 wanted.append((record_id, customer_id, purpose, partner_id, collected_at, status))
         if any(p.controller == ControllerKind.HUB for _r, _c, p, *_rest in wanted):
@@ -258,6 +297,7 @@ def consents_record_from_sources(
         event_ids = allocate_ids(ConsentEvent, len(wanted))
         rows: list[tuple[Any, ...]] = []
         states: list[StateRow] = []
+        changes: list[tuple[int, str, int, str]] = []
         for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
             event_ids, wanted, strict=True
         ):
@@ -281,6 +321,7 @@ def consents_record_from_sources(
                 )
             )
             states.append((customer_id, purpose.pk, controller_id, status, at, event_id))
+            changes.append((customer_id, purpose.slug, controller_id, status))
             if status == ConsentStatus.GRANTED:
                 result.granted += 1
             else:
@@ -288,6 +329,7 @@ def consents_record_from_sources(
         bulk_insert(ConsentEvent, _EVENT_FIELDS, rows)
         _states_upsert(states)
         result.events = len(rows)
+        _announce(changes)
         audit_log(
             actor=actor,
             action="consent.import",
@@ -296,6 +338,7 @@ def consents_record_from_sources(
             events=result.events,
             granted=result.granted,
             refused=result.refused,
+            blocked_by_erasure=result.blocked_by_erasure,
             unknown_purposes=sorted(result.unknown_purposes),
         )
     return result

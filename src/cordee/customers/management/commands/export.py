@@ -35,7 +35,9 @@ class Command(CordeeCommand):
                 actor = Actor.for_partner(Partner.objects.get(slug=options["partner"]), "cli")
             except Partner.DoesNotExist:
                 raise CommandError(f"partenaire inconnu : « {options['partner']} »") from None
-        rows = iter_customer_rows(customers_visible_to(actor), with_sources=options["with_sources"])
+        rows = iter_customer_rows(
+            customers_visible_to(actor), actor=actor, with_sources=options["with_sources"]
+        )
         output = options["output"]
         try:
             stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from cordee.collect import normalise as norm
 from cordee.core.commands import CordeeCommand
+from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
+from cordee.privacy.crypto import email_index
 from cordee.privacy.register import register_build, register_csv, register_json, register_markdown
 from cordee.privacy.services import consent_states_rebuild
 
@@ -15,8 +22,8 @@ RENDERERS = {"csv": register_csv, "json": register_json, "md": register_markdown
 
 class Command(CordeeCommand):
     help = (
-        "Protection des données : « privacy register --format csv|json|md » imprime le registre "
-        "des traitements ; « privacy consent-states » recalcule l'état des consentements."
+        "Protection des données : register, consent-states, request list, export, erase, "
+        "purge, link (voir « cordee privacy ACTION --help »)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,12 +34,171 @@ class Command(CordeeCommand):
         sub.add_parser(
             "consent-states", help="recalculer l'état courant des consentements depuis l'historique"
         )
+        request = sub.add_parser("request", help="demandes d'exercice de droits")
+        request.add_argument("request_action", choices=["list"])
+        request.add_argument("--all", action="store_true", help="avec les demandes closes")
+        export = sub.add_parser("export", help="exporter toutes les données d'une personne")
+        export.add_argument("customer_id", nargs="?", default="")
+        export.add_argument("--email", default="")
+        export.add_argument("--format", choices=["json", "csv"], default="json")
+        export.add_argument("-o", "--output", default="")
+        erase = sub.add_parser("erase", help="effacer une personne partout")
+        erase.add_argument("customer_id", nargs="?", default="")
+        erase.add_argument("--email", default="")
+        erase.add_argument("--reason", required=True)
+        erase.add_argument("--request", type=int, default=None, help="n° de la demande")
+        erase.add_argument("--yes", action="store_true", help="ne pas demander de confirmation")
+        purge = sub.add_parser(
+            "purge", help="effacer les personnes au-delà de leur durée de conservation"
+        )
+        purge.add_argument("--dry-run", action="store_true")
+        purge.add_argument("--yes", action="store_true", help="ne pas demander de confirmation")
+        link = sub.add_parser("link", help="lien signé vers le centre de préférences d'un client")
+        link.add_argument("customer_id")
+        link.add_argument("--days", type=int, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "consent-states":
+        action = options["action"]
+        if action == "consent-states":
             count = consent_states_rebuild(actor=Actor.system("cli"))
             self.stdout.write(str(count))
             return
-        with translation.override(options["language"]):
-            text = RENDERERS[options["format"]](register_build())
-        self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
+        if action == "register":
+            with translation.override(options["language"]):
+                text = RENDERERS[options["format"]](register_build())
+            self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
+            return
+        getattr(self, f"handle_{action}")(**options)
+
+    def _customer(self, customer_id: str, email: str) -> Customer:
+        if bool(customer_id) == bool(email):
+            raise CommandError(_("indiquez soit un n° de client, soit --email."))
+        if customer_id:
+            try:
+                pk = int(customer_id)
+            except ValueError:
+                raise CommandError(
+                    _("n° de client invalide : « %(v)s »") % {"v": customer_id[:40]}
+                ) from None
+            found = Customer.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+        else:
+            try:
+                normalised = norm.email(email)
+            except norm.InvalidValue:
+                raise CommandError(_("e-mail invalide.")) from None
+            matches = list(Customer.objects.filter(email_hash=email_index(normalised or ""))[:2])
+            if len(matches) > 1:
+                raise CommandError(
+                    _("plusieurs clients ont cet e-mail : indiquez le n° de client.")
+                )
+            found = matches[0] if matches else None
+        if found is None:
+            raise CommandError(_("client introuvable."))
+        return found
+
+    def _confirm(self, question: str, yes: bool) -> None:
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            raise CommandError(_("confirmation impossible sans terminal : ajoutez --yes."))
+        answer = input(f"{question} [oui/non] ").strip().lower()
+        if answer not in {"o", "oui", "y", "yes"}:
+            raise CommandError(_("abandon : rien n'a été effacé."))
+
+    def handle_request(self, **options: Any) -> None:
+        from django.utils import timezone
+
+        from cordee.privacy.requests import requests_by_deadline
+
+        today = timezone.localdate()
+        rows = requests_by_deadline(open_only=not options["all"])
+        self.stdout.write(_("n°\tdroit\treçue le\téchéance\tétat\tclient"))
+        for r in rows:
+            late = _(" EN RETARD") if r.is_overdue(today) else ""
+            self.stdout.write(
+                f"{r.pk}\t{r.kind}\t{r.received_on}\t{r.deadline}{late}\t{r.status}\t"
+                f"{r.customer_ref or '-'}"
+            )
+
+    def handle_export(self, **options: Any) -> None:
+        from cordee.privacy.audit import audit_log
+        from cordee.privacy.portability import customer_data_csv, customer_data_json
+
+        customer = self._customer(options["customer_id"], options["email"])
+        text = (customer_data_json if options["format"] == "json" else customer_data_csv)(customer)
+        audit_log(
+            actor=Actor.system("cli"),
+            action="customer.export_subject",
+            obj=customer,
+            format=options["format"],
+        )
+        if options["output"]:
+            try:
+                Path(options["output"]).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(
+                    _("impossible d'écrire %(f)s : %(e)s")
+                    % {"f": options["output"], "e": exc.strerror}
+                ) from None
+        else:
+            self.stdout.write(text)
+
+    def handle_erase(self, **options: Any) -> None:
+        from cordee.privacy.erasure import customer_erase
+        from cordee.privacy.models import DataSubjectRequest
+
+        customer = self._customer(options["customer_id"], options["email"])
+        dsr = None
+        if options["request"] is not None:
+            dsr = DataSubjectRequest.objects.filter(pk=options["request"]).first()
+            if dsr is None:
+                raise CommandError(_("demande introuvable."))
+        self._confirm(
+            _("Effacer définitivement le client n° %(n)s et tout ce qui le concerne ?")
+            % {"n": customer.pk},
+            options["yes"],
+        )
+        try:
+            result = customer_erase(
+                customer=customer, actor=Actor.system("cli"), reason=options["reason"], request=dsr
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        except Customer.DoesNotExist:
+            raise CommandError(_("client déjà effacé.")) from None
+        summary = ", ".join(f"{k}={v}" for k, v in result.counts.items() if v)
+        self.stdout.write(
+            _("Client n° %(n)s effacé (trace n° %(t)s). %(s)s")
+            % {"n": result.customer_ref, "t": result.tombstone.pk, "s": summary}
+        )
+
+    def handle_purge(self, **options: Any) -> None:
+        from cordee.privacy.retention import retention_purge
+
+        actor = Actor.system("cli")
+        report = retention_purge(actor=actor, dry_run=True)
+        for rule in report.rules:
+            self.stdout.write(
+                f"{rule.reason}\t{report.counts[rule.reason]}\t"
+                + _("dernier contact avant le %(d)s") % {"d": rule.cutoff.date()}
+            )
+        total = sum(report.counts.values())
+        if options["dry_run"] or not total:
+            self.stdout.write(
+                _("Simulation : rien n'a été effacé.")
+                if options["dry_run"]
+                else _("Rien à effacer.")
+            )
+            return
+        self._confirm(_("Effacer ces %(n)s clients ?") % {"n": total}, options["yes"])
+        done = retention_purge(actor=actor, dry_run=False)
+        self.stdout.write(_("%(n)s client(s) effacé(s).") % {"n": done.erased})
+
+    def handle_link(self, **options: Any) -> None:
+        from cordee.privacy.preferences import preference_link
+
+        customer = self._customer(options["customer_id"], "")
+        days = options["days"]
+        if days is not None and not 1 <= days <= 365:
+            raise CommandError(_("--days : entre 1 et 365."))
+        self.stdout.write(preference_link(customer, days=days))

@@ -1,0 +1,281 @@
+"""The DPO's pages: data-subject requests, breaches, the audit trail, the retention purge.
+
+Thin views over the services; every page is for the DPO and the office's administrators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cordee.core.views import SignedInRequest
+from cordee.customers.models import Customer
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.breaches import breach_clock, breach_record, breaches_csv
+from cordee.privacy.erasure import customer_erase
+from cordee.privacy.forms import (
+    AuditSearchForm,
+    BreachForm,
+    EraseForm,
+    ExtendForm,
+    RequestForm,
+    RequestUpdateForm,
+)
+from cordee.privacy.models import Breach, DataSubjectRequest, RequestStatus
+from cordee.privacy.portability import customer_data_csv, customer_data_json
+from cordee.privacy.queries import audit_csv, audit_search
+from cordee.privacy.requests import (
+    request_create,
+    request_extend,
+    request_update,
+    requests_by_deadline,
+)
+
+AUDIT_PAGE = 200
+
+
+def dpo_actor(request: SignedInRequest) -> Actor:
+    """The actor, if the user is the DPO or an administrator of the office; else 403."""
+    if not request.user.can_read_register:
+        raise PermissionDenied(
+            _("Cet espace est réservé au DPO et aux administrateurs de l'office.")
+        )
+    return Actor.for_user(request.user)
+
+
+def _form_errors(request: SignedInRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def request_list(request: SignedInRequest) -> HttpResponse:
+    actor = dpo_actor(request)
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = request_create(
+                kind=data["kind"],
+                channel=data["channel"],
+                customer_ref=data["customer_ref"],
+                received_on=data["received_on"],
+                message=data["message"],
+                identity_note=data["identity_note"],
+                actor=actor,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Demande enregistrée."))
+            return redirect("privacy:request", created.pk)
+    show_all = request.GET.get("toutes") == "1"
+    rows = list(requests_by_deadline(open_only=not show_all)[:500])
+    today = timezone.localdate()
+    return render(
+        request,
+        "privacy/requests.html",
+        {
+            "form": form,
+            "rows": [(r, r.is_overdue(today)) for r in rows],
+            "show_all": show_all,
+            "tab": "requests",
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _customer(ref: int | None) -> Customer | None:
+    return Customer.objects.filter(pk=ref).first() if ref is not None else None
+
+
+def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
+    actor = dpo_actor(request)
+    dsr = get_object_or_404(DataSubjectRequest, pk=request_id)
+    customer = _customer(dsr.customer_ref)
+    update = RequestUpdateForm(
+        initial={
+            "status": dsr.status,
+            "identity_note": dsr.identity_note,
+            "resolution": dsr.resolution,
+        }
+    )
+    extend, erase = ExtendForm(), EraseForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "update":
+                update = RequestUpdateForm(request.POST)
+                if update.is_valid():
+                    request_update(request=dsr, actor=actor, **update.cleaned_data)
+                    messages.success(request, _("Demande mise à jour."))
+                    return redirect("privacy:request", dsr.pk)
+            elif action == "extend":
+                extend = ExtendForm(request.POST)
+                if extend.is_valid():
+                    request_extend(request=dsr, actor=actor, **extend.cleaned_data)
+                    messages.success(request, _("Échéance prolongée."))
+                    return redirect("privacy:request", dsr.pk)
+            elif action == "erase":
+                erase = EraseForm(request.POST)
+                if customer is None:
+                    raise ValidationError(_("Aucun client à effacer pour cette demande."))
+                if erase.is_valid():
+                    customer_erase(
+                        customer=customer,
+                        actor=actor,
+                        reason=erase.cleaned_data["reason"],
+                        request=dsr,
+                    )
+                    request_update(
+                        request=dsr,
+                        actor=actor,
+                        status=RequestStatus.DONE,
+                        resolution=_("Données effacées le %(date)s.")
+                        % {"date": timezone.localdate().isoformat()},
+                    )
+                    messages.success(request, _("Le client a été effacé."))
+                    return redirect("privacy:request", dsr.pk)
+            else:
+                raise ValidationError(_("Action inconnue."))
+        except ValidationError as exc:
+            _form_errors(request, exc)
+        status = 422
+    return render(
+        request,
+        "privacy/request_detail.html",
+        {
+            "dsr": dsr,
+            "customer": customer,
+            "overdue": dsr.is_overdue(),
+            "update": update,
+            "extend": extend,
+            "erase": erase,
+            "tab": "requests",
+        },
+        status=status,
+    )
+
+
+def request_export(request: SignedInRequest, request_id: int, fmt: str) -> HttpResponse:
+    """The person's data, for an access or portability request (JSON or CSV)."""
+    actor = dpo_actor(request)
+    dsr = get_object_or_404(DataSubjectRequest, pk=request_id)
+    customer = _customer(dsr.customer_ref)
+    if customer is None or fmt not in {"json", "csv"}:
+        raise Http404
+    audit_log(
+        actor=actor,
+        action="customer.export_subject",
+        obj=customer,
+        ip=client_ip(request),
+        request=dsr.pk,
+        format=fmt,
+    )
+    if fmt == "json":
+        body, content_type = customer_data_json(customer), "application/json; charset=utf-8"
+    else:
+        body, content_type = customer_data_csv(customer), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="donnees-client-{customer.pk}.{fmt}"'
+    return response
+
+
+def breach_list(request: SignedInRequest) -> HttpResponse:
+    actor = dpo_actor(request)
+    form = BreachForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        breach_record(values=form.cleaned_data, actor=actor)
+        messages.success(request, _("Violation enregistrée."))
+        return redirect("privacy:breaches")
+    now = timezone.now()
+    rows = [(b, breach_clock(b, now)) for b in Breach.objects.all()[:500]]
+    return render(
+        request,
+        "privacy/breaches.html",
+        {"form": form, "rows": rows, "tab": "breaches"},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def breach_export(request: SignedInRequest) -> HttpResponse:
+    actor = dpo_actor(request)
+    audit_log(actor=actor, action="breach.export", ip=client_ip(request))
+    response = HttpResponse(breaches_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="registre-des-violations.csv"'
+    return response
+
+
+def _audit_filters(form: AuditSearchForm) -> dict[str, Any]:
+    if not form.is_valid():
+        return {}
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+
+
+def audit_trail(request: SignedInRequest) -> HttpResponse:
+    actor = dpo_actor(request)
+    form = AuditSearchForm(request.GET or None)
+    filters = _audit_filters(form) if form.is_bound else {}
+    events = list(audit_search(**filters)[:AUDIT_PAGE]) if not form.errors else []
+    audit_log(actor=actor, action="audit.search", ip=client_ip(request), filters=sorted(filters))
+    return render(
+        request,
+        "privacy/audit.html",
+        {"form": form, "events": events, "limit": AUDIT_PAGE, "tab": "audit"},
+        status=422 if form.errors else 200,
+    )
+
+
+def audit_export(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
+    actor = dpo_actor(request)
+    form = AuditSearchForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(_("Filtres invalides."), status=422, content_type="text/plain")
+    filters = _audit_filters(form) if form.is_bound else {}
+    audit_log(actor=actor, action="audit.export", ip=client_ip(request), filters=sorted(filters))
+    response = StreamingHttpResponse(
+        audit_csv(audit_search(**filters).iterator(chunk_size=2000)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="journal-audit.csv"'
+    return response
+
+
+def purge_page(request: SignedInRequest) -> HttpResponse:
+    """The purge for the DPO: the dry run's counts per reason first, then erase on confirmation."""
+    from cordee.privacy.retention import retention_purge
+
+    actor = dpo_actor(request)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "1":
+            messages.error(request, _("Cochez la confirmation pour lancer la purge."))
+            report = retention_purge(actor=actor, dry_run=True)
+            status = 422
+        else:
+            report = retention_purge(actor=actor, dry_run=False)
+            messages.success(
+                request,
+                _("Purge terminée : %(n)s client(s) effacé(s).") % {"n": report.erased},
+            )
+            return redirect("privacy:purge")
+    else:
+        report = retention_purge(actor=actor, dry_run=True)
+        status = 200
+    return render(
+        request,
+        "privacy/purge.html",
+        {
+            "report": report,
+            "rows": [(rule, report.counts.get(rule.reason, 0)) for rule in report.rules],
+            "total": sum(report.counts.values()),
+            "tab": "purge",
+        },
+        status=status,
+    )

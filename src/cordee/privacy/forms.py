@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cordee.privacy.models import RequestChannel, RequestKind, RequestStatus
+
+TEXT_MAX = 5_000
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Droit exercé"), choices=RequestKind.choices)
+    channel = forms.ChoiceField(label=_("Reçue par"), choices=RequestChannel.choices)
+    customer_ref = forms.IntegerField(
+        label=_("N° de client"), required=False, min_value=1, max_value=2**63 - 1
+    )
+    received_on = forms.DateField(label=_("Reçue le"), required=False)
+    message = forms.CharField(
+        label=_("Demande"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
+    )
+    identity_note = forms.CharField(
+        label=_("Vérification d'identité"), required=False, max_length=TEXT_MAX
+    )
+
+
+class RequestUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("État"), choices=RequestStatus.choices)
+    identity_note = forms.CharField(
+        label=_("Vérification d'identité"), required=False, max_length=TEXT_MAX
+    )
+    resolution = forms.CharField(
+        label=_("Réponse apportée"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX,
+    )
+
+
+class ExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=_("Prolonger de"),
+        choices=[(1, _("1 mois")), (2, _("2 mois"))],
+        coerce=int,
+    )
+    reason = forms.CharField(label=_("Motif (communiqué à la personne)"), max_length=TEXT_MAX)
+
+
+class EraseForm(forms.Form):
+    reason = forms.CharField(label=_("Motif de l'effacement"), max_length=300)
+    confirm = forms.BooleanField(
+        label=_(
+            "Je confirme : toutes les données de cette personne seront effacées, sans retour possible."
+        )
+    )
+
+
+class BreachForm(forms.Form):
+    discovered_at = forms.DateTimeField(label=_("Découverte le"))
+    occurred_at = forms.DateTimeField(label=_("Survenue le"), required=False)
+    nature = forms.CharField(
+        label=_("Nature de la violation"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    data_categories = forms.CharField(label=_("Catégories de données"), max_length=TEXT_MAX)
+    people_count = forms.IntegerField(
+        label=_("Nombre approximatif de personnes"), min_value=0, max_value=100_000_000
+    )
+    consequences = forms.CharField(
+        label=_("Conséquences probables"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    measures = forms.CharField(
+        label=_("Mesures prises ou envisagées"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    cnil_notified_at = forms.DateTimeField(label=_("Notifiée à la CNIL le"), required=False)
+    late_reason = forms.CharField(
+        label=_("Motif du retard (au-delà de 72 h)"), required=False, max_length=TEXT_MAX
+    )
+    people_informed_at = forms.DateTimeField(label=_("Personnes informées le"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        found, occurred = data.get("discovered_at"), data.get("occurred_at")
+        if found and occurred and occurred > found:
+            self.add_error(
+                "occurred_at", _("La violation ne peut pas survenir après sa découverte.")
+            )
+        return data
+
+
+class AuditSearchForm(forms.Form):
+    user = forms.CharField(label=_("Utilisateur"), required=False, max_length=150)
+    customer = forms.IntegerField(
+        label=_("N° de client"), required=False, min_value=1, max_value=2**63 - 1
+    )
+    action = forms.CharField(label=_("Action"), required=False, max_length=60)
+    since = forms.DateField(label=_("Depuis le"), required=False)
+    until = forms.DateField(label=_("Jusqu'au"), required=False)

@@ -1,0 +1,106 @@
+"""The retention purge: Paul (prospect, silent 4 years) goes; Zoé (recent) stays; Hans (bought
+a stay 4 years ago) stays until the orders purpose's 5 years are over."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from cordee.activities.models import Activity
+from cordee.customers.models import Customer, SourceRecord
+from cordee.privacy.access import Actor
+from cordee.privacy.models import ErasureTombstone
+from cordee.privacy.retention import retention_purge
+
+
+def years_ago(n: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=int(365.25 * n))
+
+
+@pytest.fixture
+def people(destination):
+    from cordee.customers.services import IncomingRecord, source_records_attach
+
+    def bring(name, age_years):
+        data = {"first_name": name, "last_name": "Test", "email": f"{name.lower()}@x.fr"}
+        record = IncomingRecord(raw=dict(data), data=data)
+        pk = source_records_attach(
+            partner=destination.hotel, channel="import", records=[record]
+        ).customer_ids[0]
+        Customer.objects.filter(pk=pk).update(created_at=years_ago(age_years))
+        SourceRecord.objects.filter(customer_id=pk).update(collected_at=years_ago(age_years))
+        return Customer.objects.get(pk=pk)
+
+    paul, zoe, hans, anna = bring("Paul", 4), bring("Zoe", 1), bring("Hans", 4), bring("Anna", 6)
+    for who, when in ((hans, years_ago(4)), (anna, years_ago(6))):
+        Activity.objects.create(
+            customer=who,
+            partner=destination.hotel,
+            kind="stay",
+            channel="import",
+            starts_on=when.date(),
+        )
+    return {"paul": paul, "zoe": zoe, "hans": hans, "anna": anna}
+
+
+def test_the_dry_run_counts_per_reason_and_erases_nothing(people):
+    report = retention_purge(actor=Actor.system("t"), dry_run=True)
+    assert report.counts == {"prospect": 1, "customer": 1}
+    assert Customer.objects.count() == 4 and report.erased == 0
+
+
+def test_the_purge_erases_those_past_their_retention_and_is_idempotent(people):
+    report = retention_purge(actor=Actor.system("t"), dry_run=False)
+    assert report.erased == 2
+    assert set(Customer.objects.values_list("first_name", flat=True)) == {"Zoe", "Hans"}
+    assert set(ErasureTombstone.objects.values_list("reason", flat=True)) == {
+        "retention:prospect",
+        "retention:customer",
+    }
+    again = retention_purge(actor=Actor.system("t"), dry_run=False)
+    assert again.erased == 0 and again.counts == {"prospect": 0, "customer": 0}
+
+
+def test_a_recent_consent_counts_as_a_contact(people):
+    from cordee.privacy.services import consent_record
+
+    consent_record(
+        customer=people["paul"],
+        purpose="newsletter",
+        status="granted",
+        channel="form",
+        actor=Actor.system("t"),
+    )
+    assert retention_purge(actor=Actor.system("t"), dry_run=True).counts["prospect"] == 0
+
+
+def test_the_prospect_period_is_configurable(people, settings):
+    settings.CORDEE_PROSPECT_RETENTION_MONTHS = 6
+    assert retention_purge(actor=Actor.system("t"), dry_run=True).counts["prospect"] == 2
+
+
+def test_the_cli_dry_run_then_the_purge(people):
+    out = StringIO()
+    call_command("privacy", "purge", "--dry-run", stdout=out)
+    assert "prospect\t1" in out.getvalue() and "Simulation" in out.getvalue()
+    assert Customer.objects.count() == 4
+    with pytest.raises(CommandError):
+        call_command("privacy", "purge", stdout=StringIO())  # no terminal, no --yes
+    assert Customer.objects.count() == 4
+    call_command("privacy", "purge", "--yes", stdout=out)
+    assert Customer.objects.count() == 2
+
+
+def test_the_purge_page_shows_the_dry_run_then_purges_on_confirmation(client, destination, people):
+    client.force_login(destination.sophie)
+    html = client.get("/confidentialite/conservation/").content.decode()
+    assert 'id="purge-prospect"' in html and Customer.objects.count() == 4
+    assert client.post("/confidentialite/conservation/", {}).status_code == 422
+    assert Customer.objects.count() == 4
+    assert client.post("/confidentialite/conservation/", {"confirm": "1"}).status_code == 302
+    assert Customer.objects.count() == 2
