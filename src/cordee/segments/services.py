@@ -126,7 +126,7 @@ def segment_save(
 
 
 def _insert_members(table: Any, owner_column: str, owner_id: int, members: QuerySet[Any]) -> None:
-    sql, params = members.values("pk").order_by().query.sql_with_params()
+    sql, params = members.values("id").order_by().query.sql_with_params()
     cols = f"{connection.ops.quote_name(owner_column)}, customer_id"
     with connection.cursor() as cur:
         cur.execute(
