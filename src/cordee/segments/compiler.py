@@ -21,10 +21,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     TextField,
+    Value,
+    lookups,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,13 +135,8 @@ class Compiler:
                 if isinstance(value, list)
                 else dt.date.fromisoformat(value)
             )
-        if expression:  # rfm_total: a sum of columns, compared through an Exists on stats
-            from cordee.segments.models import CustomerStats
-
-            total = F("rfm_r") + F("rfm_f") + F("rfm_m")
-            stats = CustomerStats.objects.filter(customer_id=OuterRef("pk")).alias(t=total)
-            inner = self.compare("t", op, value, "number")
-            return Q(Exists(stats.filter(inner)))
+        if expression:  # rfm_total: a sum of the stats row's columns
+            return expr_q(F("stats__rfm_r") + F("stats__rfm_f") + F("stats__rfm_m"), op, value)
         if op == "empty":
             blank = Q(**{f"{path}__isnull": True})
             if kind in ("text", "choice"):
@@ -180,9 +178,9 @@ class Compiler:
 
         needle = str(value).lower()
         text = Lower(Cast("interests", TextField()))
-        found = Q(Exists(Customer.objects.filter(pk=OuterRef("pk")).alias(t=text).filter(
-            Q(t__contains=json.dumps(needle)) | Q(t__contains=json.dumps(needle, ensure_ascii=False))
-        )))  # fmt: skip
+        found = Q(lookups.Contains(text, json.dumps(needle)))
+        if json.dumps(needle) != json.dumps(needle, ensure_ascii=False):
+            found |= Q(lookups.Contains(text, json.dumps(needle, ensure_ascii=False)))
         return ~found if op == "not_contains" else found
 
     def days_since_last(self, op: str, value: Any) -> Q:
@@ -241,16 +239,14 @@ class Compiler:
                 "seasons": Count("season_id", distinct=True),
                 "days_since_last": Max("starts_on"),
             }
+        elif seasons is None and metric != "seasons":
+            # Over all time: the customer's own stats row answers, no grouping at all.
+            column = {"count": "activity_count", "amount": "amount_total"}.get(metric)
+            if column is None:
+                return self.days_since_last(op, value)
+            return self.compare(f"stats__{column}", op, value, "number")
         else:
-            rows = CustomerSeasonStats.objects.all()
-            if seasons is not None:
-                rows = rows.filter(season_id__in=seasons)
-            measures = {
-                "count": Sum("activity_count"),
-                "amount": Sum("amount"),
-                "seasons": Count("id"),
-                "days_since_last": Max("last_on"),
-            }
+            return self.season_window(metric, op, value, seasons)
         grouped = rows.order_by().values("customer_id").annotate(m=measures[metric])
         if metric == "days_since_last":
             # Recency: only customers with a matching activity have one.
@@ -265,6 +261,34 @@ class Compiler:
         if holds_for_zero:
             return ~Q(pk__in=grouped.filter(~test).values("customer_id"))
         return Q(pk__in=grouped.filter(test).values("customer_id"))
+
+    def season_window(self, metric: str, op: str, value: Any, seasons: list[int] | None) -> Q:
+        """A measure over some seasons, read from the per-season rows of this customer: a
+        correlated look-up on the (customer, season) unique index, evaluated only for the
+        customers the other conditions leave, so its cost never explodes with a bad plan."""
+        rows = CustomerSeasonStats.objects.filter(customer_id=OuterRef("pk"))
+        if seasons is not None:
+            rows = rows.filter(season_id__in=seasons)
+        measure = {
+            "count": Sum("activity_count"),
+            "amount": Sum("amount"),
+            "seasons": Count("id"),
+            "days_since_last": Max("last_on"),
+        }[metric]
+        sub = Subquery(rows.order_by().values("customer_id").annotate(m=measure).values("m")[:1])
+        if metric == "days_since_last":
+            return self.recency_q(sub, op, value)
+        zero: Any = Value(Decimal("0")) if metric == "amount" else Value(0)
+        return expr_q(Coalesce(sub, zero), op, value)
+
+    def recency_q(self, expr: Any, op: str, value: Any) -> Q:
+        def day(n: Any) -> dt.date:
+            return self.today - dt.timedelta(days=int(n))
+
+        if op == "between":
+            return expr_q(expr, "between", [day(value[1]), day(value[0])])
+        mirrored = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte", "eq": "eq", "ne": "ne"}
+        return expr_q(expr, mirrored[op], day(value))
 
     def recency(self, op: str, value: Any) -> Q:
         def day(n: Any) -> dt.date:
@@ -349,6 +373,27 @@ class Compiler:
             )
         definition_check(other.definition)
         return Compiler(self.today, (*self.stack, slug)).compile(other.definition)
+
+
+def expr_q(expr: Any, op: str, value: Any) -> Q:
+    """``expr op value`` as a Q, for expressions that are not model fields."""
+    if op == "between":
+        return Q(lookups.GreaterThanOrEqual(expr, value[0])) & Q(
+            lookups.LessThanOrEqual(expr, value[1])
+        )
+    if op == "empty":
+        q = Q(lookups.IsNull(expr, True))
+        return q if value else ~q
+    if op == "ne":
+        return ~Q(lookups.Exact(expr, value))
+    classes: dict[str, Any] = {
+        "eq": lookups.Exact,
+        "gt": lookups.GreaterThan,
+        "gte": lookups.GreaterThanOrEqual,
+        "lt": lookups.LessThan,
+        "lte": lookups.LessThanOrEqual,
+    }
+    return Q(classes[op](expr, value))
 
 
 def _holds(op: str, value: Any, x: float) -> bool:

@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "constrained_motives": ["group", "business", "captive", "groupe", "affaires", "captif"],
     # How many seasons of each kind get a typology (the flow view and churn training need 2+).
     "history": 4,
+    # "YYYY-MM-DD" to fix the date that decides the reference season (benchmarks, demos).
+    "today": None,
     # RFM in quintiles.
     "rfm_tiles": 5,
 }
