@@ -10,6 +10,7 @@ Other tools script these forms; keep them stable:
   cordee resolve [--full] [--retrain] [--quiet]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
+  cordee segment list | count FILE.json | export SLUG --format csv|jsonl [-o FILE] | refresh
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "cordee.customers",
     "cordee.collect",
     "cordee.activities",
+    "cordee.segments",
     "cordee.privacy",
     "cordee.api",
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN

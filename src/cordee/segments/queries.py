@@ -1,0 +1,104 @@
+"""Reads of segments: sizes, parsed definitions, profiles."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from cordee.customers.models import Customer
+from cordee.privacy.access import Actor, customers_visible_to
+from cordee.segments.compiler import segment_queryset
+from cordee.segments.definition import DefinitionError
+from cordee.segments.models import LoyaltyGroup, Segment
+
+MAX_DEFINITION_BYTES = 200_000
+
+
+def definition_parse(text: str | bytes) -> dict[str, Any]:
+    """JSON text → definition, or :class:`DefinitionError` with a French message."""
+    if len(text) > MAX_DEFINITION_BYTES:
+        raise DefinitionError([_("définition trop longue (200 000 caractères au plus).")])
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise DefinitionError([_("trop d'imbrications.")]) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DefinitionError(
+            [_("JSON illisible : %(error)s") % {"error": str(exc)[:200]}]
+        ) from None
+    if not isinstance(data, dict):
+        raise DefinitionError([_("la définition doit être un objet JSON.")])
+    return data
+
+
+def segments_visible_to(actor: Actor) -> QuerySet[Segment]:
+    """The tourist office's segments and the actor's own (a partner's are its business)."""
+    qs = Segment.objects.all()
+    if not actor.sees_everything:
+        qs = qs.filter(Q(owner__isnull=True) | Q(owner=actor.partner))
+    return qs.order_by("slug")
+
+
+@dataclass
+class Timed:
+    count: int
+    milliseconds: float
+
+
+def timed_count(qs: QuerySet[Customer]) -> Timed:
+    start = time.perf_counter()
+    count = qs.count()
+    return Timed(count=count, milliseconds=round((time.perf_counter() - start) * 1000, 1))
+
+
+def segment_size(segment: Segment, actor: Actor) -> int:
+    return segment_queryset(segment, actor).count()
+
+
+AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 49), (50, 64), (65, 130))
+
+
+def profile(qs: QuerySet[Customer], year: int) -> dict[str, Any]:
+    """What a set of customers looks like: origin, age, activity, spend, satisfaction, 3F."""
+    total = qs.count()
+    stats = qs.aggregate(
+        activities=Avg("stats__activity_count"),
+        spend=Avg("stats__amount_total"),
+        spend_total=Sum("stats__amount_total"),
+        satisfaction=Avg("stats__satisfaction_avg"),
+    )
+    origins = list(
+        qs.exclude(departement="")
+        .values("departement")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "departement")[:8]
+    )
+    foreign = qs.exclude(country__in=["", "FR"]).count()
+    ages = []
+    for low, high in AGE_BANDS:
+        n = qs.filter(birth_year__gte=year - high, birth_year__lte=year - low).count()
+        ages.append({"band": f"{low}–{high}" if high < 130 else f"{low}+", "n": n})
+    groups = dict(
+        qs.values_list("stats__loyalty_group")
+        .annotate(n=Count("pk"))
+        .values_list("stats__loyalty_group", "n")
+    )
+    return {
+        "total": total,
+        "activities": stats["activities"] or 0,
+        "spend": stats["spend"] or 0,
+        "satisfaction": stats["satisfaction"],
+        "origins": origins,
+        "foreign": foreign,
+        "ages": ages,
+        "groups": [(str(g.label), groups.get(g.value, 0)) for g in LoyaltyGroup],
+    }
+
+
+def profile_compare(members: QuerySet[Customer], actor: Actor, year: int) -> dict[str, Any]:
+    return {"segment": profile(members, year), "base": profile(customers_visible_to(actor), year)}

@@ -1,0 +1,35 @@
+"""Keep the per-customer aggregates current when activities or customers change.
+
+The senders fire after their transaction has committed (cordee.core.signals), with the ids
+concerned; the work is set-based over those ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from cordee.core.signals import activities_changed, customers_changed, customers_merged
+
+
+@receiver(activities_changed)
+def _activities_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
+    from cordee.segments.services import stats_refresh_customers
+
+    stats_refresh_customers(list(customer_ids))
+
+
+@receiver(customers_changed)
+def _customers_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
+    # A new customer gets its (empty) row, so that "prospect" and zero counts are findable.
+    from cordee.segments.aggregates import stats_rows_ensure
+
+    stats_rows_ensure(list(customer_ids))
+
+
+@receiver(customers_merged)
+def _customers_merged(sender: Any, survivor_id: int, **kwargs: Any) -> None:
+    from cordee.segments.services import stats_refresh_customers
+
+    stats_refresh_customers([survivor_id])

@@ -1,0 +1,180 @@
+"""Write paths of segments: refreshing the aggregates, saving segments, taking snapshots."""
+
+# SQL here is assembled from table names, fixed fragments and integer keys only; every value
+# travels as a query parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+from cordee.segments.aggregates import (
+    chunks,
+    customer_stats_rebuild,
+    rfm_apply,
+    rfm_rebuild,
+    season_stats_rebuild,
+)
+from cordee.segments.churn import ChurnReport, churn_score, churn_train
+from cordee.segments.compiler import definition_q, segment_queryset
+from cordee.segments.definition import DefinitionError
+from cordee.segments.models import (
+    Segment,
+    SegmentKind,
+    SegmentMember,
+    SegmentSnapshot,
+    SnapshotMember,
+)
+from cordee.segments.typology import typology_rebuild
+
+
+@dataclass
+class RefreshReport:
+    seconds: dict[str, float] = field(default_factory=dict)
+    churn: ChurnReport | None = None
+    scored: int = 0
+
+
+def stats_refresh(*, train: bool = True) -> RefreshReport:
+    """Rebuild every aggregate, RFM, the 3F typology and the churn risk, set-based.
+
+    Idempotent: the periodic job and ``cordee segment refresh`` run it; a run that stops half
+    way is simply run again.
+    """
+    report = RefreshReport()
+
+    def step(name: str, fn: Any) -> Any:
+        start = time.perf_counter()
+        with transaction.atomic():
+            out = fn()
+        report.seconds[name] = round(time.perf_counter() - start, 2)
+        return out
+
+    step("season_stats", season_stats_rebuild)
+    step("customer_stats", customer_stats_rebuild)
+    step("rfm", rfm_rebuild)
+    step("typology", typology_rebuild)
+    if train:
+        report.churn = step("churn_train", churn_train)
+    report.scored = step("churn_score", churn_score)
+    if connection.vendor == "postgresql":
+        step("analyze", _analyze)
+    return report
+
+
+def _analyze() -> None:
+    with connection.cursor() as cur:
+        for table in (
+            "segments_customerstats",
+            "segments_customerseasonstats",
+            "segments_customertypology",
+        ):
+            cur.execute(f"ANALYZE {table}")
+
+
+def stats_refresh_customers(customer_ids: list[int]) -> None:
+    """Recompute the aggregates of these customers only, against the last bulk run's RFM
+    breakpoints and churn model (what ``activities_changed`` triggers)."""
+    ids = sorted({int(i) for i in customer_ids})
+    for part in chunks(ids):
+        with transaction.atomic():
+            season_stats_rebuild(part)
+            customer_stats_rebuild(part)
+            rfm_apply(part)
+            typology_rebuild(part)
+            churn_score(part)
+
+
+def segment_save(
+    *,
+    actor: Actor,
+    slug: str,
+    name: str,
+    definition: dict[str, Any],
+    description: str = "",
+    segment: Segment | None = None,
+) -> Segment:
+    """Create or update a dynamic segment; the definition is checked (cycles included) first."""
+    definition_q(definition, slug=slug)
+    with transaction.atomic():
+        if segment is None:
+            segment = Segment.objects.create(
+                slug=slug,
+                name=name,
+                description=description,
+                definition=definition,
+                owner=None if actor.sees_everything else actor.partner,
+                created_by=actor.user,
+            )
+            action = "segment.create"
+        else:
+            if segment.is_builtin:
+                raise DefinitionError([_("les segments prédéfinis ne se modifient pas.")])
+            segment.name, segment.description, segment.definition = name, description, definition
+            segment.save(update_fields=["name", "description", "definition", "updated_at"])
+            action = "segment.update"
+        audit_log(actor=actor, action=action, obj=segment)
+    return segment
+
+
+def _insert_members(table: Any, owner_column: str, owner_id: int, members: QuerySet[Any]) -> None:
+    sql, params = members.values("id").order_by().query.sql_with_params()
+    cols = f"{connection.ops.quote_name(owner_column)}, customer_id"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {connection.ops.quote_name(table._meta.db_table)} ({cols}) "
+            f"SELECT %s, sub.id FROM ({sql}) AS sub",
+            [owner_id, *params],
+        )
+
+
+def segment_freeze(*, actor: Actor, segment: Segment, slug: str, name: str) -> Segment:
+    """A frozen list holding today's members of ``segment`` (as ``actor`` sees them)."""
+    members = segment_queryset(segment, actor)
+    with transaction.atomic():
+        frozen = Segment.objects.create(
+            slug=slug,
+            name=name,
+            kind=SegmentKind.FROZEN,
+            definition={},
+            description=_("Liste figée de « %(name)s ».") % {"name": segment.name},
+            owner=None if actor.sees_everything else actor.partner,
+            created_by=actor.user,
+        )
+        _insert_members(SegmentMember, "segment_id", frozen.pk, members)
+        audit_log(actor=actor, action="segment.freeze", obj=frozen, source=segment.slug)
+    return frozen
+
+
+def segment_snapshot(
+    segment: Segment, reason: str, *, actor: Actor | None = None
+) -> SegmentSnapshot:
+    """Keep who is in ``segment`` now, because an action (a campaign, an export) uses it."""
+    actor = actor or Actor.system("segments")
+    members = segment_queryset(segment, actor)
+    with transaction.atomic():
+        snapshot = SegmentSnapshot.objects.create(
+            segment=segment,
+            reason=reason[:200],
+            definition=segment.definition,
+            actor_label=actor.label[:150],
+        )
+        _insert_members(SnapshotMember, "snapshot_id", snapshot.pk, members)
+        snapshot.size = SnapshotMember.objects.filter(snapshot=snapshot).count()
+        snapshot.save(update_fields=["size"])
+        audit_log(
+            actor=actor,
+            action="segment.snapshot",
+            obj=segment,
+            reason=reason[:200],
+            size=snapshot.size,
+        )
+    return snapshot
