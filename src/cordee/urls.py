@@ -23,4 +23,5 @@ urlpatterns = [
     path("partenaires/", include("cordee.partners.urls")),
     path("confidentialite/", include("cordee.privacy.urls")),
     path("api/v1/", include("cordee.api.urls")),
+    path("", include("cordee.channels.urls")),  # f/ forms, c/ cookie endpoint, canaux/
 ]
