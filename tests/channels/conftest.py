@@ -122,3 +122,14 @@ def submit(client):
         return client.post(f"/f/{form.slug}/", body, **extra)
 
     return post
+
+
+@pytest.fixture
+def purposes(db):
+    """The purposes and wordings seeded by the privacy migration (flushed by transactional tests)."""
+    import importlib
+
+    from django.apps import apps
+
+    seed = importlib.import_module("cordee.privacy.migrations.0003_seed_purposes").seed
+    seed(apps, None)
