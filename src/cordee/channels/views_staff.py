@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,7 +89,7 @@ def form_detail(request: SignedInRequest, slug: str) -> HttpResponse:
             "public_form": public_form,
             "entries": entries,
             "visible": visible,
-            "iframe_code": f'<iframe src="{form_url}?embed=1" title="{public_form.title_fr}" '
+            "iframe_code": f'<iframe src="{form_url}?embed=1" title="{escape(public_form.title_fr)}" '
             'style="width:100%;max-width:40rem;height:640px;border:0"></iframe>',
             "script_code": f'<script src="{script_url}" data-form="{slug}" async></script>',
             "form_url": form_url,
