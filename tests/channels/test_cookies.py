@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import uuid
 
 import pytest
@@ -182,6 +183,6 @@ def test_consent_script_is_served_without_dependencies(client):
     from django.contrib.staticfiles import finders
 
     path = finders.find("cordee/consent.js")
-    text = open(path, encoding="utf-8").read()
+    text = Path(path).read_text(encoding="utf-8")
     assert "eval(" not in text and "innerHTML" not in text and 'setAttribute("style"' not in text
     assert "labels.accept" in text and "labels.refuse" in text  # translated by the server
