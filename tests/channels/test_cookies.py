@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import uuid
+from pathlib import Path
 
 import pytest
 from tests.channels.conftest import HOTEL_SITE
