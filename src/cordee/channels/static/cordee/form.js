@@ -9,5 +9,9 @@
   }
   window.addEventListener("load", send);
   window.addEventListener("resize", send);
-  document.addEventListener("DOMContentLoaded", send);
+  document.addEventListener("DOMContentLoaded", function () {
+    send();
+    // Late changes (web fonts, error messages) change the height too.
+    if (window.ResizeObserver) new ResizeObserver(send).observe(document.body);
+  });
 })();
