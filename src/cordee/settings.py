@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cordee.collect",
     "cordee.activities",
     "cordee.segments",
+    "cordee.channels",
     "cordee.privacy",
     "cordee.api",
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN
@@ -196,6 +197,18 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 X_FRAME_OPTIONS = "DENY"
+# E-mail (public forms' confirmations): Django's SMTP backend.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("CORDEE_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("CORDEE_SMTP_PORT", "25")),
+            "timeout": 10,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("CORDEE_FROM_EMAIL", "Cordée <ne-pas-repondre@localhost>")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -25,4 +25,5 @@ urlpatterns = [
     path("confidentialite/", include("cordee.privacy.urls")),
     path("preferences/", include("cordee.privacy.public_urls")),
     path("api/v1/", include("cordee.api.urls")),
+    path("", include("cordee.channels.urls")),  # f/ forms, c/ cookie endpoint, canaux/
 ]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task()
+def webhook_deliver(delivery_id: int) -> None:
+    """Send one webhook delivery; a failure schedules its retry (see channels.webhooks)."""
+    from cordee.channels.webhooks import delivery_attempt
+
+    delivery_attempt(delivery_id=delivery_id)
+
+
+@task()
+def channels_periodic() -> None:
+    """The channels' periodic work: drop folders, webhook retries, expired sign-ups."""
+    from cordee.channels.entries import entries_expire
+    from cordee.channels.feeds import feeds_poll
+    from cordee.channels.webhooks import deliveries_retry_due
+
+    feeds_poll()
+    deliveries_retry_due()
+    entries_expire()
