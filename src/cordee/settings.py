@@ -7,6 +7,7 @@ CORDEE_DEBUG           "1" for development pages with tracebacks
 CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
+CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import dj_database_url
 from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
 from django.utils.translation import gettext_lazy as _
+
+from cordee.campaigns.email_url import email_settings
 
 
 def _env_flag(name: str, default: bool = False) -> bool:
@@ -78,6 +81,7 @@ INSTALLED_APPS = [
     "cordee.customers",
     "cordee.collect",
     "cordee.activities",
+    "cordee.campaigns",
     "cordee.privacy",
     "cordee.api",
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN
@@ -183,6 +187,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 1024**3)))
 # e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
 CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
+
+vars().update(email_settings(os.environ.get("CORDEE_EMAIL_URL", "")))
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -22,5 +22,6 @@ urlpatterns = [
     path("imports/", include("cordee.collect.urls")),
     path("partenaires/", include("cordee.partners.urls")),
     path("confidentialite/", include("cordee.privacy.urls")),
+    path("campagnes/", include("cordee.campaigns.urls")),
     path("api/v1/", include("cordee.api.urls")),
 ]
