@@ -21,7 +21,7 @@ import dj_database_url
 from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
 from django.utils.translation import gettext_lazy as _
 
-from cordee.campaigns.email_url import email_settings
+from cordee.campaigns.email_url import email_mailer
 
 
 def _env_flag(name: str, default: bool = False) -> bool:
@@ -188,7 +188,7 @@ CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 
 # e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
 CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
 
-vars().update(email_settings(os.environ.get("CORDEE_EMAIL_URL", "")))
+MAILERS = {"default": email_mailer(os.environ.get("CORDEE_EMAIL_URL", ""))}
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -1,4 +1,4 @@
-"""``CORDEE_EMAIL_URL`` → Django's EMAIL_* settings. Pure (settings.py imports it).
+"""``CORDEE_EMAIL_URL`` → Django's ``MAILERS["default"]``. Pure (settings.py imports it).
 
 ``smtp://host:port`` (plain, STARTTLS when the URL says ``?starttls=1``),
 ``smtps://user:password@host:port`` (TLS from the first byte). User and password are
@@ -15,9 +15,17 @@ class EmailURLError(ValueError):
     pass
 
 
-def email_settings(url: str) -> dict[str, Any]:
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def email_mailer(url: str) -> dict[str, Any]:
+    """A MAILERS entry: Django's own mail and the campaigns' sender both read its OPTIONS."""
+    return {"BACKEND": SMTP_BACKEND, "OPTIONS": smtp_options(url)}
+
+
+def smtp_options(url: str) -> dict[str, Any]:
     if not url:
-        return {"EMAIL_HOST": "localhost", "EMAIL_PORT": 25}
+        return {"host": "localhost", "port": 25}
     parts = urlsplit(url.strip())
     if parts.scheme not in {"smtp", "smtps"}:
         raise EmailURLError(f"CORDEE_EMAIL_URL: scheme must be smtp or smtps, not {parts.scheme!r}")
@@ -30,10 +38,10 @@ def email_settings(url: str) -> dict[str, Any]:
     ssl = parts.scheme == "smtps"
     query = parse_qs(parts.query)
     return {
-        "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": port or (465 if ssl else 25),
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-        "EMAIL_USE_SSL": ssl,
-        "EMAIL_USE_TLS": not ssl and query.get("starttls", ["0"])[0] in {"1", "true"},
+        "host": parts.hostname,
+        "port": port or (465 if ssl else 25),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_ssl": ssl,
+        "use_tls": not ssl and query.get("starttls", ["0"])[0] in {"1", "true"},
     }

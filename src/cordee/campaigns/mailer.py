@@ -25,6 +25,10 @@ class TransientError(Exception):
     """Try again later: refused, timed out, dropped, 4xx."""
 
 
+class UnreachableError(TransientError):
+    """No connection at all: the server's fault, not any one message's."""
+
+
 class PermanentError(Exception):
     """This address will not take mail (5xx on RCPT): suppress it."""
 
@@ -46,8 +50,14 @@ def _data(message: bytes) -> bytes:
     return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
+def smtp_settings() -> dict[str, Any]:
+    """The default mailer's OPTIONS (``MAILERS``, from CORDEE_EMAIL_URL)."""
+    mailers = getattr(settings, "MAILERS", {}) or {}
+    return dict(mailers.get("default", {}).get("OPTIONS", {}))
+
+
 class SmtpSession:
-    """A lazily opened SMTP connection from Django's EMAIL_* settings (CORDEE_EMAIL_URL)."""
+    """A lazily opened SMTP connection to the default mailer's server (CORDEE_EMAIL_URL)."""
 
     def __init__(self, timeout: float = 30.0) -> None:
         self.timeout = timeout
@@ -62,23 +72,24 @@ class SmtpSession:
     def open(self) -> smtplib.SMTP:
         if self.smtp is not None:
             return self.smtp
-        host, port = settings.EMAIL_HOST, int(settings.EMAIL_PORT)
+        options = smtp_settings()
+        host, port = options.get("host") or "localhost", int(options.get("port") or 25)
         try:
-            if getattr(settings, "EMAIL_USE_SSL", False):
+            if options.get("use_ssl"):
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                     host, port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
                 smtp = smtplib.SMTP(host, port, timeout=self.timeout)
-                if getattr(settings, "EMAIL_USE_TLS", False):
+                if options.get("use_tls"):
                     smtp.starttls(context=ssl.create_default_context())
-            user = getattr(settings, "EMAIL_HOST_USER", "")
-            if user:
-                smtp.login(user, settings.EMAIL_HOST_PASSWORD)
+            smtp.ehlo_or_helo_if_needed()
+            if options.get("username"):
+                smtp.login(options["username"], options.get("password") or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentError(f"authentification refusée ({exc.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise TransientError(f"serveur injoignable : {exc}") from None
+            raise UnreachableError(f"serveur injoignable : {exc}") from None
         self.smtp = smtp
         return smtp
 

@@ -38,6 +38,7 @@ from cordee.campaigns.mailer import (
     RejectedError,
     SmtpSession,
     TransientError,
+    UnreachableError,
 )
 from cordee.campaigns.models import (
     Campaign,
@@ -347,7 +348,9 @@ def _send_email_batch(
                 _undo_sent(
                     r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
                 )
-            _release(pending[position:], worker, str(exc), charged=r.delivery_id)
+            # A server that cannot be reached charges no message an attempt; the run backs off.
+            charged = None if isinstance(exc, UnreachableError) else r.delivery_id
+            _release(pending[position:], worker, str(exc), charged=charged)
             report.retried += len(pending) - position
             raise
         else:
