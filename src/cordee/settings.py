@@ -7,6 +7,7 @@ CORDEE_DEBUG           "1" for development pages with tracebacks
 CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
+CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import dj_database_url
 from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
 from django.utils.translation import gettext_lazy as _
+
+from cordee.campaigns.email_url import email_mailer
 
 
 def _env_flag(name: str, default: bool = False) -> bool:
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
     "cordee.activities",
     "cordee.segments",
     "cordee.channels",
+    "cordee.campaigns",
     "cordee.privacy",
     "cordee.api",
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN
@@ -186,6 +190,8 @@ CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 
 # e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
 CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
 
+MAILERS = {"default": email_mailer(os.environ.get("CORDEE_EMAIL_URL", ""))}
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -197,17 +203,6 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 X_FRAME_OPTIONS = "DENY"
-# E-mail (public forms' confirmations): Django's SMTP backend.
-MAILERS = {
-    "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": os.environ.get("CORDEE_SMTP_HOST", "localhost"),
-            "port": int(os.environ.get("CORDEE_SMTP_PORT", "25")),
-            "timeout": 10,
-        },
-    }
-}
 DEFAULT_FROM_EMAIL = os.environ.get("CORDEE_FROM_EMAIL", "Cordée <ne-pas-repondre@localhost>")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from cordee.campaigns.models import Channel
+from cordee.campaigns.rendering import BLOCK_TYPES
+from cordee.privacy.models import Purpose
+
+BLOCK_LABELS = {
+    "title": _("Titre"),
+    "paragraph": _("Paragraphe"),
+    "button": _("Bouton"),
+    "image": _("Image (adresse)"),
+    "offer": _("Offre"),
+}
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Nom de la campagne"), max_length=150)
+    channel = forms.ChoiceField(label=_("Canal"), choices=Channel.choices)
+    purpose = forms.ModelChoiceField(
+        label=_("Finalité (consentement requis)"),
+        queryset=Purpose.objects.filter(is_active=True),
+        to_field_name="slug",
+    )
+    segment_slug = forms.SlugField(label=_("Segment"), max_length=60, required=False)
+    sender_name = forms.CharField(label=_("Nom de l'expéditeur"), max_length=100)
+    sender_email = forms.EmailField(label=_("Adresse de l'expéditeur"))
+    reply_to = forms.EmailField(label=_("Adresse de réponse"), required=False)
+    cost = forms.DecimalField(
+        label=_("Coût (€)"), min_value=0, max_digits=10, decimal_places=2, initial=0
+    )
+    control_percent = forms.IntegerField(
+        label=_("Groupe témoin (%)"), min_value=0, max_value=50, initial=0
+    )
+    subject_fr = forms.CharField(label=_("Objet"), max_length=200, required=False, strip=False)
+    subject_en = forms.CharField(
+        label=_("Objet (anglais)"), max_length=200, required=False, strip=False
+    )
+    sms_fr = forms.CharField(
+        label=_("Texte du SMS"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    sms_en = forms.CharField(
+        label=_("Texte du SMS (anglais)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def blocks_from_post(data: QueryDict, lang: str) -> list[dict[str, Any]]:
+    """The editor's rows (type, text, URL per row) as blocks; fully empty rows are dropped."""
+    kinds = data.getlist(f"block_{lang}_type")
+    texts = data.getlist(f"block_{lang}_text")
+    urls = data.getlist(f"block_{lang}_url")
+    blocks = []
+    for i, kind in enumerate(kinds[:200]):
+        text = texts[i] if i < len(texts) else ""
+        url = urls[i] if i < len(urls) else ""
+        if not text.strip() and not url.strip():
+            continue
+        block: dict[str, Any] = {"type": kind if kind in BLOCK_TYPES else kind[:20], "text": text}
+        if url.strip():
+            block["url"] = url
+        blocks.append(block)
+    return blocks

@@ -1,0 +1,63 @@
+"""Signed links in messages: unsubscribe, preference centre, tracked clicks and opens.
+
+A token names a ledger row (or a customer) and carries an HMAC of it: nobody can forge one
+for another person, and none carries an e-mail address. A click token also names the link's
+position in the campaign's own message, never a URL: the redirect can only lead to a URL the
+marketer wrote, so it cannot be used as an open redirect.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.urls import reverse
+
+from cordee.campaigns.conf import public_url
+from cordee.customers.models import Customer
+
+_SIGNER = signing.Signer(salt="cordee.campaigns.link")
+
+
+def token_make(kind: str, *numbers: int) -> str:
+    return _SIGNER.sign(kind + ".".join(str(n) for n in numbers))
+
+
+def token_read(token: str, kind: str) -> list[int] | None:
+    """The numbers a token carries if it is genuine and of ``kind``, else None."""
+    try:
+        value = _SIGNER.unsign(token)
+    except signing.BadSignature:
+        return None
+    if not value.startswith(kind):
+        return None
+    try:
+        return [int(n) for n in value[len(kind) :].split(".")]
+    except ValueError:
+        return None
+
+
+def unsubscribe_url(delivery_id: int) -> str:
+    return public_url() + reverse("campaigns:unsubscribe", args=[token_make("d", delivery_id)])
+
+
+def click_url(delivery_id: int, link: int) -> str:
+    return public_url() + reverse("campaigns:click", args=[token_make("k", delivery_id, link)])
+
+
+def open_url(delivery_id: int) -> str:
+    return public_url() + reverse("campaigns:open", args=[token_make("o", delivery_id)])
+
+
+def preference_link(customer: Customer) -> str:
+    """The preference centre's address for ``customer``, put in every message.
+
+    The privacy app's preference centre when it exists (``cordee.privacy.preferences``);
+    until then our own page, which lets the person withdraw each marketing consent.
+    """
+    try:
+        from cordee.privacy import preferences  # type: ignore[attr-defined,unused-ignore]
+
+        return str(preferences.preference_link(customer))
+    except (ImportError, AttributeError):
+        return public_url() + reverse(
+            "campaigns:preferences", args=[token_make("c", int(customer.pk))]
+        )

@@ -1,0 +1,286 @@
+"""Campaigns: the message, who gets it, and a slim ledger of what was sent.
+
+The ledger (``Delivery``) holds one row per recipient and never a copy of the mail: the mail
+is rendered again from the campaign's message when needed. Its rows are the member snapshot
+of the campaign (the control group included, with its own status) and the counter of the
+marketing pressure: the messages a person received in the last seven days, all senders
+together, are the ``sent`` rows of every campaign.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cordee.customers.models import Customer
+from cordee.partners.models import Partner
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class Message(models.Model):
+    """What is said: a subject and structured blocks, in French and in English.
+
+    Blocks are ``{"type": "title"|"paragraph"|"button"|"image"|"offer", "text": ..., "url":
+    ...}``; no raw HTML is ever stored or accepted (see ``rendering``).
+    """
+
+    subject_fr = models.CharField(_("objet"), max_length=200, blank=True)
+    subject_en = models.CharField(_("objet (anglais)"), max_length=200, blank=True)
+    blocks_fr = models.JSONField(_("blocs"), default=list, blank=True)
+    blocks_en = models.JSONField(_("blocs (anglais)"), default=list, blank=True)
+    sms_fr = models.TextField(_("texte du SMS"), blank=True)
+    sms_en = models.TextField(_("texte du SMS (anglais)"), blank=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return self.subject_fr or self.sms_fr[:40] or f"#{self.pk}"
+
+    def variant(self, language: str) -> tuple[str, list[dict[str, str]], str]:
+        """(subject, blocks, sms) in ``language``, French where the English is missing."""
+        if language.startswith("en") and (self.blocks_en or self.sms_en):
+            return (self.subject_en or self.subject_fr, self.blocks_en, self.sms_en or self.sms_fr)
+        return (self.subject_fr, self.blocks_fr, self.sms_fr)
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SCHEDULED = "scheduled", _("Programmée")
+    SENDING = "sending", _("En cours d'envoi")
+    SENT = "sent", _("Envoyée")
+    CANCELLED = "cancelled", _("Annulée")
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("nom"), max_length=150)
+    # The organisation that sends (the office, or a partner in a joint action it approved).
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="campaigns")
+    purpose = models.ForeignKey(
+        "privacy.Purpose", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    segment_slug = models.SlugField(_("segment"), max_length=60, blank=True)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="campaigns")
+    trigger = models.ForeignKey(
+        "campaigns.TriggerRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+    )
+    run_date = models.DateField(null=True, blank=True)  # a trigger's day
+    sender_name = models.CharField(_("nom de l'expéditeur"), max_length=100)
+    sender_email = models.EmailField(_("adresse de l'expéditeur"))
+    reply_to = models.EmailField(_("adresse de réponse"), blank=True)
+    scheduled_at = models.DateTimeField(_("envoi prévu le"), null=True, blank=True)
+    cost = models.DecimalField(_("coût"), max_digits=10, decimal_places=2, default=0)
+    # Per cent of the audience held out (not sent) to measure what the campaign changed.
+    control_percent = models.PositiveSmallIntegerField(_("groupe témoin (%)"), default=0)
+    conversion_days = models.PositiveSmallIntegerField(
+        _("fenêtre d'attribution (jours)"), default=14
+    )
+    state = models.CharField(
+        _("état"), max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT
+    )
+    # The audience as counted when the snapshot was taken: [{"key", "label", "count"}].
+    audience_steps = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    started_at = models.DateTimeField(_("envoi commencé le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("envoi terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campagne")
+        verbose_name_plural = _("campagnes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trigger", "run_date"],
+                condition=models.Q(trigger__isnull=False),
+                name="campaign_one_per_trigger_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(control_percent__lte=50), name="campaign_control_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("À envoyer")
+    CLAIMED = "claimed", _("En cours")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+    BOUNCED = "bounced", _("Rejeté")
+    SKIPPED = "skipped", _("Écarté")
+    CONTROL = "control", _("Groupe témoin")
+
+
+class Delivery(models.Model):
+    """One recipient of one campaign: slim on purpose (millions of rows)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices)
+    language = models.CharField(max_length=2, default="fr")
+    claimed_by = models.CharField(max_length=40, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=120, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="delivery_unique")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="delivery_status_idx"),
+            # The pressure cap: messages sent to a person in the last seven days.
+            models.Index(
+                fields=["customer", "sent_at"],
+                name="delivery_pressure_idx",
+                condition=models.Q(sent_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}→{self.customer_id} {self.status}"
+
+
+class SuppressionReason(models.TextChoices):
+    BOUNCE = "bounce", _("Adresse en échec définitif")
+    COMPLAINT = "complaint", _("Plainte pour spam")
+    OBJECTION = "objection", _("Opposition")
+    UNSUBSCRIBE = "unsubscribe", _("Désinscription")
+    STOP = "stop", _("STOP par SMS")
+
+
+class Suppression(models.Model):
+    """An address never to write to again on a channel (for one purpose, or for all).
+
+    Kept by keyed hash of the address, not the address: it stays effective if the customer
+    record is merged or rebuilt, and holds no contact detail in clear.
+    """
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    address_hash = models.CharField(max_length=32)
+    # None: every purpose (a bounce, a complaint, an objection, a STOP).
+    purpose = models.ForeignKey(
+        "privacy.Purpose", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("motif"), max_length=12, choices=SuppressionReason.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("adresse exclue")
+        verbose_name_plural = _("liste d'exclusion")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address_hash", "purpose"],
+                condition=models.Q(purpose__isnull=False),
+                name="suppression_unique_purpose",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "address_hash"],
+                condition=models.Q(purpose__isnull=True),
+                name="suppression_unique_all",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.reason}"
+
+
+class EventKind(models.TextChoices):
+    OPEN = "open", _("Ouverture")
+    CLICK = "click", _("Clic")
+    UNSUBSCRIBE = "unsubscribe", _("Désinscription")
+    BOUNCE = "bounce", _("Rejet")
+    COMPLAINT = "complaint", _("Plainte")
+
+
+class TrackingEvent(models.Model):
+    """What a recipient did with a message. Opens and clicks only with their consent."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    link = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "delivery"], name="tracking_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.delivery_id}"
+
+
+class TriggerKind(models.TextChoices):
+    BIRTHDAY = "birthday", _("Anniversaire")
+    STAY_ANNIVERSARY = "stay_anniversary", _("Anniversaire d'un séjour")
+    SEASON_OPENING = "season_opening", _("Ouverture de la saison préférée")
+    POST_STAY = "post_stay", _("Après un séjour (questionnaire)")
+    WINBACK = "winback", _("Reconquête d'un client qui s'éloigne")
+
+
+class TriggerRule(models.Model):
+    """A message sent by itself every day to the customers whose occasion it is."""
+
+    name = models.CharField(_("nom"), max_length=150)
+    kind = models.CharField(_("déclencheur"), max_length=20, choices=TriggerKind.choices)
+    # Days before (anniversary, season opening) or after (post-stay), or of absence (win-back).
+    days = models.PositiveSmallIntegerField(_("jours"), default=0)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    purpose = models.ForeignKey("privacy.Purpose", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("canal"), max_length=5, choices=Channel.choices)
+    segment_slug = models.SlugField(_("segment"), max_length=60, blank=True)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="triggers")
+    sender_name = models.CharField(_("nom de l'expéditeur"), max_length=100)
+    sender_email = models.EmailField(_("adresse de l'expéditeur"))
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("déclencheur")
+        verbose_name_plural = _("déclencheurs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TriggerOccasion(models.Model):
+    """One occasion sent to one customer: the unique key makes each occasion happen once."""
+
+    trigger = models.ForeignKey(TriggerRule, on_delete=models.CASCADE, related_name="occasions")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    occasion = models.CharField(max_length=60)  # e.g. "birthday-2027", "stay-412-2027"
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trigger", "customer", "occasion"], name="trigger_occasion_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} {self.customer_id} {self.occasion}"

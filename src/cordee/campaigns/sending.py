@@ -1,0 +1,485 @@
+"""Sending a campaign: the snapshot, the claim, the batches, the retries.
+
+Each ledger row goes pending → claimed (a conditional UPDATE that names the worker) → sent,
+and the "sent" mark is itself conditional on the claim still being this worker's: a worker
+whose claim was taken over (it stalled past the lease) cannot send. A crash leaves rows
+claimed; after the lease any worker takes them back. See ``mailer`` for the last step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cordee.campaigns import conf
+from cordee.campaigns.audience import (
+    audience_steps,
+    in_control_group,
+    not_suppressed,
+    under_pressure_cap,
+    with_consent,
+)
+from cordee.campaigns.backends import sms_backend
+from cordee.campaigns.compose import Composer, Recipient, language_of
+from cordee.campaigns.mailer import (
+    Aborted,
+    PermanentError,
+    RejectedError,
+    SmtpSession,
+    TransientError,
+    UnreachableError,
+)
+from cordee.campaigns.models import (
+    Campaign,
+    CampaignState,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    EventKind,
+    Suppression,
+    SuppressionReason,
+    TrackingEvent,
+)
+from cordee.campaigns.personalisation import personal_values
+from cordee.customers.models import Customer
+from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+from cordee.privacy.queries import customers_with_consent
+
+logger = logging.getLogger(__name__)
+TRACKING_PURPOSE = "profiling"  # its register entry lists "reactions to campaigns"
+_FIELDS = ("id", "first_name", "last_name", "email", "phone", "language", "attributes")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+# --- starting ---------------------------------------------------------------------------------
+
+
+def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
+    """Take the member snapshot and move the campaign to "sending". Returns rows queued.
+
+    Idempotent: a campaign already sending (or sent) is left as it is.
+    """
+    with transaction.atomic():
+        moved = Campaign.objects.filter(
+            pk=campaign.pk, state__in=(CampaignState.DRAFT, CampaignState.SCHEDULED)
+        ).update(state=CampaignState.SENDING, started_at=timezone.now())
+        if not moved:
+            return 0
+        steps, qs = audience_steps(campaign, actor)
+        queued = held = 0
+        rows: list[Delivery] = []
+        for pk, language in (
+            qs.order_by("pk").values_list("pk", "language").iterator(chunk_size=5000)
+        ):
+            control = in_control_group(campaign.pk, pk, campaign.control_percent)
+            held += control
+            queued += not control
+            rows.append(
+                Delivery(
+                    campaign_id=campaign.pk,
+                    customer_id=pk,
+                    status=DeliveryStatus.CONTROL if control else DeliveryStatus.PENDING,
+                    language="en" if (language or "").lower().startswith("en") else "fr",
+                )
+            )
+            if len(rows) >= 5000:
+                Delivery.objects.bulk_create(rows)
+                rows.clear()
+        Delivery.objects.bulk_create(rows)
+        summary = [s.as_dict() for s in steps]
+        if campaign.control_percent:
+            summary.append(
+                {"key": "control", "label": _("… dont groupe témoin (non envoyé)"), "count": held}
+            )
+        Campaign.objects.filter(pk=campaign.pk).update(audience_steps=summary)
+        campaign.audience_steps = summary
+        campaign.state = CampaignState.SENDING
+        audit_log(actor=actor, action="campaign.start", obj=campaign, queued=queued, control=held)
+    return queued
+
+
+# --- claiming ---------------------------------------------------------------------------------
+
+
+def deliveries_claim(campaign_id: int, worker: str, limit: int) -> list[int]:
+    """Claim up to ``limit`` rows for ``worker``: pending ones, or claims older than the lease."""
+    now = timezone.now()
+    claimable = Q(status=DeliveryStatus.PENDING) | Q(
+        status=DeliveryStatus.CLAIMED,
+        claimed_at__lt=now - dt.timedelta(seconds=conf.claim_lease()),
+    )
+    for _attempt in range(5):
+        with transaction.atomic():
+            candidates = Delivery.objects.filter(claimable, campaign_id=campaign_id).order_by("id")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            ids = list(candidates.values_list("id", flat=True)[:limit])
+            if not ids:
+                return []
+            # The conditional part: a row another worker claimed meanwhile is not taken.
+            Delivery.objects.filter(claimable, id__in=ids).update(
+                status=DeliveryStatus.CLAIMED, claimed_by=worker, claimed_at=now
+            )
+        mine = list(
+            Delivery.objects.filter(
+                id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker
+            ).values_list("id", flat=True)
+        )
+        if mine:
+            return mine
+    return []
+
+
+def _release(ids: Sequence[int], worker: str, error: str, charged: int | None = None) -> None:
+    """Give rows back (pending) after a transient error; the one that met it (``charged``)
+    counts an attempt, and fails once it has had them all."""
+    mine = Delivery.objects.filter(id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
+    others = mine if charged is None else mine.exclude(pk=charged)
+    others.update(status=DeliveryStatus.PENDING, claimed_by="", claimed_at=None)
+    if charged is None:
+        return
+    attempts = mine.filter(pk=charged).values_list("attempts", flat=True).first()
+    if attempts is None:
+        return
+    status = (
+        DeliveryStatus.FAILED if attempts + 1 >= conf.max_attempts() else DeliveryStatus.PENDING
+    )
+    mine.filter(pk=charged).update(
+        status=status, attempts=attempts + 1, error=error[:200], claimed_by="", claimed_at=None
+    )
+
+
+def suppression_add(
+    *,
+    channel: str,
+    address_hash: str,
+    reason: str,
+    purpose_id: int | None = None,
+    campaign: Campaign | None = None,
+    detail: str = "",
+) -> None:
+    if not address_hash:
+        return
+    Suppression.objects.bulk_create(
+        [
+            Suppression(
+                channel=channel,
+                address_hash=address_hash,
+                purpose_id=purpose_id,
+                reason=reason,
+                campaign=campaign,
+                detail=detail[:200],
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- one batch --------------------------------------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bounced: int = 0
+    retried: int = 0
+    deferred_until: dt.datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class _Throttle:
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next > now:
+            time.sleep(self.next - now)
+        self.next = max(self.next, now) + self.interval
+
+
+def _recheck(
+    campaign: Campaign, rows: list[tuple[int, int, str, int]], worker: str, report: RunReport
+) -> set[int]:
+    """Consent, suppressions and pressure again at send time; the others are skipped."""
+    customer_ids = [r[1] for r in rows]
+    base = Customer.objects.filter(pk__in=customer_ids)
+    allowed = set(customer_ids)
+    for reason, qs in (
+        (_("consentement retiré"), with_consent(base, campaign)),
+        (_("adresse exclue"), not_suppressed(base, campaign)),
+        (_("plafond de pression atteint"), under_pressure_cap(base, campaign, planned=False)),
+    ):
+        keep = set(qs.values_list("pk", flat=True))
+        out = allowed - keep
+        if out:
+            report.skipped += Delivery.objects.filter(
+                campaign_id=campaign.pk,
+                customer_id__in=out,
+                claimed_by=worker,
+                status=DeliveryStatus.CLAIMED,
+            ).update(status=DeliveryStatus.SKIPPED, error=reason, claimed_by="")
+        allowed &= keep
+    # Customers erased since the snapshot took their ledger rows with them (cascade).
+    return allowed
+
+
+def _batch_rows(ids: Sequence[int], worker: str) -> list[tuple[int, int, str, int]]:
+    return list(
+        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
+        .order_by("id")
+        .values_list("id", "customer_id", "language", "attempts")
+    )
+
+
+def _recipients(
+    campaign: Campaign, rows: list[tuple[int, int, str, int]], allowed: set[int]
+) -> list[Recipient]:
+    customers = {c.pk: c for c in Customer.objects.filter(pk__in=allowed).only(*_FIELDS)}
+    tracked = set(
+        customers_with_consent(
+            Customer.objects.filter(pk__in=allowed), TRACKING_PURPOSE
+        ).values_list("pk", flat=True)
+    )
+    values = personal_values(customers.values())
+    return [
+        Recipient(
+            customer=customers[customer_id],
+            delivery_id=delivery_id,
+            language=language or language_of(customers[customer_id]),
+            values=values[customer_id],
+            tracked=customer_id in tracked,
+        )
+        for delivery_id, customer_id, language, _attempts in rows
+        if customer_id in customers
+    ]
+
+
+def _mark_sent(delivery_id: int, worker: str, message_id: str) -> bool:
+    return bool(
+        Delivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.CLAIMED, claimed_by=worker
+        ).update(
+            status=DeliveryStatus.SENT,
+            sent_at=timezone.now(),
+            message_id=message_id[:120],
+            error="",
+        )
+    )
+
+
+def _undo_sent(delivery_id: int, worker: str, status: str, error: str, attempts: int) -> None:
+    Delivery.objects.filter(pk=delivery_id, claimed_by=worker).update(
+        status=status,
+        sent_at=None,
+        message_id="",
+        error=error[:200],
+        attempts=attempts,
+        claimed_by="" if status != DeliveryStatus.CLAIMED else worker,
+    )
+
+
+def _send_email_batch(
+    campaign: Campaign,
+    composer: Composer,
+    recipients: list[Recipient],
+    attempts: dict[int, int],
+    worker: str,
+    session: SmtpSession,
+    throttle: _Throttle,
+    report: RunReport,
+) -> None:
+    pending = [r.delivery_id for r in recipients]
+    for position, r in enumerate(recipients):
+        throttle.wait()
+        data, message_id = composer.email_bytes(r)
+        committed = False
+
+        def commit(r: Recipient = r, message_id: str = message_id) -> bool:
+            nonlocal committed
+            committed = _mark_sent(r.delivery_id, worker, message_id)
+            return committed
+
+        try:
+            session.send(campaign.sender_email, r.customer.email, data, commit)
+        except Aborted:
+            continue
+        except PermanentError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.BOUNCED, str(exc), attempts[r.delivery_id] + 1
+            )
+            suppression_add(
+                channel=Channel.EMAIL,
+                address_hash=r.customer.email_hash or _email_hash(r.customer),
+                reason=SuppressionReason.BOUNCE,
+                campaign=campaign,
+                detail=str(exc),
+            )
+            TrackingEvent.objects.create(delivery_id=r.delivery_id, kind=EventKind.BOUNCE)
+            report.bounced += 1
+        except RejectedError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.FAILED, str(exc), attempts[r.delivery_id] + 1
+            )
+            report.failed += 1
+        except TransientError as exc:
+            if committed:
+                # The dot never left, or the server said 4xx to it: the mail is not delivered.
+                _undo_sent(
+                    r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
+                )
+            # A server that cannot be reached charges no message an attempt; the run backs off.
+            charged = None if isinstance(exc, UnreachableError) else r.delivery_id
+            _release(pending[position:], worker, str(exc), charged=charged)
+            report.retried += len(pending) - position
+            raise
+        else:
+            report.sent += committed
+
+
+def _email_hash(customer: Customer) -> str:
+    from cordee.privacy.crypto import email_index
+
+    return email_index(customer.email.strip().lower())
+
+
+def _send_sms_batch(
+    campaign: Campaign,
+    composer: Composer,
+    recipients: list[Recipient],
+    worker: str,
+    throttle: _Throttle,
+    report: RunReport,
+) -> None:
+    backend = sms_backend()
+    for r in recipients:
+        throttle.wait()
+        # At most once: an SMS gateway has no "final dot" to hold back.
+        if not _mark_sent(r.delivery_id, worker, ""):
+            continue
+        try:
+            provider_id = backend.send(
+                to=r.customer.phone, text=composer.sms_text(r), sender=campaign.sender_name
+            )
+        except PermanentError as exc:
+            _undo_sent(r.delivery_id, worker, DeliveryStatus.BOUNCED, str(exc), 1)
+            suppression_add(
+                channel=Channel.SMS,
+                address_hash=r.customer.phone_hash,
+                reason=SuppressionReason.BOUNCE,
+                campaign=campaign,
+            )
+            report.bounced += 1
+            continue
+        except TransientError as exc:
+            _undo_sent(r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), 0)
+            _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+            report.retried += 1
+            continue
+        Delivery.objects.filter(pk=r.delivery_id).update(message_id=provider_id[:120])
+        report.sent += 1
+
+
+def in_quiet_hours(now: dt.datetime | None = None) -> dt.datetime | None:
+    """When quiet hours end if ``now`` is inside them, else None."""
+    hours = conf.quiet_hours()
+    if hours is None:
+        return None
+    local = timezone.localtime(now or timezone.now())
+    start, end = hours
+    hour = local.hour
+    quiet = (start <= hour or hour < end) if start > end else (start <= hour < end)
+    if not quiet:
+        return None
+    resume = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if resume <= local:
+        resume += dt.timedelta(days=1)
+    return resume
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def campaign_send_run(
+    *, campaign_id: int, worker: str | None = None, backoff: float = 2.0
+) -> RunReport:
+    """Send what is left of a campaign, batch by batch, until nothing is claimable.
+
+    Safe to run in several workers at once and to run again after a crash.
+    """
+    worker = worker or worker_name()
+    report = RunReport()
+    campaign = Campaign.objects.select_related("purpose", "message", "partner").get(pk=campaign_id)
+    if campaign.state != CampaignState.SENDING:
+        return report
+    composer = Composer(campaign)
+    throttle = _Throttle(conf.send_rate())
+    failures = 0
+    if connection.vendor == "postgresql":
+        # One commit per message: the worker's crash is what the ledger guards against, not
+        # the database server's; skipping the wait for the WAL flush keeps sends fast.
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    with SmtpSession() as session:
+        while True:
+            if campaign.channel == Channel.SMS:
+                report.deferred_until = in_quiet_hours()
+                if report.deferred_until:
+                    break
+            ids = deliveries_claim(campaign.pk, worker, conf.batch_size())
+            if not ids:
+                break
+            rows = _batch_rows(ids, worker)
+            allowed = _recheck(campaign, rows, worker, report)
+            recipients = _recipients(campaign, rows, allowed)
+            try:
+                if campaign.channel == Channel.SMS:
+                    _send_sms_batch(campaign, composer, recipients, worker, throttle, report)
+                else:
+                    attempts = {r[0]: r[3] for r in rows}
+                    _send_email_batch(
+                        campaign, composer, recipients, attempts, worker, session, throttle, report
+                    )
+                failures = 0
+            except TransientError as exc:
+                failures += 1
+                report.errors.append(str(exc))
+                logger.warning("campaign %s: %s (attempt %s)", campaign.pk, exc, failures)
+                if failures >= conf.max_attempts():
+                    break
+                time.sleep(backoff * 2 ** (failures - 1))
+    campaign_finish_if_done(campaign)
+    return report
+
+
+def campaign_finish_if_done(campaign: Campaign) -> bool:
+    busy = Delivery.objects.filter(
+        campaign_id=campaign.pk, status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+    ).exists()
+    if busy:
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign.pk, state=CampaignState.SENDING).update(
+            state=CampaignState.SENT, finished_at=timezone.now()
+        )
+    )
