@@ -326,3 +326,13 @@ def test_smtp_server_down_keeps_the_entry_for_a_resend(settings, submit, hotel_f
     assert response.status_code == 200
     entry = FormEntry.objects.get()
     assert entry.status == "pending" and entry.mails_sent == 0
+
+
+def test_erasing_the_customer_erases_their_form_entries(submit, hotel_forms):
+    from cordee.channels.models import FormEntry
+
+    submit(hotel_forms["questionnaire"], {"email": "zoe@example.fr", "children": "1"})
+    entry = FormEntry.objects.get()
+    assert entry.email_hash
+    entry.customer.delete()
+    assert not FormEntry.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -26,7 +27,8 @@ MAX_FORM_BODY = 64 * 1024
 
 
 def form_rate() -> ratelimit.Rate:
-    return ratelimit.parse_rate(getattr(settings, "CORDEE_FORM_RATE", "30/h"))
+    text = getattr(settings, "CORDEE_FORM_RATE", None) or os.environ.get("CORDEE_FORM_RATE")
+    return ratelimit.parse_rate(text or "30/h")
 
 
 def _language(request: HttpRequest) -> str:
