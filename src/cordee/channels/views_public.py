@@ -20,7 +20,7 @@ from cordee.api import ratelimit
 from cordee.channels import entries
 from cordee.channels.models import PublicForm
 from cordee.channels.origins import allow_framing
-from cordee.channels.publicforms import FORM_CLASSES, SafeEmailField, form_token
+from cordee.channels.publicforms import FORM_CLASSES, SafeEmailField
 
 # A public form's answers fit in a few kilobytes: anything much bigger is not a person typing.
 MAX_FORM_BODY = 64 * 1024
@@ -130,7 +130,6 @@ def _form_answer(request: HttpRequest, form_obj: PublicForm, language: str) -> H
             public_form=form_obj,
             language=language,
             initial={
-                "token": form_token(form_obj),
                 "page": request.GET.get("page", "")[:2000],
                 "visitor": request.GET.get("v", "")[:64],
             },
