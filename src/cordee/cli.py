@@ -7,6 +7,7 @@ Other tools script these forms; keep them stable:
   cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
+  cordee feeds poll [--partner SLUG] | cordee webhooks retry
 """
 
 from __future__ import annotations
