@@ -366,3 +366,14 @@ def test_a_token_from_another_form_is_refused(client, hotel_forms):
         "/f/hotel-lettre/", {"token": token, "email": "a@example.fr", "consent_newsletter": "on"}
     )
     assert response.status_code == 400
+
+
+def test_switching_language_keeps_the_page_and_the_visitor(client, hotel_forms):
+    html = client.get(
+        "/f/hotel-lettre/", {"embed": "1", "page": HOTEL_SITE + "/", "v": "abc", "lang": "fr"}
+    ).content.decode()
+    link = re.search(r'<a href="\?([^"]+)" lang="en">', html).group(1).replace("&amp;", "&")
+    english = client.get("/f/hotel-lettre/?" + link).content.decode()
+    assert 'lang="en"' in english
+    assert 'name="page" value="https://www.hotel-des-alpes.fr/"' in english
+    assert 'name="visitor" value="abc"' in english

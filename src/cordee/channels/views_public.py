@@ -146,9 +146,18 @@ def _form_answer(request: HttpRequest, form_obj: PublicForm, language: str) -> H
             "language": language,
             "embedded": embedded,
             "other_language": "en" if language == "fr" else "fr",
+            "other_query": _query_with(request, lang="en" if language == "fr" else "fr"),
         },
         status=status,
     )
+
+
+def _query_with(request: HttpRequest, **changes: str) -> str:
+    """This page's query string (page, visitor, embed...) with ``changes`` applied."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return query.urlencode()
 
 
 @login_not_required
