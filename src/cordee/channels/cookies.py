@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import transaction
@@ -81,3 +82,12 @@ def page_view_record(*, partner: Partner, visitor: object, page: object) -> Page
             at=timezone.now(),
             customer_id=link.first(),
         )
+
+
+def page_views_purge(*, now: dt.datetime | None = None) -> int:
+    """Drop page views older than the purpose's retention (25 months in the register). Idempotent."""
+    purpose = Purpose.objects.filter(slug=PURPOSE).first()
+    months = purpose.retention_months if purpose and purpose.retention_months else 25
+    limit = (now or timezone.now()) - dt.timedelta(days=months * 31)
+    deleted, _rows = PageView.objects.filter(at__lt=limit).delete()
+    return deleted
