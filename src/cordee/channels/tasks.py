@@ -12,6 +12,14 @@ def webhook_deliver(delivery_id: int) -> None:
 
 
 @task()
+def webhooks_sweep() -> None:
+    """Send every due delivery (after an event about many customers at once)."""
+    from cordee.channels.webhooks import deliveries_retry_due
+
+    deliveries_retry_due()
+
+
+@task()
 def channels_periodic() -> None:
     """The channels' periodic work: drop folders, webhook retries, expired sign-ups, old views."""
     from cordee.channels.cookies import page_views_purge
