@@ -11,6 +11,7 @@ Other tools script these forms; keep them stable:
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
   cordee segment list | count FILE.json | export SLUG --format csv|jsonl [-o FILE] | refresh
+  cordee feeds poll [--partner SLUG] | cordee webhooks retry
 """
 
 from __future__ import annotations

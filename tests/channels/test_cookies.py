@@ -186,3 +186,23 @@ def test_consent_script_is_served_without_dependencies(client):
     text = Path(path).read_text(encoding="utf-8")
     assert "eval(" not in text and "innerHTML" not in text and 'setAttribute("style"' not in text
     assert "labels.accept" in text and "labels.refuse" in text  # translated by the server
+
+
+def test_page_views_go_after_the_retention_period(client, hotel_forms):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordee.channels.cookies import page_views_purge
+
+    wording = client_config_wording()
+    visitor = str(uuid.uuid4())
+    _post(
+        client,
+        "/c/hotel-des-alpes/choice/",
+        {"analytics": True, "wording": wording.pk, "visitor": visitor},
+    )
+    _post(client, "/c/hotel-des-alpes/view/", {"visitor": visitor, "page": PAGE})
+    assert page_views_purge() == 0
+    assert page_views_purge(now=timezone.now() + dt.timedelta(days=26 * 31)) == 1
+    assert not PageView.objects.exists()

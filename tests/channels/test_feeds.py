@@ -156,3 +156,11 @@ def test_the_command_refuses_an_unknown_partner(destination):
 
     with pytest.raises(CommandError, match="Partenaire inconnu"):
         call_command("feeds", "poll", "--partner", "nulle-part")
+
+
+def test_the_periodic_job_polls_the_folders(destination, drop):
+    from cordee.channels.tasks import channels_periodic
+
+    drop("nuit.csv", GOOD)
+    channels_periodic.enqueue()  # what the worker's scheduler runs every minute
+    assert FeedFile.objects.get().status == "imported"

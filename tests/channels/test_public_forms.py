@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
 import pytest
@@ -326,3 +327,53 @@ def test_smtp_server_down_keeps_the_entry_for_a_resend(settings, submit, hotel_f
     assert response.status_code == 200
     entry = FormEntry.objects.get()
     assert entry.status == "pending" and entry.mails_sent == 0
+
+
+def test_erasing_the_customer_erases_their_form_entries(submit, hotel_forms):
+    from cordee.channels.models import FormEntry
+
+    submit(hotel_forms["questionnaire"], {"email": "zoe@example.fr", "children": "1"})
+    entry = FormEntry.objects.get()
+    assert entry.email_hash
+    entry.customer.delete()
+    assert not FormEntry.objects.exists()
+
+
+def test_the_wording_recorded_is_the_one_the_page_showed(client, submit, hotel_forms, mailbox):
+    """A new version published between showing the form and sending it changes no proof."""
+    from cordee.privacy.models import ConsentWording
+
+    page = client.get("/f/hotel-lettre/")
+    shown = ConsentWording.objects.get(purpose__slug="newsletter", kind="shown", language="fr")
+    token = re.search(rb'name="token" value="([^"]+)"', page.content).group(1).decode()
+    ConsentWording.objects.create(
+        purpose=shown.purpose, kind="shown", version=2, language="fr", text="Nouveau texte."
+    )
+    client.post(
+        "/f/hotel-lettre/",
+        {"token": token, "email": "a@example.fr", "consent_newsletter": "on"},
+    )
+    link = mailbox.link(mailbox.wait(1)[0])
+    client.post(link.split("testserver", 1)[1])
+    assert _events().get().wording == shown
+    assert "Nouveau texte." in client.get("/f/hotel-lettre/").content.decode()
+
+
+def test_a_token_from_another_form_is_refused(client, hotel_forms):
+    page = client.get("/f/hotel-envies/")
+    token = re.search(rb'name="token" value="([^"]+)"', page.content).group(1).decode()
+    response = client.post(
+        "/f/hotel-lettre/", {"token": token, "email": "a@example.fr", "consent_newsletter": "on"}
+    )
+    assert response.status_code == 400
+
+
+def test_switching_language_keeps_the_page_and_the_visitor(client, hotel_forms):
+    html = client.get(
+        "/f/hotel-lettre/", {"embed": "1", "page": HOTEL_SITE + "/", "v": "abc", "lang": "fr"}
+    ).content.decode()
+    link = re.search(r'<a href="\?([^"]+)" lang="en">', html).group(1).replace("&amp;", "&")
+    english = client.get("/f/hotel-lettre/?" + link).content.decode()
+    assert 'lang="en"' in english
+    assert 'name="page" value="https://www.hotel-des-alpes.fr/"' in english
+    assert 'name="visitor" value="abc"' in english

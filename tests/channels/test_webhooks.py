@@ -284,3 +284,15 @@ def test_hub_admin_creates_a_webhook_and_a_bad_url_is_refused(client, destinatio
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.events == ["customer.updated", "consent.changed"]
     assert endpoint.secret.startswith("whsec_")
+
+
+def test_an_event_about_many_customers_is_sent_by_one_sweep(destination, receivers):
+    from cordee.customers.models import Customer
+
+    hotel = receivers(destination.office)  # the tourist office sees every customer
+    customers = Customer.objects.bulk_create(
+        [Customer(first_name=f"C{i}", last_name="Test") for i in range(120)]
+    )
+    _customers_changed([c.pk for c in customers])
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 120
+    assert len(hotel.received) == 120 and all(r["valid"] for r in hotel.received)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cordee.channels.entries import page_clean
 from cordee.channels.models import CookieChoice, PageView, VisitorLink
@@ -39,13 +41,13 @@ def cookie_choice_record(
 ) -> CookieChoice:
     """Keep the anonymous choice with the wording shown: no IP, no visitor id on a refusal."""
     if not isinstance(wording_id, int) or isinstance(wording_id, bool):
-        raise Refused("Version du texte manquante.")
+        raise Refused(_("Version du texte manquante."))
     wording = ConsentWording.objects.filter(pk=wording_id, purpose__slug=PURPOSE).first()
     if wording is None:
-        raise Refused("Version du texte inconnue.")
+        raise Refused(_("Version du texte inconnue."))
     visitor_id = visitor_parse(visitor) if analytics else ""
     if analytics and not visitor_id:
-        raise Refused("Identifiant de visiteur manquant.")
+        raise Refused(_("Identifiant de visiteur manquant."))
     return CookieChoice.objects.create(
         partner=partner,
         visitor=visitor_id,
@@ -62,7 +64,7 @@ def page_view_record(*, partner: Partner, visitor: object, page: object) -> Page
     visitor_id = visitor_parse(visitor)
     url = page_clean(page if isinstance(page, str) else "")
     if not visitor_id or not url:
-        raise Refused("Visiteur ou page illisible.")
+        raise Refused(_("Visiteur ou page illisible."))
     latest = (
         CookieChoice.objects.filter(visitor=visitor_id, partner=partner)
         .order_by("-at", "-pk")
@@ -70,7 +72,7 @@ def page_view_record(*, partner: Partner, visitor: object, page: object) -> Page
         .first()
     )
     if not latest:
-        raise Refused("Pas de consentement à la mesure d'audience.")
+        raise Refused(_("Pas de consentement à la mesure d'audience."))
     with transaction.atomic():
         link = VisitorLink.objects.filter(visitor=visitor_id).values_list("customer_id", flat=True)
         return PageView.objects.create(
@@ -80,3 +82,12 @@ def page_view_record(*, partner: Partner, visitor: object, page: object) -> Page
             at=timezone.now(),
             customer_id=link.first(),
         )
+
+
+def page_views_purge(*, now: dt.datetime | None = None) -> int:
+    """Drop page views older than the purpose's retention (25 months in the register). Idempotent."""
+    purpose = Purpose.objects.filter(slug=PURPOSE).first()
+    months = purpose.retention_months if purpose and purpose.retention_months else 25
+    limit = (now or timezone.now()) - dt.timedelta(days=months * 31)
+    deleted, _rows = PageView.objects.filter(at__lt=limit).delete()
+    return deleted

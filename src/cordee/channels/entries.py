@@ -101,7 +101,7 @@ def entry_submit(
     needs_confirmation = bool(consents)
     kind = FormKind(form.kind)
     with transaction.atomic():
-        entry = FormEntry.objects.create(
+        entry = FormEntry(
             form=form,
             status=EntryStatus.PENDING if needs_confirmation else EntryStatus.RECEIVED,
             submitted_at=now,
@@ -139,15 +139,19 @@ def _entry_store(entry: FormEntry, fields: dict[str, str]) -> None:
     record = IncomingRecord(raw=raw, data=normalised.data, collected_at=entry.submitted_at)
     channel, _consent_channel = _CHANNELS[FormKind(form.kind)]
     result = source_records_attach(partner=form.partner, channel=channel, records=[record])
-    stored = SourceRecord.objects.filter(
-        partner=form.partner, fingerprint=record.fingerprint
-    ).first()
-    if stored is None:  # nothing identified the person: cannot happen, the e-mail is required
-        raise ValueError("form entry without identity")
-    entry.source_record = stored
-    entry.customer_id = stored.customer_id
+    if result.source_record_ids:
+        entry.source_record_id = result.source_record_ids[0]
+        entry.customer_id = result.customer_ids[0]
+    else:  # the same answers were received before: the entry joins that record
+        stored = SourceRecord.objects.filter(
+            partner=form.partner, fingerprint=record.fingerprint
+        ).first()
+        if stored is None:  # nothing identified the person: the e-mail is required
+            raise ValueError("form entry without identity")
+        entry.source_record = stored
+        entry.customer_id = stored.customer_id
     _visitor_link(entry)
-    customer_id = stored.customer_id
+    customer_id = entry.customer_id
     if customer_id is not None:
         created = result.created > 0
         transaction.on_commit(

@@ -91,8 +91,9 @@ class FormEntry(models.Model):
     source_record = models.ForeignKey(
         SourceRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Erasing the customer erases their entries (and the keyed hash of their address).
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
 
     class Meta:

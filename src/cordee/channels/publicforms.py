@@ -37,16 +37,23 @@ OPTIONAL_CONSENTS = {
 }
 
 
-def form_token(form: PublicForm) -> str:
-    return signing.TimestampSigner(salt=TOKEN_SALT).sign(str(form.pk))
+def form_token(form: PublicForm, wordings: dict[str, int]) -> str:
+    """Signed: which form, and which version of each consent text the page showed."""
+    return signing.TimestampSigner(salt=TOKEN_SALT).sign_object({"f": form.pk, "w": wordings})
 
 
-def token_valid(form: PublicForm, token: str) -> bool:
+def token_read(form: PublicForm, token: str) -> dict[str, int] | None:
+    """The wordings the page showed, or None for a forged, stale or other form's token."""
     try:
-        value = signing.TimestampSigner(salt=TOKEN_SALT).unsign(token, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return False
-    return value == str(form.pk)
+        value = signing.TimestampSigner(salt=TOKEN_SALT).unsign_object(token, max_age=TOKEN_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(value, dict) or value.get("f") != form.pk:
+        return None
+    wordings = value.get("w")
+    if not isinstance(wordings, dict):
+        return None
+    return {str(k): v for k, v in wordings.items() if isinstance(v, int)}
 
 
 class NameField(forms.CharField):
@@ -78,7 +85,7 @@ class SafeEmailField(forms.EmailField):
 
 
 class PublicEntryForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=1000)
     page = forms.CharField(widget=forms.HiddenInput, max_length=2000, required=False)
     visitor = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     # The honeypot: hidden from people by the stylesheet, filled in by naive bots.
@@ -96,17 +103,38 @@ class PublicEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.public_form = public_form
         self.language = language
-        self.wordings: dict[str, ConsentWording] = {}
-        for slug in self.consent_slugs():
-            wording = current_wording_for(slug, language)
-            if wording is None:
-                continue
-            self.wordings[slug] = wording
+        self.wordings = self._wordings_shown()
+        for slug, wording in self.wordings.items():
             self.fields[f"consent_{slug}"] = forms.BooleanField(
                 label=wording.text,
                 required=slug in self.required_consents(),
                 initial=False,
             )
+        if not self.is_bound:
+            self.initial["token"] = form_token(
+                public_form, {slug: w.pk for slug, w in self.wordings.items()}
+            )
+
+    def _wordings_shown(self) -> dict[str, ConsentWording]:
+        """On a POST, the versions the page showed (carried by the token): that is the proof."""
+        slugs = self.consent_slugs()
+        shown = (
+            token_read(self.public_form, str(self.data.get("token", ""))) if self.is_bound else None
+        )
+        if shown is not None:
+            by_pk = ConsentWording.objects.select_related("purpose").in_bulk(shown.values())
+            wordings = {
+                slug: by_pk[pk]
+                for slug, pk in shown.items()
+                if slug in slugs and pk in by_pk and by_pk[pk].purpose.slug == slug
+            }
+            return {slug: wordings[slug] for slug in slugs if slug in wordings}
+        found = {}
+        for slug in slugs:
+            wording = current_wording_for(slug, self.language)
+            if wording is not None:
+                found[slug] = wording
+        return found
 
     def consent_slugs(self) -> list[str]:
         return [*self.required_consents(), *OPTIONAL_CONSENTS[FormKind(self.public_form.kind)]]
@@ -126,7 +154,7 @@ class PublicEntryForm(forms.Form):
 
     def clean_token(self) -> str:
         token: str = self.cleaned_data["token"]
-        if not token_valid(self.public_form, token):
+        if token_read(self.public_form, token) is None:
             raise forms.ValidationError(
                 _("Ce formulaire a expiré : rechargez la page et recommencez.")
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,8 @@ MAX_BODY = 4096
 
 
 def cookie_rate() -> ratelimit.Rate:
-    return ratelimit.parse_rate(getattr(settings, "CORDEE_COOKIE_RATE", "120/min"))
+    text = getattr(settings, "CORDEE_COOKIE_RATE", None) or os.environ.get("CORDEE_COOKIE_RATE")
+    return ratelimit.parse_rate(text or "120/min")
 
 
 def _answer(origin: str | None, data: dict[str, Any], status: int = 200) -> HttpResponse:

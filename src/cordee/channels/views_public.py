@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -19,14 +20,15 @@ from cordee.api import ratelimit
 from cordee.channels import entries
 from cordee.channels.models import PublicForm
 from cordee.channels.origins import allow_framing
-from cordee.channels.publicforms import FORM_CLASSES, SafeEmailField, form_token
+from cordee.channels.publicforms import FORM_CLASSES, SafeEmailField
 
 # A public form's answers fit in a few kilobytes: anything much bigger is not a person typing.
 MAX_FORM_BODY = 64 * 1024
 
 
 def form_rate() -> ratelimit.Rate:
-    return ratelimit.parse_rate(getattr(settings, "CORDEE_FORM_RATE", "30/h"))
+    text = getattr(settings, "CORDEE_FORM_RATE", None) or os.environ.get("CORDEE_FORM_RATE")
+    return ratelimit.parse_rate(text or "30/h")
 
 
 def _language(request: HttpRequest) -> str:
@@ -128,7 +130,6 @@ def _form_answer(request: HttpRequest, form_obj: PublicForm, language: str) -> H
             public_form=form_obj,
             language=language,
             initial={
-                "token": form_token(form_obj),
                 "page": request.GET.get("page", "")[:2000],
                 "visitor": request.GET.get("v", "")[:64],
             },
@@ -145,9 +146,18 @@ def _form_answer(request: HttpRequest, form_obj: PublicForm, language: str) -> H
             "language": language,
             "embedded": embedded,
             "other_language": "en" if language == "fr" else "fr",
+            "other_query": _query_with(request, lang="en" if language == "fr" else "fr"),
         },
         status=status,
     )
+
+
+def _query_with(request: HttpRequest, **changes: str) -> str:
+    """This page's query string (page, visitor, embed...) with ``changes`` applied."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return query.urlencode()
 
 
 @login_not_required

@@ -39,6 +39,8 @@ SIGNATURE_HEADER = "Cordee-Signature"
 TOLERANCE_SECONDS = 300
 MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 10
+_CHUNK = 2000
+_ONE_BY_ONE = 50
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -98,22 +100,19 @@ def signature_verify(
 def events_queue(*, event: str, partner_customers: dict[int, list[int]]) -> list[int]:
     """One delivery per active endpoint subscribed to ``event``, for its partner's customers."""
     now = timezone.now()
-    created = []
     endpoints = WebhookEndpoint.objects.filter(
         is_active=True, partner_id__in=partner_customers, partner__is_active=True
     )
+    rows = [
+        WebhookDelivery(
+            endpoint=endpoint, event=event, payload={"customer_id": cid}, next_attempt_at=now
+        )
+        for endpoint in endpoints
+        if event in endpoint.events
+        for cid in partner_customers[endpoint.partner_id]
+    ]
     with transaction.atomic():
-        for endpoint in endpoints:
-            if event not in endpoint.events:
-                continue
-            for customer_id in partner_customers[endpoint.partner_id]:
-                delivery = WebhookDelivery.objects.create(
-                    endpoint=endpoint,
-                    event=event,
-                    payload={"customer_id": customer_id},
-                    next_attempt_at=now,
-                )
-                created.append(delivery.pk)
+        created = [d.pk for d in WebhookDelivery.objects.bulk_create(rows, batch_size=_CHUNK)]
     if created:
         transaction.on_commit(lambda: deliveries_enqueue(created))
     return created
@@ -127,21 +126,23 @@ def visible_by_partner(customer_ids: Iterable[int], event: str) -> dict[int, lis
     )
     found: dict[int, list[int]] = {}
     for partner in partners:
-        actor = Actor.for_partner(partner, label="webhooks")
-        seen = list(
-            customers_visible_to(actor)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        visible = customers_visible_to(Actor.for_partner(partner, label="webhooks"))
+        seen: list[int] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            seen += visible.filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True)
         if seen:
             found[partner.pk] = seen
     return found
 
 
-def deliveries_enqueue(ids: Iterable[int]) -> None:
-    from cordee.channels.tasks import webhook_deliver
+def deliveries_enqueue(ids: list[int]) -> None:
+    """A task per delivery; a big batch (an import) is one sweep task instead of thousands."""
+    from cordee.channels.tasks import webhook_deliver, webhooks_sweep
 
+    if len(ids) > _ONE_BY_ONE:
+        webhooks_sweep.enqueue()
+        return
     for delivery_id in ids:
         webhook_deliver.enqueue(delivery_id)
 
@@ -243,14 +244,21 @@ def deliveries_retry_due(*, now: dt.datetime | None = None) -> int:
     WebhookDelivery.objects.filter(
         status=DeliveryStatus.SENDING, next_attempt_at__lt=moment - dt.timedelta(minutes=10)
     ).update(status=DeliveryStatus.PENDING)
-    due = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=moment)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    for delivery_id in due:
-        delivery_attempt(delivery_id=delivery_id)
-    return len(due)
+    sent = 0
+    while True:
+        due = list(
+            WebhookDelivery.objects.filter(
+                status=DeliveryStatus.PENDING, next_attempt_at__lte=moment
+            )
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:500]
+        )
+        claimed = [d for d in due if delivery_attempt(delivery_id=d) is not None]
+        sent += len(claimed)
+        # A failed attempt moves its due time past ``moment``, so each round finds fewer;
+        # a round that could claim nothing (another worker has them) ends the sweep.
+        if len(due) < 500 or not claimed:
+            return sent
 
 
 EVENTS = [e.value for e in WebhookEvent]
