@@ -6,12 +6,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from cordee.core import views as core_views
+from cordee.privacy.security import GuardedLoginView
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path(
         "connexion/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        GuardedLoginView.as_view(),
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
