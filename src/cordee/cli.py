@@ -7,6 +7,10 @@ Other tools script these forms; keep them stable:
   cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
+  cordee privacy request list [--all] | cordee privacy link CUSTOMER_ID [--days N]
+  cordee privacy export (CUSTOMER_ID | --email X) [--format json|csv] [-o FILE]
+  cordee privacy erase (CUSTOMER_ID | --email X) --reason TEXT [--request N] [--yes]
+  cordee privacy purge [--dry-run] [--yes]
 """
 
 from __future__ import annotations
