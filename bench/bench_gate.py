@@ -126,12 +126,69 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
                 p(timings["partner"], 0.95),
             )
         )
+    rights = rights_timings()
     qs = customers_visible_to(partner).order_by("last_name_key", "first_name_key", "id")[:51]
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
         plan = "\n".join(r[0] for r in cur.fetchall())
-    return rows, plan
+    return rows, plan, rights
+
+
+def rights_timings(repeat: int = 3) -> list[tuple[str, float]]:
+    """The access export and the erasure of a customer with 1,000 activities, in this base."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordee.activities.models import Activity
+    from cordee.customers.models import Customer, CustomerLink, SourceRecord
+    from cordee.partners.models import Partner
+    from cordee.privacy.access import Actor
+    from cordee.privacy.erasure import customer_erase
+    from cordee.privacy.portability import customer_data_json
+
+    partner = Partner.objects.get(slug="p3")
+    run = int(time.time())
+    exports, erasures = [], []
+    for n in range(repeat):
+        customer = Customer.objects.create(
+            first_name="Bench", last_name=f"Erasure{n}", email=f"bench{n}@example.fr"
+        )
+        CustomerLink.objects.create(customer=customer, partner=partner, first_seen=timezone.now())
+        SourceRecord.objects.bulk_create(
+            SourceRecord(
+                customer=customer,
+                partner=partner,
+                channel="import",
+                collected_at=timezone.now(),
+                raw={"e": f"bench{n}@example.fr", "i": i},
+                data={"email": f"bench{n}@example.fr"},
+                fingerprint=f"bench-{run}-{n}-{i}",
+            )
+            for i in range(5)
+        )
+        Activity.objects.bulk_create(
+            Activity(
+                customer=customer,
+                partner=partner,
+                kind="purchase",
+                channel="import",
+                starts_on=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
+                product=f"forfait {i}",
+            )
+            for i in range(1000)
+        )
+        start = time.perf_counter()
+        customer_data_json(customer)
+        exports.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        customer_erase(customer=customer, actor=Actor.system("bench"), reason="bench")
+        erasures.append(time.perf_counter() - start)
+    return [
+        ("export d'accès (JSON), client à 1 000 activités", statistics.median(exports) * 1000),
+        ("effacement, client à 1 000 activités", statistics.median(erasures) * 1000),
+    ]
 
 
 def main() -> None:
@@ -147,6 +204,8 @@ def main() -> None:
     fill_seconds = 0.0
     if args.reuse:
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        env = {**os.environ, "CORDEE_DATABASE_URL": url}
+        subprocess.run([sys.executable, "-m", "cordee", "migrate", "-v", "0"], env=env, check=True)
     else:
         url = pg_fresh_database(name)
         env = {**os.environ, "CORDEE_DATABASE_URL": url}
@@ -155,7 +214,7 @@ def main() -> None:
         fill(url, args.customers)
         fill_seconds = time.perf_counter() - start
     os.environ["CORDEE_DATABASE_URL"] = url
-    rows, plan = measure(args.runs)
+    rows, plan, rights = measure(args.runs)
     lines = [
         f"{args.customers:,} customers on PostgreSQL, {PARTNERS} partners, each customer brought "
         f"by one, {SHARE_PERCENT} % sharing (granted `partner_offers`); the partner sees "
@@ -170,6 +229,20 @@ def main() -> None:
         lines.append(
             f"| {label} | {hp50:.1f} | {hp95:.1f} | {pp50:.1f} | {pp95:.1f} | {pp95 / hp95:.2f}× |"
         )
+    lines += [
+        "",
+        "Reading: the hub's list is a bare index scan of `customer_name_idx` (the reference); "
+        "the partner's adds two index probes per candidate row (its `CustomerLink`, then the "
+        "`partner_offers` ConsentState), so the capped count, which walks ~3 customers per "
+        "visible one, costs several times the reference in relative terms while staying in "
+        "tens of milliseconds. The 1.3x target of issue 4 is met by the deep page only; the "
+        "deep page's seconds, for the hub too, come from the list's keyset condition (an OR "
+        "of three comparisons that PostgreSQL does not turn into an index range), not from "
+        "the gate.",
+    ]
+    lines += ["", "Rights of a person in the same base (median of 3, target < 1 s each):", ""]
+    lines += ["| operation | ms |", "|---|---:|"]
+    lines += [f"| {label} | {ms:.0f} |" for label, ms in rights]
     lines += ["", "Plan of the partner's first page:", "", "```", plan, "```"]
     body = "\n".join(lines)
     print(body)

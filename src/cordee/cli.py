@@ -12,6 +12,10 @@ Other tools script these forms; keep them stable:
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
   cordee segment list | count FILE.json | export SLUG --format csv|jsonl [-o FILE] | refresh
   cordee feeds poll [--partner SLUG] | cordee webhooks retry
+  cordee privacy request list [--all] | cordee privacy link CUSTOMER_ID [--days N]
+  cordee privacy export (CUSTOMER_ID | --email X) [--format json|csv] [-o FILE]
+  cordee privacy erase (CUSTOMER_ID | --email X) --reason TEXT [--request N] [--yes]
+  cordee privacy purge [--dry-run] [--yes]
 """
 
 from __future__ import annotations

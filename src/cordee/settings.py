@@ -8,6 +8,7 @@ CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
 CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
+CORDEE_MFA_REQUIRED    1 to make office staff enrol a TOTP authenticator (recommended in production)
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cordee.privacy.mfa.MFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -189,6 +191,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 1024**3)))
 # e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
 CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
+# Office staff must enrol an authenticator app before any page (cordee.privacy.mfa).
+CORDEE_MFA_REQUIRED = _env_flag("CORDEE_MFA_REQUIRED")
 
 MAILERS = {"default": email_mailer(os.environ.get("CORDEE_EMAIL_URL", ""))}
 

@@ -6,14 +6,18 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from cordee.core import views as core_views
+from cordee.privacy import mfa_views
+from cordee.privacy.security import GuardedLoginView
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path(
         "connexion/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        GuardedLoginView.as_view(),
         name="login",
     ),
+    path("connexion/code/", mfa_views.mfa_code, name="mfa_code"),
+    path("connexion/authentification/", mfa_views.mfa_setup, name="mfa_setup"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch sits in every page's footer, the login page's too.
     path("langue/", login_not_required(set_language), name="set_language"),

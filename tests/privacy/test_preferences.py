@@ -49,7 +49,7 @@ def test_the_link_opens_her_page_with_each_purpose_in_plain_words(client, zoe, t
     html = response.content.decode()
     assert "Lettre d&#x27;information" in html or "Lettre d'information" in html
     assert 'role="switch"' in html and html.count('class="choice"') == 6  # orders is a contract
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 

@@ -200,3 +200,41 @@ def test_only_the_dpo_and_admins_reach_the_desk(client, destination, person):
 def test_camille_the_admin_reaches_the_desk(client, destination):
     client.force_login(destination.camille)
     assert client.get("/confidentialite/demandes/").status_code == 200
+
+
+def test_a_correction_is_a_new_record_that_the_golden_record_shows(sophie, elodie):
+    from cordee.customers.models import SourceRecord
+    from cordee.privacy.crypto import email_index
+
+    request = dsr(customer_ref=elodie.pk, kind="rectification")
+    url = f"/confidentialite/demandes/{request.pk}/"
+    before = SourceRecord.objects.get(customer=elodie)
+    response = sophie.post(url, {"action": "correct", "field": "email", "value": " Elodie.M@Y.fr "})
+    assert response.status_code == 302
+    elodie.refresh_from_db()
+    assert elodie.email == "elodie.m@y.fr" and elodie.email_hash == email_index("elodie.m@y.fr")
+    correction = SourceRecord.objects.filter(customer=elodie).exclude(pk=before.pk).get()
+    assert correction.data["correction"] is True and correction.partner.is_hub
+    assert elodie.provenance["email"] == correction.pk
+    assert SourceRecord.objects.get(pk=before.pk).raw == before.raw  # untouched
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"field": "email", "value": "pas-un-email"},
+        {"field": "email", "value": ""},
+        {"field": "provenance", "value": "{}"},
+        {"field": "birth_date", "value": "1990-01-01"},
+        {"field": "phone", "value": "<script>"},
+        {"field": "city", "value": "x" * 301},
+    ],
+)
+def test_bad_corrections_are_refused_and_change_nothing(sophie, elodie, data):
+    request = dsr(customer_ref=elodie.pk, kind="rectification")
+    response = sophie.post(
+        f"/confidentialite/demandes/{request.pk}/", {"action": "correct", **data}
+    )
+    assert response.status_code == 422
+    elodie.refresh_from_db()
+    assert elodie.email == "elodie@x.fr"

@@ -124,7 +124,9 @@ def customers_visible_to(actor: Actor, purpose: str | None = None) -> QuerySet[C
         return qs
     if actor.partner is None:
         return qs.none()
-    return qs.filter(brought_condition(actor.partner) | shared_condition())
+    # Sharing first: it admits more customers than one partner's links (30 % against 5 % in
+    # bench/bench_gate.py), so fewer rows need the second probe.
+    return qs.filter(shared_condition() | brought_condition(actor.partner))
 
 
 def customer_for(actor: Actor, customer_id: int | str, purpose: str | None = None) -> Customer:

@@ -23,6 +23,7 @@ from cordee.privacy.erasure import customer_erase
 from cordee.privacy.forms import (
     AuditSearchForm,
     BreachForm,
+    CorrectionForm,
     EraseForm,
     ExtendForm,
     RequestForm,
@@ -106,7 +107,7 @@ def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
             "resolution": dsr.resolution,
         }
     )
-    extend, erase = ExtendForm(), EraseForm()
+    extend, erase, correct = ExtendForm(), EraseForm(), CorrectionForm()
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -122,6 +123,16 @@ def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
                 if extend.is_valid():
                     request_extend(request=dsr, actor=actor, **extend.cleaned_data)
                     messages.success(request, _("Échéance prolongée."))
+                    return redirect("privacy:request", dsr.pk)
+            elif action == "correct":
+                from cordee.privacy.rectification import customer_rectify
+
+                correct = CorrectionForm(request.POST)
+                if customer is None:
+                    raise ValidationError(_("Aucun client à corriger pour cette demande."))
+                if correct.is_valid():
+                    customer_rectify(customer=customer, actor=actor, **correct.cleaned_data)
+                    messages.success(request, _("Correction enregistrée."))
                     return redirect("privacy:request", dsr.pk)
             elif action == "erase":
                 erase = EraseForm(request.POST)
@@ -158,6 +169,7 @@ def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
             "update": update,
             "extend": extend,
             "erase": erase,
+            "correct": correct,
             "tab": "requests",
         },
         status=status,

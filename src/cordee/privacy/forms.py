@@ -59,6 +59,21 @@ class EraseForm(forms.Form):
     )
 
 
+class CorrectionForm(forms.Form):
+    field = forms.ChoiceField(label=_("Champ à corriger"), choices=[])
+    value = forms.CharField(label=_("Nouvelle valeur"), max_length=300)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from cordee.customers.models import Customer
+        from cordee.privacy.rectification import RECTIFIABLE
+
+        self.fields["field"].choices = [  # type: ignore[attr-defined]
+            (name, str(getattr(Customer._meta.get_field(name), "verbose_name", name)).capitalize())
+            for name in RECTIFIABLE
+        ]
+
+
 class BreachForm(forms.Form):
     discovered_at = forms.DateTimeField(label=_("Découverte le"))
     occurred_at = forms.DateTimeField(label=_("Survenue le"), required=False)

@@ -441,3 +441,26 @@ class Breach(models.Model):
         import datetime as dt
 
         return self.discovered_at + dt.timedelta(hours=72)
+
+
+class StaffTOTP(models.Model):
+    """A staff member's authenticator app (RFC 6238 TOTP, 30 s, 6 digits).
+
+    ``last_step`` is the time step of the last code accepted: a code is good once (a code seen
+    over a shoulder or replayed from a proxy log is refused).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp"
+    )
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("application d'authentification")
+        verbose_name_plural = _("applications d'authentification")
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user_id}"

@@ -59,9 +59,10 @@ def _refuse(request: HttpRequest, reason: str, status: int) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The page is one person's: no cache keeps it, no referrer carries the token elsewhere.
+    # The page is one person's: no cache keeps it. The site's "same-origin" referrer policy
+    # already keeps the token from other sites; "no-referrer" would make browsers send
+    # "Origin: null" with the forms, which Django's CSRF check rightly refuses.
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"
     return response
 

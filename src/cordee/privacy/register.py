@@ -39,6 +39,12 @@ def security_measures() -> list[str]:
         _(
             "En-têtes de sécurité du navigateur : politique de sécurité du contenu, protection contre l'intégration dans d'autres sites."
         ),
+        _(
+            "Connexion limitée après plusieurs échecs (par identifiant et par adresse) ; second facteur (TOTP) pour le personnel de l'office."
+        ),
+        _(
+            "Liens du centre de préférences signés et à durée limitée ; effacement complet avec une trace pseudonyme."
+        ),
     ]
 
 
