@@ -359,10 +359,14 @@ def main() -> None:
     snapshot_s = time.perf_counter() - t0
     from django.db import connection
 
+    # The machine is shared: the floor is measured before and after the campaign.
+    floor_before = floor(a, port, args.messages)
+    sink.reset()
     connection.close()
     send_s, samples = timed_campaign(a, env, sink, args.messages)
     received = sink.count()
     floor_s = floor(a, port, args.messages)
+    floor_before_s = floor_before
     sink.reset()
     b = make_campaign("Bench B")
     connection.close()
@@ -395,8 +399,9 @@ def main() -> None:
         "| step | result |\n|---|---|\n"
         f"| snapshot ({args.messages:,} recipients: segment ∩ consent ∩ suppressions ∩ cap) | {snapshot_s:.1f} s |\n"
         f"| campaign A: {args.messages:,} personalised mails (HTML + text, tracked links, one-click headers) | **{send_s:.1f} s, {rate:,.0f} msg/s** |\n"
-        f"| floor: bare smtplib loop, one connection, pre-built messages of campaign A | {floor_s:.1f} s, {args.messages / floor_s:,.0f} msg/s |\n"
-        f"| campaign ÷ floor | **{send_s / floor_s:.2f}×** |\n"
+        f"| floor before: bare smtplib loop, one connection, pre-built messages of campaign A | {floor_before_s:.1f} s, {args.messages / floor_before_s:,.0f} msg/s |\n"
+        f"| floor after (the same) | {floor_s:.1f} s, {args.messages / floor_s:,.0f} msg/s |\n"
+        f"| campaign ÷ floor (mean of before and after) | **{2 * send_s / (floor_s + floor_before_s):.2f}×** |\n"
         f"| worker resident memory as the campaign goes | {', '.join(marks)} |\n"
         f"| messages the server counted for campaign A | {received:,} |\n"
         f"| campaign B, worker SIGKILLed at {kill['at_kill']:,} received, then restarted | "
