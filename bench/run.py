@@ -67,7 +67,12 @@ def main() -> None:
         "Target: p95 < 200 ms at 1M customers.\n\n" + "\n\n".join(search_sections),
     )
     subprocess.run(
-        [sys.executable, str(HERE / "bench_campaign.py"), "--messages", str(args.campaign_messages)],
+        [
+            sys.executable,
+            str(HERE / "bench_campaign.py"),
+            "--messages",
+            str(args.campaign_messages),
+        ],
         check=True,
     )
     print(f"report written; data kept in {DATA}")
