@@ -228,7 +228,10 @@ def _recheck(
     for reason, qs in (
         (_("consentement retiré"), with_consent(base, campaign)),
         (_("adresse exclue"), not_suppressed(base, campaign)),
-        (_("plafond de pression atteint"), under_pressure_cap(base, campaign, planned=False)),
+        (
+            _("plafond de pression atteint"),
+            under_pressure_cap(base, campaign, planned=False, among=customer_ids),
+        ),
     ):
         keep = set(qs.values_list("pk", flat=True))
         out = allowed - keep
