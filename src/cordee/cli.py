@@ -7,6 +7,8 @@ Other tools script these forms; keep them stable:
   cordee import PATH --partner SLUG [--mapping FILE] [--dry-run]
   cordee export customers --format csv|jsonl [--with-sources] [-o FILE]
   cordee privacy register --format csv|json|md [--language fr|en] | cordee privacy consent-states
+  cordee campaign send --segment SLUG --purpose PURPOSE --subject TEXT --template FILE [--dry-run] [--wait]
+  cordee campaign dispatch | cordee campaign run ID | cordee triggers run [--date YYYY-MM-DD] [--wait]
 """
 
 from __future__ import annotations
