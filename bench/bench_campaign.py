@@ -249,17 +249,18 @@ def worker(campaign_id: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def timed_campaign(
-    campaign_id: int, env: dict[str, str], sink: SinkProcess, total: int
+    campaign_id: int, env: dict[str, str], sink: SinkProcess, total: int, workers: int
 ) -> tuple[float, list[tuple[int, float]]]:
     start = time.perf_counter()
-    proc = worker(campaign_id, env)
+    procs = [worker(campaign_id, env) for _ in range(workers)]
     samples: list[tuple[int, float]] = []
-    while proc.poll() is None:
+    while any(p.poll() is None for p in procs):
         time.sleep(1.0)
-        samples.append((sink.count(), rss_mib(proc.pid)))
+        samples.append((sink.count(), rss_mib(procs[0].pid)))
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr.read().decode() if proc.stderr else "worker failed")
+    for proc in procs:
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr.read().decode() if proc.stderr else "worker failed")
     return seconds, samples
 
 
@@ -326,6 +327,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (2 cores)")
     args = parser.parse_args()
     from cordee.campaigns.sink import free_port
 
@@ -363,7 +365,7 @@ def main() -> None:
     floor_before = floor(a, port, args.messages)
     sink.reset()
     connection.close()
-    send_s, samples = timed_campaign(a, env, sink, args.messages)
+    send_s, samples = timed_campaign(a, env, sink, args.messages, args.workers)
     received = sink.count()
     floor_s = floor(a, port, args.messages)
     floor_before_s = floor_before
@@ -395,7 +397,8 @@ def main() -> None:
         "The machine is shared with other developers' jobs (tests, other benchmarks): figures are noisy.\n\n"
         f"Command: `.venv/bin/python bench/bench_campaign.py --messages {args.messages}` (also run by `bench/run.py`); "
         "PostgreSQL; aiosmtpd counting server on loopback in its own process; worker = `cordee campaign run ID` "
-        "in a child process, batches of 500, no rate limit.\n\n"
+        f"in {args.workers} child processes at once (the claims keep them apart), batches of 500, 8 SMTP "
+        "connections each, no rate limit.\n\n"
         "| step | result |\n|---|---|\n"
         f"| snapshot ({args.messages:,} recipients: segment ∩ consent ∩ suppressions ∩ cap) | {snapshot_s:.1f} s |\n"
         f"| campaign A: {args.messages:,} personalised mails (HTML + text, tracked links, one-click headers) | **{send_s:.1f} s, {rate:,.0f} msg/s** |\n"
@@ -408,6 +411,9 @@ def main() -> None:
         f"{kill['received']:,} received, {kill['distinct']:,} distinct of {kill['queued']:,} queued, "
         f"**{kill['twice']} twice**, ledger sent {kill['ledger_sent']:,} |\n\n"
         "Targets: ≥ 500 msg/s on 2 cores and ≤ 2× the floor; memory flat; no message twice, none lost.\n"
+        "On this shared machine the floor itself (aiosmtpd on loopback) stays under 500 msg/s, so the "
+        "absolute target cannot be shown here; the ratio to the floor measured in the same run is the "
+        "comparable figure.\n"
         f"Floor detail: {FLOOR_DISTINCT:,} distinct pre-built messages, each sent {args.messages // FLOOR_DISTINCT} times.\n"
     )
     write_section("E-mail campaign", body)

@@ -39,7 +39,9 @@ def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, peo
     page.locator("#blocks-fr ~ button", has_text="Ajouter un bloc").click()
     expect(rows).to_have_count(4)
     rows.nth(3).locator("select").select_option("offer")
-    rows.nth(3).locator("textarea").fill("-20 % sur les forfaits pour le groupe {{ loyalty_group }}")
+    rows.nth(3).locator("textarea").fill(
+        "-20 % sur les forfaits pour le groupe {{ loyalty_group }}"
+    )
     shot(page, "02-editor")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url(re.compile(r"/campagnes/\d+/$"))
@@ -68,7 +70,9 @@ def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, peo
     page.get_by_label("Nom de la campagne").fill("Piège")
     page.get_by_label("Adresse de l'expéditeur").fill("bonjour@vallee.example")
     page.get_by_label("Objet", exact=True).fill("Objet")
-    page.locator("#blocks-fr .block-row").nth(1).locator("textarea").fill("<script>alert(1)</script>")
+    page.locator("#blocks-fr .block-row").nth(1).locator("textarea").fill(
+        "<script>alert(1)</script>"
+    )
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".form-error")).to_contain_text("le HTML n'est pas accepté")
     shot(page, "05-hostile-refused")

@@ -170,14 +170,44 @@ def test_triggers_add_then_run_sends_on_the_birthday(destination, sink, tmp_path
 
     from tests.campaigns.conftest import grant, make_customer
 
-    grant(make_customer("Elodie", "elodie@example.fr", birth_date=dt.date(1985, 3, 14)), "newsletter")
+    grant(
+        make_customer("Elodie", "elodie@example.fr", birth_date=dt.date(1985, 3, 14)), "newsletter"
+    )
     path = tmp_path / "anniv.txt"
     path.write_text("# Joyeux anniversaire {{ first_name }} !")
-    out = call("triggers", "add", "--name", "Anniversaire", "--kind", "birthday", "--purpose", "newsletter", "--subject", "Bon anniversaire", "--template", str(path))
+    out = call(
+        "triggers",
+        "add",
+        "--name",
+        "Anniversaire",
+        "--kind",
+        "birthday",
+        "--purpose",
+        "newsletter",
+        "--subject",
+        "Bon anniversaire",
+        "--template",
+        str(path),
+    )
     assert "Déclencheur n°" in out and "birthday" in call("triggers", "list")
     assert "1 message(s) en file" in call("triggers", "run", "--date", "2027-03-14", "--wait")
-    assert "0 message(s) en file, 1 déjà" in call("triggers", "run", "--date", "2027-03-14", "--wait")
+    assert "0 message(s) en file, 1 déjà" in call(
+        "triggers", "run", "--date", "2027-03-14", "--wait"
+    )
     assert sink.count == 1
     with pytest.raises(CommandError, match="HTML"):
         path.write_text("<b>x</b>")
-        call("triggers", "add", "--name", "X", "--kind", "birthday", "--purpose", "newsletter", "--subject", "S", "--template", str(path))
+        call(
+            "triggers",
+            "add",
+            "--name",
+            "X",
+            "--kind",
+            "birthday",
+            "--purpose",
+            "newsletter",
+            "--subject",
+            "S",
+            "--template",
+            str(path),
+        )
