@@ -28,6 +28,7 @@ def main() -> None:
     )
     parser.add_argument("--api", action="store_true", help="also run bench_api.py (REST API)")
     parser.add_argument("--only-api", action="store_true", help="run bench_api.py only")
+    parser.add_argument("--campaign-messages", type=int, default=100_000)
     args = parser.parse_args()
     if args.only_api:
         subprocess.run([sys.executable, str(HERE / "bench_api.py")], check=True)
@@ -72,6 +73,15 @@ def main() -> None:
     )
     if args.api:
         subprocess.run([sys.executable, str(HERE / "bench_api.py")], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "bench_campaign.py"),
+            "--messages",
+            str(args.campaign_messages),
+        ],
+        check=True,
+    )
     print(f"report written; data kept in {DATA}")
 
 

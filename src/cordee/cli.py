@@ -16,6 +16,8 @@ Other tools script these forms; keep them stable:
   cordee privacy export (CUSTOMER_ID | --email X) [--format json|csv] [-o FILE]
   cordee privacy erase (CUSTOMER_ID | --email X) --reason TEXT [--request N] [--yes]
   cordee privacy purge [--dry-run] [--yes]
+  cordee campaign send --segment SLUG --purpose PURPOSE --subject TEXT --template FILE [--dry-run] [--wait]
+  cordee campaign dispatch | cordee campaign run ID | cordee triggers run [--date YYYY-MM-DD] [--wait]
 """
 
 from __future__ import annotations

@@ -71,7 +71,18 @@ def grant(customer, *purposes, status="granted"):
 
 
 @pytest.fixture
-def people(destination):
+def purposes(destination):
+    """The purposes the privacy migration seeds: a transactional test before this one flushed
+    them (flush empties every table, data migrations included)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("cordee.privacy.migrations.0003_seed_purposes").seed(apps, None)
+
+
+@pytest.fixture
+def people(destination, purposes):
     elodie = make_customer(
         "Élodie", "elodie.martin@example.fr", phone="+33612345678", birth_date=dt.date(1985, 3, 14)
     )
@@ -105,7 +116,7 @@ BLOCKS_EN = [
 
 
 @pytest.fixture
-def campaign_of(destination):
+def campaign_of(destination, purposes):
     from cordee.campaigns.services import campaign_save
     from cordee.privacy.access import Actor
 

@@ -88,20 +88,27 @@ def not_suppressed(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Custo
 
 
 def under_pressure_cap(
-    qs: QuerySet[Customer], campaign: Campaign, *, planned: bool = True
+    qs: QuerySet[Customer],
+    campaign: Campaign,
+    *,
+    planned: bool = True,
+    among: list[int] | None = None,
 ) -> QuerySet[Customer]:
     """Customers who received fewer than the cap in the last 7 days, all senders together.
 
     With ``planned``, messages queued by other campaigns that are sending count too: two
-    campaigns prepared the same morning cannot both fill the week.
+    campaigns prepared the same morning cannot both fill the week. ``among``: the only
+    customers in question (a batch at send time), so that the count reads their rows only.
     """
     since = timezone.now() - PRESSURE_WINDOW
     recent = Q(sent_at__gte=since)
     if planned:
         recent |= Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED))
+    rows = Delivery.objects.filter(recent)
+    if among is not None:
+        rows = rows.filter(customer_id__in=among)
     full = (
-        Delivery.objects.filter(recent)
-        .exclude(campaign_id=campaign.pk)
+        rows.exclude(campaign_id=campaign.pk)
         .values("customer_id")
         .annotate(n=Count("id"))
         .filter(n__gte=pressure_cap())

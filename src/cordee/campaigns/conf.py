@@ -5,6 +5,7 @@ CORDEE_PRESSURE_CAP            messages a person receives per 7 days, all sender
 CORDEE_CAMPAIGN_RATE           messages per second per worker, 0 for no limit (0)
 CORDEE_CAMPAIGN_BATCH          recipients claimed at once (200)
 CORDEE_CAMPAIGN_LEASE          seconds after which a claim by a silent worker is taken back (300)
+CORDEE_SMTP_CONNECTIONS       SMTP connections a worker keeps open, one message on each at a time (8)
 CORDEE_CAMPAIGN_RETRIES        attempts on transient SMTP errors before a row fails (5)
 CORDEE_SMS_BACKEND             dotted path of the SMS backend (console)
 CORDEE_SMS_QUIET_HOURS         "21-8": no SMS from 21:00 to 08:00, destination time
@@ -46,6 +47,10 @@ def batch_size() -> int:
 
 def claim_lease() -> int:
     return int(setting("CORDEE_CAMPAIGN_LEASE", 300))
+
+
+def smtp_connections() -> int:
+    return max(1, int(setting("CORDEE_SMTP_CONNECTIONS", 8)))
 
 
 def max_attempts() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +84,10 @@ class SmtpSession:
                 smtp = smtplib.SMTP(host, port, timeout=self.timeout)
                 if options.get("use_tls"):
                     smtp.starttls(context=ssl.create_default_context())
+            # The final dot goes out as its own small write right after the body: without
+            # TCP_NODELAY, Nagle holds it until the body is acknowledged (a delayed ACK, 40 ms).
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if options.get("username"):
                 smtp.login(options["username"], options.get("password") or "")
@@ -110,6 +115,16 @@ class SmtpSession:
 
     def send(self, sender: str, recipient: str, message: bytes, commit: Callable[[], bool]) -> str:
         """Deliver ``message``; returns the server's answer. See the module's docstring."""
+        self.begin(sender, recipient, message)
+        if not commit():
+            # Dropping the connection before the final dot: the server discards the mail.
+            self._drop()
+            raise Aborted("claim lost")
+        self.dot()
+        return self.reply()
+
+    def begin(self, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA and the body — all but the final dot."""
         smtp = self.open()
         stage = "mail"
         try:
@@ -131,22 +146,32 @@ class SmtpSession:
                 self._reset(smtp)
                 raise (TransientError if code < 500 else RejectedError)(f"DATA {code}")
             smtp.send(_data(message))
-            if not commit():
-                # Dropping the connection before the final dot: the server discards the mail.
-                self._drop()
-                raise Aborted("claim lost")
-            stage = "dot"
-            smtp.send(b".\r\n")
-            stage = "reply"
-            code, reply = smtp.getreply()
-        except (TransientError, PermanentError, RejectedError, Aborted):
-            raise
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
-            if stage == "reply":
-                # The dot went out; the server may well have the mail. Never send it twice.
-                return f"sans réponse du serveur ({exc.__class__.__name__})"
             raise TransientError(f"connexion perdue ({stage}) : {exc}") from None
+
+    def abort(self) -> None:
+        """Give up the message under way: closing before the dot makes the server drop it."""
+        self._drop()
+
+    def dot(self) -> None:
+        try:
+            self.open().send(b".\r\n")
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise TransientError(f"connexion perdue (fin du message) : {exc}") from None
+
+    def reply(self) -> str:
+        """The server's answer to the dot."""
+        smtp = self.smtp
+        if smtp is None:
+            return "sans réponse du serveur"
+        try:
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            # The dot went out; the server may well have the mail. Never send it twice.
+            return f"sans réponse du serveur ({exc.__class__.__name__})"
         if code == 250:
             return reply.decode(errors="replace")[:120]
         raise (TransientError if code < 500 else RejectedError)(

@@ -71,6 +71,24 @@ class CampaignReport:
         return self.statuses.get(DeliveryStatus.SENT, 0)
 
     @property
+    def waiting(self) -> int:
+        return self.statuses.get(DeliveryStatus.PENDING, 0) + self.statuses.get(
+            DeliveryStatus.CLAIMED, 0
+        )
+
+    @property
+    def bounced(self) -> int:
+        return self.statuses.get(DeliveryStatus.BOUNCED, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.statuses.get(DeliveryStatus.FAILED, 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.statuses.get(DeliveryStatus.SKIPPED, 0)
+
+    @property
     def uplift(self) -> float | None:
         """Conversion rate of the recipients minus that of the control group (points)."""
         if not self.control.members:

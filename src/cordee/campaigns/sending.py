@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,6 @@ from cordee.campaigns.audience import (
 from cordee.campaigns.backends import sms_backend
 from cordee.campaigns.compose import Composer, Recipient, language_of
 from cordee.campaigns.mailer import (
-    Aborted,
     PermanentError,
     RejectedError,
     SmtpSession,
@@ -228,7 +228,10 @@ def _recheck(
     for reason, qs in (
         (_("consentement retiré"), with_consent(base, campaign)),
         (_("adresse exclue"), not_suppressed(base, campaign)),
-        (_("plafond de pression atteint"), under_pressure_cap(base, campaign, planned=False)),
+        (
+            _("plafond de pression atteint"),
+            under_pressure_cap(base, campaign, planned=False, among=customer_ids),
+        ),
     ):
         keep = set(qs.values_list("pk", flat=True))
         out = allowed - keep
@@ -299,62 +302,131 @@ def _undo_sent(delivery_id: int, worker: str, status: str, error: str, attempts:
     )
 
 
+def _mark_sent_many(ids: list[int], worker: str, composer: Composer) -> set[int]:
+    """Mark a group sent in one UPDATE (still claimed by ``worker`` only); the ids it took."""
+    if not ids:
+        return set()
+    mine = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
+    mine.update(
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        error="",
+        # The same as Composer.message_id, which put it in the mail's header.
+        message_id=Concat(
+            Value(f"<cordee.{composer.campaign.pk}."),
+            Cast("id", CharField()),
+            Value(f"@{composer.domain}>"),
+        ),
+    )
+    return set(
+        Delivery.objects.filter(
+            pk__in=ids, status=DeliveryStatus.SENT, claimed_by=worker
+        ).values_list("id", flat=True)
+    )
+
+
+def _bounce(campaign: Campaign, r: Recipient, exc: Exception, attempts: int, worker: str) -> None:
+    _undo_sent(r.delivery_id, worker, DeliveryStatus.BOUNCED, str(exc), attempts + 1)
+    suppression_add(
+        channel=Channel.EMAIL,
+        address_hash=r.customer.email_hash or _email_hash(r.customer),
+        reason=SuppressionReason.BOUNCE,
+        campaign=campaign,
+        detail=str(exc),
+    )
+    TrackingEvent.objects.create(delivery_id=r.delivery_id, kind=EventKind.BOUNCE)
+
+
 def _send_email_batch(
     campaign: Campaign,
     composer: Composer,
     recipients: list[Recipient],
     attempts: dict[int, int],
     worker: str,
-    session: SmtpSession,
+    sessions: list[SmtpSession],
     throttle: _Throttle,
     report: RunReport,
 ) -> None:
-    pending = [r.delivery_id for r in recipients]
-    for position, r in enumerate(recipients):
-        throttle.wait()
-        data, message_id = composer.email_bytes(r)
-        committed = False
-
-        def commit(r: Recipient = r, message_id: str = message_id) -> bool:
-            nonlocal committed
-            committed = _mark_sent(r.delivery_id, worker, message_id)
-            return committed
-
-        try:
-            session.send(campaign.sender_email, r.customer.email, data, commit)
-        except Aborted:
-            continue
-        except PermanentError as exc:
-            _undo_sent(
-                r.delivery_id, worker, DeliveryStatus.BOUNCED, str(exc), attempts[r.delivery_id] + 1
-            )
-            suppression_add(
-                channel=Channel.EMAIL,
-                address_hash=r.customer.email_hash or _email_hash(r.customer),
-                reason=SuppressionReason.BOUNCE,
-                campaign=campaign,
-                detail=str(exc),
-            )
-            TrackingEvent.objects.create(delivery_id=r.delivery_id, kind=EventKind.BOUNCE)
-            report.bounced += 1
-        except RejectedError as exc:
-            _undo_sent(
-                r.delivery_id, worker, DeliveryStatus.FAILED, str(exc), attempts[r.delivery_id] + 1
-            )
-            report.failed += 1
-        except TransientError as exc:
-            if committed:
-                # The dot never left, or the server said 4xx to it: the mail is not delivered.
+    """Send in groups, one message per connection: bodies, one UPDATE, then the dots."""
+    size = len(sessions)
+    for start in range(0, len(recipients), size):
+        group = recipients[start : start + size]
+        begun: list[tuple[Recipient, SmtpSession]] = []
+        trouble: TransientError | None = None
+        untried: list[int] = []
+        for position, (r, session) in enumerate(zip(group, sessions, strict=False)):
+            throttle.wait()
+            data, _message_id = composer.email_bytes(r)
+            try:
+                session.begin(campaign.sender_email, r.customer.email, data)
+            except PermanentError as exc:
+                _bounce(campaign, r, exc, attempts[r.delivery_id], worker)
+                report.bounced += 1
+            except RejectedError as exc:
+                _undo_sent(
+                    r.delivery_id,
+                    worker,
+                    DeliveryStatus.FAILED,
+                    str(exc),
+                    attempts[r.delivery_id] + 1,
+                )
+                report.failed += 1
+            except UnreachableError as exc:
+                # No connection at all: nobody's fault in particular, no attempt charged.
+                trouble = exc
+                untried = [x.delivery_id for x in group[position:]]
+                break
+            except TransientError as exc:
+                trouble = exc
+                _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+                report.retried += 1
+            else:
+                begun.append((r, session))
+        marked = _mark_sent_many([r.delivery_id for r, _ in begun], worker, composer)
+        finishing: list[tuple[Recipient, SmtpSession]] = []
+        for r, session in begun:
+            if r.delivery_id not in marked:
+                session.abort()  # the claim was taken over: this worker must not deliver it
+                continue
+            try:
+                session.dot()
+            except TransientError as exc:
+                trouble = exc
                 _undo_sent(
                     r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
                 )
-            # A server that cannot be reached charges no message an attempt; the run backs off.
-            charged = None if isinstance(exc, UnreachableError) else r.delivery_id
-            _release(pending[position:], worker, str(exc), charged=charged)
-            report.retried += len(pending) - position
-            raise
-        else:
-            report.sent += committed
+                _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+                report.retried += 1
+            else:
+                finishing.append((r, session))
+        for r, session in finishing:
+            try:
+                answer = session.reply()
+            except RejectedError as exc:
+                _undo_sent(
+                    r.delivery_id,
+                    worker,
+                    DeliveryStatus.FAILED,
+                    str(exc),
+                    attempts[r.delivery_id] + 1,
+                )
+                report.failed += 1
+            except TransientError as exc:
+                trouble = exc
+                _undo_sent(
+                    r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
+                )
+                _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+                report.retried += 1
+            else:
+                report.sent += 1
+                if answer.startswith("sans réponse"):
+                    Delivery.objects.filter(pk=r.delivery_id).update(error=answer[:200])
+        if trouble is not None:
+            rest = untried + [r.delivery_id for r in recipients[start + size :]]
+            _release(rest, worker, str(trouble))
+            report.retried += len(rest)
+            raise trouble
 
 
 def _email_hash(customer: Customer) -> str:
@@ -440,7 +512,8 @@ def campaign_send_run(
         # the database server's; skipping the wait for the WAL flush keeps sends fast.
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
-    with SmtpSession() as session:
+    sessions = [SmtpSession() for _ in range(conf.smtp_connections())]
+    try:
         while True:
             if campaign.channel == Channel.SMS:
                 report.deferred_until = in_quiet_hours()
@@ -458,7 +531,7 @@ def campaign_send_run(
                 else:
                     attempts = {r[0]: r[3] for r in rows}
                     _send_email_batch(
-                        campaign, composer, recipients, attempts, worker, session, throttle, report
+                        campaign, composer, recipients, attempts, worker, sessions, throttle, report
                     )
                 failures = 0
             except TransientError as exc:
@@ -468,6 +541,9 @@ def campaign_send_run(
                 if failures >= conf.max_attempts():
                     break
                 time.sleep(backoff * 2 ** (failures - 1))
+    finally:
+        for session in sessions:
+            session.close()
     campaign_finish_if_done(campaign)
     return report
 

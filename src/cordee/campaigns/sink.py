@@ -70,7 +70,7 @@ class SinkServer:
         self.controller = Controller(
             sink,
             hostname="127.0.0.1",
-            port=port or _free_port(),
+            port=port or free_port(),
             decode_data=False,
             data_size_limit=10 * 1024 * 1024,
         )
@@ -83,7 +83,7 @@ class SinkServer:
         self.controller.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:

@@ -142,7 +142,7 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
         "blocks": {"fr": _blocks_for_editor(blocks_fr), "en": _blocks_for_editor(blocks_en)},
         "block_labels": BLOCK_LABELS,
     }
-    return render(request, "campaigns/edit.html", context, status=400 if errors else 200)
+    return render(request, "campaigns/edit.html", context)
 
 
 def block_row(request: SignedInRequest) -> HttpResponse:

@@ -1,28 +1,60 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordee.campaigns.models import Message, TriggerKind, TriggerRule
+from cordee.campaigns.rendering import check_text
 from cordee.campaigns.sending import campaign_send_run
+from cordee.campaigns.services import message_check
+from cordee.campaigns.templatefile import template_file_read
 from cordee.campaigns.triggers import triggers_run
 from cordee.core.commands import CordeeCommand
 from cordee.privacy.access import Actor
+from cordee.privacy.audit import audit_log
+from cordee.privacy.models import Purpose
+from cordee.privacy.services import hub_partner
 
 
 class Command(CordeeCommand):
-    help = "Déclencheurs : « triggers run [--date AAAA-MM-JJ] [--wait] » (idempotent, chaque jour)."
+    help = (
+        "Déclencheurs : « triggers run [--date AAAA-MM-JJ] [--wait] » (idempotent, chaque jour) ; "
+        "« triggers add --name N --kind birthday|… --days J --purpose F --subject S --template "
+        "FICHIER » ; « triggers list »."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         run = sub.add_parser("run", help="lancer les déclencheurs du jour")
         run.add_argument("--date", default="")
         run.add_argument("--wait", action="store_true", help="envoyer ici et attendre la fin")
+        add = sub.add_parser("add", help="créer un déclencheur")
+        add.add_argument("--name", required=True)
+        add.add_argument("--kind", required=True, choices=TriggerKind.values)
+        add.add_argument("--days", type=int, default=0)
+        add.add_argument("--purpose", required=True)
+        add.add_argument("--subject", required=True)
+        add.add_argument("--template", required=True, type=Path)
+        add.add_argument("--from", dest="sender", default="", help='"Nom <adresse>"')
+        sub.add_parser("list", help="lister les déclencheurs")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "add":
+            self._add(options)
+            return
+        if options["action"] == "list":
+            for rule in TriggerRule.objects.order_by("pk"):
+                state = _("actif") if rule.is_active else _("inactif")
+                self.stdout.write(f"{rule.pk}\t{rule.kind}\t{rule.days}\t{state}\t{rule.name}")
+            return
         raw = options["date"].strip()
         try:
             day = dt.date.fromisoformat(raw) if raw else timezone.localdate()
@@ -38,3 +70,34 @@ class Command(CordeeCommand):
             )
             if options["wait"] and r.queued and r.campaign is not None:
                 campaign_send_run(campaign_id=r.campaign.pk)
+
+    def _add(self, options: dict[str, Any]) -> None:
+        try:
+            message = template_file_read(options["template"])
+            clean = message_check(channel="email", subject_fr=options["subject"], **message)
+            purpose = Purpose.objects.filter(slug=options["purpose"][:40], is_active=True).first()
+            if purpose is None:
+                raise ValidationError(
+                    _("Finalité inconnue : %(slug)s") % {"slug": options["purpose"][:40]}
+                )
+            if not 0 <= options["days"] <= 3650:
+                raise ValidationError(_("--days va de 0 à 3650."))
+            check_text(options["name"], _("Nom"), limit=150)
+            hub = hub_partner()
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        name, address = parseaddr(options["sender"]) if options["sender"] else ("", "")
+        with transaction.atomic():
+            rule = TriggerRule.objects.create(
+                name=options["name"],
+                kind=options["kind"],
+                days=options["days"],
+                partner=hub,
+                purpose=purpose,
+                channel="email",
+                message=Message.objects.create(**clean),
+                sender_name=name or hub.name,
+                sender_email=address or f"contact@{hub.slug}.invalid",
+            )
+            audit_log(actor=Actor.system("cli"), action="trigger.add", obj=rule)
+        self.stdout.write(_("Déclencheur n° %(id)s créé") % {"id": rule.pk})
