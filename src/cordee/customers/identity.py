@@ -110,6 +110,8 @@ def merge_history(customer: Customer, actor: Actor) -> list[HistoryEntry]:
     )
     user = actor.user
     admin = bool(user is not None and user.can_manage_partners)
+    # A split is undone by merging again: both customers must still be there.
+    present = set(Customer.objects.filter(pk__in=others).values_list("pk", flat=True))
     entries = []
     for event in events:
         other = event.absorbed_id if event.survivor_id == customer.pk else event.survivor_id
@@ -122,10 +124,12 @@ def merge_history(customer: Customer, actor: Actor) -> list[HistoryEntry]:
                 evidence=evidence_lines(event.evidence),
                 undone=event.pk in undone,
                 can_undo=admin
-                and is_merge
                 and event.pk not in undone
                 and not event.erased
-                and event.survivor_id == customer.pk,
+                and (
+                    (is_merge and event.survivor_id == customer.pk)
+                    or (event.kind == MergeKind.SPLIT and other in present)
+                ),
             )
         )
     return entries

@@ -233,6 +233,7 @@ class ResolutionRun(models.Model):
     to_review = models.PositiveIntegerField(_("à revoir"), default=0)
     households = models.PositiveIntegerField(_("foyers"), default=0)
     untouched = models.PositiveIntegerField(_("inchangés"), default=0)
+    split = models.PositiveIntegerField(_("séparés"), default=0)
 
     class Meta:
         verbose_name = _("résolution d'identité")
@@ -246,6 +247,8 @@ class ResolutionRun(models.Model):
 class MergeKind(models.TextChoices):
     MERGE = "merge", _("Fusion")
     UNMERGE = "unmerge", _("Annulation de fusion")
+    # Records an exact key had joined (a shared front-desk e-mail) set apart as another person.
+    SPLIT = "split", _("Séparation")
 
 
 class MergeEvent(models.Model):

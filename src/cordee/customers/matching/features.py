@@ -36,6 +36,7 @@ __all__ = [
     "clean_email",
     "clean_name",
     "clean_phone",
+    "is_placeholder_key",
 ]
 
 # An e-mail or phone used by more than this many different people is a shared desk's.
@@ -177,6 +178,28 @@ def clean_phone(value: object) -> str | None:
     elif len(set(digits[-8:])) <= 1:
         return None
     return number
+
+
+def is_placeholder_key(email: object, phone: object) -> tuple[bool, bool]:
+    """Whether an e-mail, a phone is a placeholder too plain to serve as an exact key.
+
+    Narrower than :func:`clean_email` and :func:`clean_phone` (which also drop what merely
+    looks typed at random for the probabilistic model): the addresses and domains nobody
+    reads, and the numbers typed to get past a mandatory field (06 00 00 00 00, 06 12 34
+    56 78, 06 98 76 54 32).
+    """
+    bad_email = False
+    if email:
+        local, _at, domain = str(email).strip().lower().rpartition("@")
+        bad_email = local.split("+", 1)[0] in _PLACEHOLDER_LOCALS or domain in _PLACEHOLDER_DOMAINS
+    bad_phone = False
+    if phone:
+        digits = str(phone).strip().lstrip("+")
+        subscriber = digits[3:] if digits.startswith("33") else digits[-8:]
+        bad_phone = (
+            set(subscriber) <= {"0"} or subscriber in _ASCENDING or subscriber in _ASCENDING[::-1]
+        )
+    return bad_email, bad_phone
 
 
 def clean_birth_date(value: object) -> str | None:
