@@ -65,6 +65,19 @@ def main() -> None:
         "topped up with a second file; each query is one list page: the capped count and the first 50 rows in name order).\n"
         "Target: p95 < 200 ms at 1M customers.\n\n" + "\n\n".join(search_sections),
     )
+    for r in results:
+        if r["backend"] == "postgresql":  # one incoming record against the same base
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "bench_match_one.py"),
+                    "--database-url",
+                    str(r["database_url"]),
+                    "--home",
+                    str(r["home"]),
+                ],
+                check=True,
+            )
     print(f"report written; data kept in {DATA}")
 
 

@@ -134,3 +134,13 @@ def test_the_model_is_stored_and_reused(destination, model_home):
     attach(destination.hotel, ELODIE_HOTEL)
     resolution_run()
     assert json.loads((model_home / "matching" / "model.json").read_text()) == before
+
+
+def test_the_background_task_runs_a_resolution(destination, model_home):
+    from cordee.customers.tasks import resolve_run
+
+    attach(destination.hotel, ELODIE_HOTEL)
+    attach(destination.ski, ELODIE_SKI)
+    result = resolve_run.enqueue()
+    run = ResolutionRun.objects.get(pk=result.return_value)
+    assert run.merged == 1 and Customer.objects.count() == 1

@@ -81,6 +81,7 @@ def test_accepting_a_pair_merges_it_and_the_ledger_says_who(signed_in, destinati
     assert AuditEvent.objects.filter(action="customer.review", actor=destination.camille).exists()
     # The pair has left the queue.
     assert "Claire Fontaine" not in client.get("/clients/doublons/").text
+    assert AuditEvent.objects.filter(action="customer.review_list").exists()
 
 
 def test_different_people_is_recorded_once(signed_in, destination, claire_pair):

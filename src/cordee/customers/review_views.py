@@ -15,6 +15,7 @@ from cordee.customers.merging import customers_merge, merge_undo, pair_decide
 from cordee.customers.models import MergeEvent, MergeKind, PairDecision, ReviewStatus
 from cordee.partners.models import User
 from cordee.privacy.access import Actor, customer_for
+from cordee.privacy.audit import audit_log, client_ip
 
 ACTIONS = {
     "merge": ReviewStatus.MERGED,
@@ -32,11 +33,9 @@ def _hub_only(user: User) -> Actor:
 def review_list(request: SignedInRequest) -> HttpResponse:
     actor = _hub_only(request.user)
     pending = PairDecision.objects.filter(status=ReviewStatus.PENDING).count()
-    return render(
-        request,
-        "customers/review.html",
-        {"pairs": review_pairs(actor), "pending": pending},
-    )
+    pairs = review_pairs(actor)
+    audit_log(actor=actor, action="customer.review_list", ip=client_ip(request), pairs=len(pairs))
+    return render(request, "customers/review.html", {"pairs": pairs, "pending": pending})
 
 
 @require_POST
