@@ -84,15 +84,16 @@ def _move(
     """``UPDATE model SET column = target WHERE column = source [AND id IN only_ids]``, ids back."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
+    pk = qn(model._meta.pk.column or "id")
     sql = f"UPDATE {table} SET {qn(column)} = %s WHERE {qn(column)} = %s"  # noqa: S608
     params: list[Any] = [target, source]
     if only_ids is not None:
         ids = sorted(set(only_ids))
         if not ids:
             return []
-        sql += f" AND id IN ({', '.join(['%s'] * len(ids))})"
+        sql += f" AND {pk} IN ({', '.join(['%s'] * len(ids))})"
         params.extend(ids)
-    sql += " RETURNING id"
+    sql += f" RETURNING {pk}"
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return sorted(row[0] for row in cur.fetchall())
