@@ -144,3 +144,16 @@ def test_the_background_task_runs_a_resolution(destination, model_home):
     result = resolve_run.enqueue()
     run = ResolutionRun.objects.get(pk=result.return_value)
     assert run.merged == 1 and Customer.objects.count() == 1
+
+
+def test_a_merge_a_person_undid_is_never_made_again(destination, model_home):
+    from cordee.customers.merging import merge_undo
+    from cordee.privacy.access import Actor
+
+    attach(destination.hotel, ELODIE_HOTEL)
+    attach(destination.ski, ELODIE_SKI)
+    resolution_run()
+    merge_undo(MergeEvent.objects.get(), actor=Actor.for_user(destination.camille))
+    run = resolution_run(full=True)
+    assert run.merged == 0 and Customer.objects.count() == 2
+    assert PairDecision.objects.get().status == ReviewStatus.DIFFERENT

@@ -370,6 +370,7 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
                 back["other"][label] = _move(other, column, survivor_id, absorbed_id, ids)
         consent_states_recompute([survivor_id, absorbed_id])
         customers_golden_recompute([survivor_id, absorbed_id])
+        _remember_apart(survivor_id, sources, actor, merge.score)
         undo = MergeEvent.objects.create(
             kind=MergeKind.UNMERGE,
             actor=actor.user,
@@ -390,6 +391,31 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
             source_records=len(sources),
         )
     return undo
+
+
+def _remember_apart(
+    survivor_id: int, sources: Sequence[int], actor: Actor, score: float | None
+) -> None:
+    """A person undid this merge: the two must never be merged again automatically."""
+    other = (
+        SourceRecord.objects.filter(customer_id=survivor_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is None or not sources:
+        return
+    left, right = sorted((other, sources[0]))
+    decided = {
+        "status": ReviewStatus.DIFFERENT,
+        "decided_at": timezone.now(),
+        "decided_by": actor.user,
+    }
+    updated = PairDecision.objects.filter(left_id=left, right_id=right).update(**decided)
+    if not updated:
+        PairDecision.objects.create(
+            left_id=left, right_id=right, score=score or 0.0, reason="unmerge", **decided
+        )
 
 
 def _undo_links(merge: MergeEvent, survivor_id: int, absorbed_id: int) -> dict[str, Any]:
