@@ -2,7 +2,8 @@
 
 For the desk, the API and the forms, before a duplicate is created. Candidates come from
 SQL on the customers' indexed keys (e-mail and phone keyed hashes, folded surname with the
-first name or the birth year, postcode with the birth date), a handful of index look-ups;
+first name or its first two letters, birth date with the postcode), a handful of index
+range scans;
 each is then scored in Python with the stored model's weights
 (:mod:`cordee.customers.matching.score`). Without a trained model only the exact e-mail and
 phone keys count.
@@ -17,18 +18,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cordee.collect.normalise import fold
 from cordee.customers.matching.evidence import pair_evidence
-from cordee.customers.matching.features import SourceInput, build_features, is_placeholder_key
-from cordee.customers.models import GOLDEN_FIELDS, Customer
+from cordee.customers.matching.features import feature_row, is_placeholder_key
+from cordee.customers.models import Customer
 from cordee.privacy.crypto import email_index, phone_index
 
 __all__ = ["Candidate", "customer_candidates"]
 
-# At most this many customers per key: a common name in a big town must not flood the scorer.
-PER_KEY = 25
+# At most this many customers scored: a common name in a big town must not flood the scorer.
+CANDIDATES = 100
+EXACT_CANDIDATES = 25
 # Below this probability a candidate is not worth a warning.
 MIN_PROBABILITY = 0.5
 _COMPARED = (
@@ -73,16 +75,19 @@ def _text(data: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _candidate_ids(
-    data: Mapping[str, Any], base: QuerySet[Customer], exact_only: bool
-) -> list[int]:
+def _lookups(
+    data: Mapping[str, Any], exact_only: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The index look-ups worth running for this record (placeholders run none): the exact
+    keys, then the broader ones."""
     email, phone = _text(data, "email"), _text(data, "phone")
     bad_email, bad_phone = is_placeholder_key(email, phone)
+    exact: list[dict[str, Any]] = []
     lookups: list[dict[str, Any]] = []
     if email and not bad_email:
-        lookups.append({"email_hash": email_index(email)})
+        exact.append({"email_hash": email_index(email)})
     if phone and not bad_phone:
-        lookups.append({"phone_hash": phone_index(phone)})
+        exact.append({"phone_hash": phone_index(phone)})
     if not exact_only:
         last = fold(_text(data, "last_name"))[:100]
         first = fold(_text(data, "first_name"))[:100]
@@ -97,17 +102,30 @@ def _candidate_ids(
                 birth_date = None
         postcode = _text(data, "postal_code")
         if last and first:
-            lookups.append({"last_name_key": last, "first_name_key": first})
-            lookups.append({"last_name_key": first, "first_name_key": last})  # swapped
-        if last and birth_date:
-            lookups.append({"last_name_key": last, "birth_year": birth_date.year})
+            # Range scans of the (surname, first name) index: the first name's first three
+            # letters (a typo further on), then the two names swapped.
+            prefix = first[:3]
+            after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            lookups.append(
+                {"last_name_key": last, "first_name_key__gte": prefix, "first_name_key__lt": after}
+            )
+            lookups.append({"last_name_key": first, "first_name_key": last})
         if birth_date and postcode:
-            lookups.append({"postal_code": postcode, "birth_date": birth_date})
-    found: dict[int, None] = {}
+            lookups.append({"birth_date": birth_date, "postal_code": postcode})
+    return exact, lookups
+
+
+def _rows(
+    base: QuerySet[Customer], lookups: list[dict[str, Any]], limit: int, skip: set[int]
+) -> list[dict[str, Any]]:
+    if not lookups:
+        return []
+    # One round trip per kind of key: PostgreSQL ORs the index scans (a bitmap per key).
+    condition = Q()
     for lookup in lookups:
-        for pk in base.filter(**lookup).values_list("pk", flat=True)[:PER_KEY]:
-            found[pk] = None
-    return list(found)
+        condition |= Q(**lookup)
+    found = base.filter(condition).values("pk", *_COMPARED)[: limit + len(skip)]
+    return [row for row in found if row["pk"] not in skip][:limit]
 
 
 def _as_data(value: Any) -> Any:
@@ -130,25 +148,16 @@ def customer_candidates(
     from cordee.customers.matching.score import pair_probability
 
     model = stored_model()
-    ids = _candidate_ids(incoming, base, exact_only=model is None)
-    if not ids:
-        return []
-    rows = list(Customer.objects.filter(pk__in=ids).values("pk", *GOLDEN_FIELDS))
-    golden = [{k: _as_data(v) for k, v in row.items() if k in _COMPARED} for row in rows]
-    features = build_features(
-        [SourceInput("incoming", "", incoming)]
-        + [
-            SourceInput("base", str(row["pk"]), data)
-            for row, data in zip(rows, golden, strict=True)
-        ],
-        max_sharing=len(rows) + 1,  # no sharing rule among one record's candidates
-    ).to_pylist()
-    mine = features[0]
+    exact, broad = _lookups(incoming, exact_only=model is None)
+    rows = _rows(base, exact, EXACT_CANDIDATES, set())
+    rows += _rows(base, broad, CANDIDATES, {row["pk"] for row in rows})
+    mine = feature_row(incoming)
     scored = []
-    for row, data, theirs in zip(rows, golden, features[1:], strict=True):
+    for row in rows:
+        data = {k: _as_data(v) for k, v in row.items() if k != "pk"}
         probability: float | None = None
         if model is not None:
-            probability = pair_probability(model, mine, theirs)[1]
+            probability = pair_probability(model, mine, feature_row(data))[1]
             if probability < min_probability:
                 continue
         scored.append(Candidate(row["pk"], probability, pair_evidence(incoming, data)))

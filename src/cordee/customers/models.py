@@ -117,6 +117,13 @@ class Customer(models.Model):
             models.Index(fields=["postal_code"], name="customer_postcode_idx"),
             models.Index(fields=["email_hash"], name="customer_email_idx"),
             models.Index(fields=["phone_hash"], name="customer_phone_idx"),
+            # One incoming record against the base (candidates.py): the same birth date in
+            # the same postcode finds a person whose name was mistyped.
+            models.Index(
+                fields=["birth_date", "postal_code"],
+                name="customer_birth_place_idx",
+                condition=models.Q(birth_date__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "clean_email",
     "clean_name",
     "clean_phone",
+    "feature_row",
     "is_placeholder_key",
 ]
 
@@ -244,6 +245,34 @@ def _identity(first: str | None, last: str | None) -> str | None:
     return f"{first or ''}|{last or ''}"
 
 
+def feature_row(data: Mapping[str, Any]) -> dict[str, Any]:
+    """One record's matching features (without the sharing rule, which needs the others)."""
+    first = clean_name(data.get("first_name"))
+    last = clean_name(data.get("last_name"))
+    birth = clean_birth_date(data.get("birth_date"))
+    email = clean_email(data.get("email"))
+    address, tokens = _address(data.get("address_line1"))
+    city = data.get("city")
+    words = sorted((first or "").split() + (last or "").split())
+    return {
+        "unique_id": None,
+        "partner": None,
+        "external_id": None,
+        "first_name": first,
+        "last_name": last,
+        "name_key": " ".join(words) if first and last else None,
+        "birth_date": birth,
+        "birth_year": int(birth[:4]) if birth else None,
+        "email": email,
+        "email_local": email.rpartition("@")[0].split("+", 1)[0] if email else None,
+        "phone": clean_phone(data.get("phone")),
+        "postcode": _clean_postcode(data.get("postal_code")),
+        "commune": clean_name(city) if city else None,
+        "address": address,
+        "address_tokens": tokens,
+    }
+
+
 def build_features(
     records: Iterable[SourceInput], *, max_sharing: int = DEFAULT_MAX_SHARING
 ) -> pa.Table:
@@ -256,29 +285,14 @@ def build_features(
     """
     columns: dict[str, list[Any]] = {name: [] for name in FEATURE_SCHEMA.names}
     for position, record in enumerate(records):
-        data = record.data
-        first = clean_name(data.get("first_name"))
-        last = clean_name(data.get("last_name"))
-        birth = clean_birth_date(data.get("birth_date"))
-        email = clean_email(data.get("email"))
-        address, tokens = _address(data.get("address_line1"))
-        city = data.get("city")
-        words = sorted((first or "").split() + (last or "").split())
-        columns["unique_id"].append(position)
-        columns["partner"].append(record.partner)
-        columns["external_id"].append(record.external_id)
-        columns["first_name"].append(first)
-        columns["last_name"].append(last)
-        columns["name_key"].append(" ".join(words) if first and last else None)
-        columns["birth_date"].append(birth)
-        columns["birth_year"].append(int(birth[:4]) if birth else None)
-        columns["email"].append(email)
-        columns["email_local"].append(email.rpartition("@")[0].split("+", 1)[0] if email else None)
-        columns["phone"].append(clean_phone(data.get("phone")))
-        columns["postcode"].append(_clean_postcode(data.get("postal_code")))
-        columns["commune"].append(clean_name(city) if city else None)
-        columns["address"].append(address)
-        columns["address_tokens"].append(tokens)
+        row = feature_row(record.data)
+        row["unique_id"], row["partner"], row["external_id"] = (
+            position,
+            record.partner,
+            record.external_id,
+        )
+        for name, values in columns.items():
+            values.append(row[name])
     _null_over_shared(columns, ("email", "phone"), max_sharing)
     # The local part of a nulled e-mail goes too: "reception" of hotel-x.fr is no clue.
     for index, email in enumerate(columns["email"]):

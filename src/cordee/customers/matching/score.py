@@ -138,6 +138,23 @@ def _probability(level: dict[str, Any], name: str, default: float | None) -> flo
     return float(value)
 
 
+_FLOORS: dict[int, tuple[Mapping[str, Any], dict[str, float]]] = {}
+
+
+def _floors(model: Mapping[str, Any]) -> dict[str, float]:
+    """The rarest frequency of each column (what an unseen value counts), once per model."""
+    from cordee.customers.matching.model import TF_KEY
+
+    cached = _FLOORS.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    frequencies: Mapping[str, Mapping[str, float]] = model.get(TF_KEY) or {}
+    floors = {column: min(known.values()) for column, known in frequencies.items() if known}
+    _FLOORS.clear()  # one model at a time in practice
+    _FLOORS[id(model)] = (model, floors)
+    return floors
+
+
 def pair_probability(
     model: Mapping[str, Any], left: Mapping[str, Any], right: Mapping[str, Any]
 ) -> tuple[float, float]:
@@ -148,6 +165,7 @@ def pair_probability(
     weight = math.log2(prior / (1 - prior))
     levels = comparison_levels(left, right)
     frequencies: Mapping[str, Mapping[str, float]] = model.get(TF_KEY) or {}
+    floors = _floors(model)
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
         index = levels.get(name, 0)
@@ -165,7 +183,7 @@ def pair_probability(
         if index == 1 and column and level.get("tf_adjustment_column") and column in frequencies:
             known = frequencies[column]
             value = left.get(column)
-            tf = known.get(value, min(known.values(), default=u)) if value is not None else u
+            tf = known.get(value, floors.get(column, u)) if value is not None else u
             weight += math.log2(u / max(tf, 1e-12))
     probability = 2**weight / (1 + 2**weight)
     return weight, probability
