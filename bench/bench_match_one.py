@@ -221,12 +221,18 @@ def main() -> None:
     trained = ""
     if not (home / "matching" / "model.json").exists():
         trained = f" The model was learned on the demo valley's files (20,000 people) in {train_model(home):.0f} s."
+    source = (
+        "on an existing base"
+        if args.database_url
+        else "the base is filled through the real import: a 1,000,000-line partner file "
+        "then a 450,000-line second file"
+    )
     body = measure(args.queries)
     print(body)
     write_section(
         "Matching one incoming record",
-        "Command: `.venv/bin/python bench/bench_match_one.py` (the base is filled through the real "
-        "import: a 1,000,000-line partner file then a 450,000-line second file; "
+        f"Command: `.venv/bin/python bench/bench_match_one.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}` "
+        f"({source}; "
         "`customer_candidates` is timed in-process, one record at a time, as the desk and the "
         "API call it). No reference in the same run: Splink's own `predict` against the whole "
         "base needs the base's features in DuckDB first (about 0.4 s a record, "
