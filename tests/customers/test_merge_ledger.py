@@ -15,13 +15,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cordee.activities.models import Activity
-from cordee.customers.merging import (
-    customer_split,
-    customers_merge,
-    merge_ledger_erase,
-    merge_undo,
-)
+from cordee.customers.merging import customers_merge, merge_ledger_erase, merge_undo
 from cordee.customers.models import Customer, CustomerLink, MergeEvent, SourceRecord
+from cordee.customers.splitting import customer_split
 from cordee.privacy.access import Actor
 from cordee.privacy.models import AuditEvent, ConsentEvent, ConsentState
 from cordee.privacy.queries import consent_state

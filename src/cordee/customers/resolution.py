@@ -38,7 +38,7 @@ from cordee.core.bulk import chunked
 from cordee.customers.golden import customers_golden_recompute
 from cordee.customers.matching.evidence import pair_evidence
 from cordee.customers.matching.features import SourceInput, build_features
-from cordee.customers.merging import customer_split, customers_merge
+from cordee.customers.merging import customers_merge
 from cordee.customers.models import (
     HouseholdLink,
     MergeEvent,
@@ -48,6 +48,7 @@ from cordee.customers.models import (
     ReviewStatus,
     SourceRecord,
 )
+from cordee.customers.splitting import customer_split
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 
