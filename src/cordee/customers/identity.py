@@ -174,11 +174,17 @@ def review_pairs(actor: Actor, *, limit: int = 30, after: float | None = None) -
     ids = {c for d in decisions for c in (d.left.customer_id, d.right.customer_id) if c is not None}
     visible = {c.pk: c for c in customers_visible_to(actor).filter(pk__in=ids)}
     pairs = []
+    shown: set[tuple[int, int]] = set()
     for decision in decisions:
         left = visible.get(decision.left.customer_id or 0)
         right = visible.get(decision.right.customer_id or 0)
         if left is None or right is None:
             continue
+        # Several record pairs may join the same two customers: one entry, the strongest.
+        customers = (min(left.pk, right.pk), max(left.pk, right.pk))
+        if customers in shown:
+            continue
+        shown.add(customers)
         pairs.append(
             ReviewPair(
                 decision=decision,

@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -516,6 +517,13 @@ def pair_decide(*, decision_id: int, status: str, actor: Actor) -> PairDecision:
             raise ValidationError(_("Cette paire a déjà été traitée."))
         decision = PairDecision.objects.select_related("left", "right").get(pk=decision_id)
         left, right = decision.left.customer_id, decision.right.customer_id
+        # The other pending pairs between the same two customers get the same answer.
+        same = Q(left__customer_id=left, right__customer_id=right) | Q(
+            left__customer_id=right, right__customer_id=left
+        )
+        PairDecision.objects.filter(same, status=ReviewStatus.PENDING).update(
+            status=status, decided_at=timezone.now(), decided_by=actor.user
+        )
         if (
             status == ReviewStatus.MERGED
             and left is not None
