@@ -82,6 +82,19 @@ def main() -> None:
         ],
         check=True,
     )
+    for r in results:
+        if r["backend"] == "postgresql":  # one incoming record against the same base
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "bench_match_one.py"),
+                    "--database-url",
+                    str(r["database_url"]),
+                    "--home",
+                    str(r["home"]),
+                ],
+                check=True,
+            )
     print(f"report written; data kept in {DATA}")
 
 

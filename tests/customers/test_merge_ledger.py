@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from cordee.activities.models import Activity
 from cordee.customers.merging import customers_merge, merge_ledger_erase, merge_undo
 from cordee.customers.models import Customer, CustomerLink, MergeEvent, SourceRecord
+from cordee.customers.splitting import customer_split
 from cordee.privacy.access import Actor
 from cordee.privacy.models import AuditEvent, ConsentEvent, ConsentState
 from cordee.privacy.queries import consent_state
@@ -258,3 +259,34 @@ def test_a_merge_racing_an_unmerge_loses_no_source_record(destination, import_fi
         owners = set(records.values_list("customer_id", flat=True))
         assert None not in owners
         assert Customer.objects.filter(pk__in=owners).count() == len(owners)
+
+
+def test_a_split_sets_records_apart_with_what_came_through_them(destination, import_file):
+    # The hotel's file gives Élodie and her husband the same family e-mail: one customer.
+    import_file(
+        "Prénom;Nom;E-mail;Newsletter\r\n"
+        "Élodie;Martin;famille.martin@orange.fr;oui\r\n"
+        "Jean;Martin;famille.martin@orange.fr;non\r\n",
+        partner=destination.hotel,
+        name="hotel.csv",
+    )
+    family = Customer.objects.get()
+    elodie_record, jean_record = family.source_records.order_by("pk")
+    stay = Activity.objects.create(
+        customer=family, partner=destination.hotel, source_record=jean_record, kind="stay",
+        channel="import", starts_on=dt.date(2026, 2, 1),
+    )  # fmt: skip
+    (event,) = customer_split(customer_id=family.pk, groups=[[jean_record.pk]])
+    jean = Customer.objects.get(pk=event.absorbed_id)
+    assert jean.first_name == "Jean" and Customer.objects.get(pk=family.pk).first_name == "Élodie"
+    assert Activity.objects.get(pk=stay.pk).customer_id == jean.pk
+    # Each keeps the consent it gave itself.
+    assert consent_state(jean)["newsletter"][destination.office.pk].status == "refused"
+    elodie = Customer.objects.get(pk=family.pk)
+    assert consent_state(elodie)["newsletter"][destination.office.pk].status == "granted"
+    assert CustomerLink.objects.filter(customer=jean, partner=destination.hotel).exists()
+    assert CustomerLink.objects.filter(customer=elodie, partner=destination.hotel).exists()
+    assert event.kind == "split" and event.moved["source_records"] == [jean_record.pk]
+    # Merging them again brings the family customer back.
+    customers_merge(family.pk, jean.pk)
+    assert Customer.objects.get().source_records.count() == 2

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -30,31 +28,6 @@ from cordee.customers.services import source_records_attach
 from cordee.privacy.models import AuditEvent
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cordee.customers.matching import evaluate
-    from cordee.customers.matching.features import build_features
-    from cordee.customers.matching.model import save_model, train
-    from cordee.demo.files import build_demo_files
-
-    directory = tmp_path_factory.mktemp("demo")
-    files = build_demo_files(directory, customers=800, seed=5)
-    records = [
-        record
-        for file in files.files
-        for record in evaluate.read_partner_file(file.path, file.partner)
-    ]
-    return save_model(train(build_features(records)), directory / "model.json")
-
-
-@pytest.fixture
-def model_home(settings, tmp_path: Path, trained_model: Path) -> Path:
-    settings.CORDEE_HOME = tmp_path
-    (tmp_path / "matching").mkdir()
-    shutil.copy(trained_model, tmp_path / "matching" / "model.json")
-    return tmp_path
 
 
 def attach(partner, *rows: dict[str, str]) -> list[int]:
@@ -161,3 +134,26 @@ def test_the_model_is_stored_and_reused(destination, model_home):
     attach(destination.hotel, ELODIE_HOTEL)
     resolution_run()
     assert json.loads((model_home / "matching" / "model.json").read_text()) == before
+
+
+def test_the_background_task_runs_a_resolution(destination, model_home):
+    from cordee.customers.tasks import resolve_run
+
+    attach(destination.hotel, ELODIE_HOTEL)
+    attach(destination.ski, ELODIE_SKI)
+    result = resolve_run.enqueue()
+    run = ResolutionRun.objects.get(pk=result.return_value)
+    assert run.merged == 1 and Customer.objects.count() == 1
+
+
+def test_a_merge_a_person_undid_is_never_made_again(destination, model_home):
+    from cordee.customers.merging import merge_undo
+    from cordee.privacy.access import Actor
+
+    attach(destination.hotel, ELODIE_HOTEL)
+    attach(destination.ski, ELODIE_SKI)
+    resolution_run()
+    merge_undo(MergeEvent.objects.get(), actor=Actor.for_user(destination.camille))
+    run = resolution_run(full=True)
+    assert run.merged == 0 and Customer.objects.count() == 2
+    assert PairDecision.objects.get().status == ReviewStatus.DIFFERENT

@@ -81,6 +81,7 @@ def test_accepting_a_pair_merges_it_and_the_ledger_says_who(signed_in, destinati
     assert AuditEvent.objects.filter(action="customer.review", actor=destination.camille).exists()
     # The pair has left the queue.
     assert "Claire Fontaine" not in client.get("/clients/doublons/").text
+    assert AuditEvent.objects.filter(action="customer.review_list").exists()
 
 
 def test_different_people_is_recorded_once(signed_in, destination, claire_pair):
@@ -144,3 +145,24 @@ def test_households_show_only_people_the_reader_may_see(signed_in, destination, 
     # Hélène (hotel) sees Élodie, not the campsite's Zoé.
     page = signed_in(destination.helene).get(f"/clients/{elodie.pk}/").text
     assert "Zoé" not in page and "Aucune autre personne" in page
+
+
+def test_two_record_pairs_of_the_same_customers_are_one_entry_and_one_answer(
+    signed_in, destination, claire_pair, import_file
+):
+    # Claire's second hotel record (another line) joins her hotel customer by phone.
+    import_file(
+        "Prénom;Nom;Téléphone;CP;Ville;Chambre\r\nClaire;Fontaine;06 55 44 33 22;38000;Grenoble;12\r\n",
+        partner=destination.hotel,
+        name="hotel-2.csv",
+    )
+    extra = SourceRecord.objects.order_by("-pk").first()
+    assert extra.customer_id == claire_pair.left.customer_id
+    second = PairDecision.objects.create(
+        left=claire_pair.right, right=extra, score=0.85, reason="score", evidence=EVIDENCE
+    )
+    client = signed_in(destination.camille)
+    assert client.get("/clients/doublons/").text.count("review-pair") == 1
+    client.post(f"/clients/doublons/{claire_pair.pk}/", {"action": "different"})
+    second.refresh_from_db()
+    assert second.status == ReviewStatus.DIFFERENT

@@ -33,8 +33,9 @@ from cordee.api.schemas import (
 )
 from cordee.api.services import Submitted, customers_submit
 from cordee.collect import normalise as norm
+from cordee.customers.candidates import customer_candidates
 from cordee.customers.exports import EXPORT_FIELDS
-from cordee.customers.models import Customer
+from cordee.customers.models import GOLDEN_FIELDS, Customer
 from cordee.privacy.access import (
     Actor,
     customer_for,
@@ -81,10 +82,36 @@ def _parsed_body(request: KeyRequest) -> Any:
     return getattr(request, "_cordee_json", None)
 
 
+class LikelyExisting(Schema):
+    id: int
+    probability: float | None = Field(
+        description="Probabilité que ce soit la même personne (null : même e-mail ou "
+        "téléphone, sans modèle de rapprochement appris)."
+    )
+    evidence: dict[str, str] = Field(description="Par champ : same, close, different ou missing.")
+
+
+class CustomerSubmitted(CustomerResult):
+    likely_existing: list[LikelyExisting] = Field(
+        default=[],
+        description="Quand la fiche vient d'être créée : les clients existants, visibles "
+        "par cette clé, qui sont probablement la même personne (doublon possible).",
+    )
+
+
+def _likely_existing(customer: Customer, actor: Any) -> list[LikelyExisting]:
+    data = {f: getattr(customer, f) for f in GOLDEN_FIELDS}
+    base = customers_visible_to(actor).exclude(pk=customer.pk)
+    return [
+        LikelyExisting(id=c.customer_id, probability=c.probability, evidence=c.evidence)
+        for c in customer_candidates(data, base=base)
+    ]
+
+
 @router.post(
     "/customers",
     auth=write_key,
-    response={200: CustomerResult, 201: CustomerResult, 409: Error, **COMMON_ERRORS},
+    response={200: CustomerSubmitted, 201: CustomerSubmitted, 409: Error, **COMMON_ERRORS},
     summary="Créer ou mettre à jour un client",
     description=(
         "Les champs sont lus comme les cellules d'un fichier importé, puis normalisés "
@@ -115,11 +142,14 @@ def customer_submit(
                 422, _("Cet enregistrement a déjà été reçu et sa fiche client n'existe plus.")
             )
         customer = customer_for(actor, outcome.customer_id)
-        result = CustomerResult(
+        result = CustomerSubmitted(
             created=outcome.status == "created",
             status=outcome.status,  # type: ignore[arg-type]
             customer=CustomerOut.model_validate(customer_redacted(actor, customer)),
             warnings=_warnings(outcome),
+            likely_existing=_likely_existing(customer, actor)
+            if outcome.status == "created"
+            else [],
         )
         return _json(201 if outcome.status == "created" else 200, result)
 

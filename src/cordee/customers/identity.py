@@ -110,6 +110,8 @@ def merge_history(customer: Customer, actor: Actor) -> list[HistoryEntry]:
     )
     user = actor.user
     admin = bool(user is not None and user.can_manage_partners)
+    # A split is undone by merging again: both customers must still be there.
+    present = set(Customer.objects.filter(pk__in=others).values_list("pk", flat=True))
     entries = []
     for event in events:
         other = event.absorbed_id if event.survivor_id == customer.pk else event.survivor_id
@@ -122,10 +124,12 @@ def merge_history(customer: Customer, actor: Actor) -> list[HistoryEntry]:
                 evidence=evidence_lines(event.evidence),
                 undone=event.pk in undone,
                 can_undo=admin
-                and is_merge
                 and event.pk not in undone
                 and not event.erased
-                and event.survivor_id == customer.pk,
+                and (
+                    (is_merge and event.survivor_id == customer.pk)
+                    or (event.kind == MergeKind.SPLIT and other in present)
+                ),
             )
         )
     return entries
@@ -170,11 +174,17 @@ def review_pairs(actor: Actor, *, limit: int = 30, after: float | None = None) -
     ids = {c for d in decisions for c in (d.left.customer_id, d.right.customer_id) if c is not None}
     visible = {c.pk: c for c in customers_visible_to(actor).filter(pk__in=ids)}
     pairs = []
+    shown: set[tuple[int, int]] = set()
     for decision in decisions:
         left = visible.get(decision.left.customer_id or 0)
         right = visible.get(decision.right.customer_id or 0)
         if left is None or right is None:
             continue
+        # Several record pairs may join the same two customers: one entry, the strongest.
+        customers = (min(left.pk, right.pk), max(left.pk, right.pk))
+        if customers in shown:
+            continue
+        shown.add(customers)
         pairs.append(
             ReviewPair(
                 decision=decision,

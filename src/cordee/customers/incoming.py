@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cordee.customers.matching.features import is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
 
 # Equivalent to json.dumps(value, ensure_ascii=False), without building an encoder per call.
@@ -87,8 +88,10 @@ class IncomingRecord:
         keys = []
         if self.external_id:
             keys.append("x" + self.external_id)
-        if self.email_hash:
+        # A placeholder (test@test.com, 06 00 00 00 00) is no key: it would join strangers.
+        bad_email, bad_phone = is_placeholder_key(self.data.get("email"), self.data.get("phone"))
+        if self.email_hash and not bad_email:
             keys.append("e" + self.email_hash)
-        if self.phone_hash:
+        if self.phone_hash and not bad_phone:
             keys.append("p" + self.phone_hash)
         return keys

@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,15 +83,16 @@ def _move(
     """``UPDATE model SET column = target WHERE column = source [AND id IN only_ids]``, ids back."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
+    pk = qn(model._meta.pk.column or "id")
     sql = f"UPDATE {table} SET {qn(column)} = %s WHERE {qn(column)} = %s"  # noqa: S608
     params: list[Any] = [target, source]
     if only_ids is not None:
         ids = sorted(set(only_ids))
         if not ids:
             return []
-        sql += f" AND id IN ({', '.join(['%s'] * len(ids))})"
+        sql += f" AND {pk} IN ({', '.join(['%s'] * len(ids))})"
         params.extend(ids)
-    sql += " RETURNING id"
+    sql += f" RETURNING {pk}"
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return sorted(row[0] for row in cur.fetchall())
@@ -367,6 +369,7 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
                 back["other"][label] = _move(other, column, survivor_id, absorbed_id, ids)
         consent_states_recompute([survivor_id, absorbed_id])
         customers_golden_recompute([survivor_id, absorbed_id])
+        _remember_apart(survivor_id, sources, actor, merge.score)
         undo = MergeEvent.objects.create(
             kind=MergeKind.UNMERGE,
             actor=actor.user,
@@ -387,6 +390,31 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
             source_records=len(sources),
         )
     return undo
+
+
+def _remember_apart(
+    survivor_id: int, sources: Sequence[int], actor: Actor, score: float | None
+) -> None:
+    """A person undid this merge: the two must never be merged again automatically."""
+    other = (
+        SourceRecord.objects.filter(customer_id=survivor_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is None or not sources:
+        return
+    left, right = sorted((other, sources[0]))
+    decided = {
+        "status": ReviewStatus.DIFFERENT,
+        "decided_at": timezone.now(),
+        "decided_by": actor.user,
+    }
+    updated = PairDecision.objects.filter(left_id=left, right_id=right).update(**decided)
+    if not updated:
+        PairDecision.objects.create(
+            left_id=left, right_id=right, score=score or 0.0, reason="unmerge", **decided
+        )
 
 
 def _undo_links(merge: MergeEvent, survivor_id: int, absorbed_id: int) -> dict[str, Any]:
@@ -489,6 +517,13 @@ def pair_decide(*, decision_id: int, status: str, actor: Actor) -> PairDecision:
             raise ValidationError(_("Cette paire a déjà été traitée."))
         decision = PairDecision.objects.select_related("left", "right").get(pk=decision_id)
         left, right = decision.left.customer_id, decision.right.customer_id
+        # The other pending pairs between the same two customers get the same answer.
+        same = Q(left__customer_id=left, right__customer_id=right) | Q(
+            left__customer_id=right, right__customer_id=left
+        )
+        PairDecision.objects.filter(same, status=ReviewStatus.PENDING).update(
+            status=status, decided_at=timezone.now(), decided_by=actor.user
+        )
         if (
             status == ReviewStatus.MERGED
             and left is not None

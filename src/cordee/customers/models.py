@@ -117,6 +117,13 @@ class Customer(models.Model):
             models.Index(fields=["postal_code"], name="customer_postcode_idx"),
             models.Index(fields=["email_hash"], name="customer_email_idx"),
             models.Index(fields=["phone_hash"], name="customer_phone_idx"),
+            # One incoming record against the base (candidates.py): the same birth date in
+            # the same postcode finds a person whose name was mistyped.
+            models.Index(
+                fields=["birth_date", "postal_code"],
+                name="customer_birth_place_idx",
+                condition=models.Q(birth_date__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,6 +240,7 @@ class ResolutionRun(models.Model):
     to_review = models.PositiveIntegerField(_("à revoir"), default=0)
     households = models.PositiveIntegerField(_("foyers"), default=0)
     untouched = models.PositiveIntegerField(_("inchangés"), default=0)
+    split = models.PositiveIntegerField(_("séparés"), default=0)
 
     class Meta:
         verbose_name = _("résolution d'identité")
@@ -246,6 +254,8 @@ class ResolutionRun(models.Model):
 class MergeKind(models.TextChoices):
     MERGE = "merge", _("Fusion")
     UNMERGE = "unmerge", _("Annulation de fusion")
+    # Records an exact key had joined (a shared front-desk e-mail) set apart as another person.
+    SPLIT = "split", _("Séparation")
 
 
 class MergeEvent(models.Model):

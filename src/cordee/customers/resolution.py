@@ -5,6 +5,9 @@ A run takes the source records new since the last finished run (all of them with
 folded surname), scores them with the stored Splink model (trained on the whole base the
 first time, or when asked), and applies the three zones:
 
+- split first: a customer whose records resolution puts in several clusters was joined by
+  an exact key at intake (a hotel's front-desk e-mail, a family's shared phone); each other
+  cluster is set apart as a new customer, unless a person merged that customer by hand;
 - merge: a cluster whose records belong to several customers becomes one customer, the
   oldest surviving; each merge goes to the ledger with its run, score and evidence. A pair
   a person declared "different people" or rejected is never merged automatically;
@@ -26,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,11 +41,14 @@ from cordee.customers.matching.features import SourceInput, build_features
 from cordee.customers.merging import customers_merge
 from cordee.customers.models import (
     HouseholdLink,
+    MergeEvent,
+    MergeKind,
     PairDecision,
     ResolutionRun,
     ReviewStatus,
     SourceRecord,
 )
+from cordee.customers.splitting import customer_split
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 
@@ -196,6 +202,51 @@ def _apply_merges(
     return merged
 
 
+def _apply_splits(
+    run: ResolutionRun,
+    records: _Records,
+    owners: _Owners,
+    clusters: Sequence[int],
+    actor: Actor,
+) -> int:
+    """Set apart what an exact key joined and resolution says is several people.
+
+    Only customers whose records are all in this run (otherwise their other records' side
+    is unknown) and that no person merged by hand. The largest group keeps the customer.
+    """
+    groups: dict[int, dict[int, list[int]]] = {}
+    for position, cluster in enumerate(clusters):
+        record = records.ids[position]
+        groups.setdefault(owners.owner[record], {}).setdefault(cluster, []).append(record)
+    divided = {c: g for c, g in groups.items() if len(g) > 1}
+    if not divided:
+        return 0
+    counts: dict[int, int] = {}
+    manual: set[int] = set()
+    for part in chunked(sorted(divided), 2_000):
+        counts.update(
+            SourceRecord.objects.filter(customer_id__in=part)
+            .values("customer_id")
+            .annotate(n=Count("pk"))
+            .values_list("customer_id", "n")
+        )
+        manual.update(
+            MergeEvent.objects.filter(
+                kind=MergeKind.MERGE, survivor_id__in=part, run__isnull=True
+            ).values_list("survivor_id", flat=True)
+        )
+    split = 0
+    for customer, by_cluster in divided.items():
+        parts = sorted(by_cluster.values(), key=lambda ids: (-len(ids), min(ids)))
+        if customer in manual or counts.get(customer) != sum(len(p) for p in parts):
+            continue
+        for event in customer_split(customer_id=customer, groups=parts[1:], actor=actor, run=run):
+            for record in event.moved["source_records"]:
+                owners.owner[record] = event.absorbed_id
+            split += 1
+    return split
+
+
 def _why(
     survivor: int,
     absorbed: int,
@@ -321,6 +372,7 @@ def resolution_run(
                 )
                 best.setdefault(left, []).append((right, probability))
                 best.setdefault(right, []).append((left, probability))
+        run.split = _apply_splits(run, records, owners, resolution.cluster_ids(), actor)
         merged = _apply_merges(
             run, records, owners, resolution.cluster_ids(), best, actor, progress
         )
@@ -341,5 +393,6 @@ def resolution_run(
         merged=merged,
         to_review=to_review,
         households=households,
+        split=run.split,
     )
     return run

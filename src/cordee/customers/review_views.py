@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from cordee.core.views import SignedInRequest
 from cordee.customers.identity import review_pairs
-from cordee.customers.merging import merge_undo, pair_decide
+from cordee.customers.merging import customers_merge, merge_undo, pair_decide
 from cordee.customers.models import MergeEvent, MergeKind, PairDecision, ReviewStatus
 from cordee.partners.models import User
 from cordee.privacy.access import Actor, customer_for
+from cordee.privacy.audit import audit_log, client_ip
 
 ACTIONS = {
     "merge": ReviewStatus.MERGED,
@@ -32,11 +33,9 @@ def _hub_only(user: User) -> Actor:
 def review_list(request: SignedInRequest) -> HttpResponse:
     actor = _hub_only(request.user)
     pending = PairDecision.objects.filter(status=ReviewStatus.PENDING).count()
-    return render(
-        request,
-        "customers/review.html",
-        {"pairs": review_pairs(actor), "pending": pending},
-    )
+    pairs = review_pairs(actor)
+    audit_log(actor=actor, action="customer.review_list", ip=client_ip(request), pairs=len(pairs))
+    return render(request, "customers/review.html", {"pairs": pairs, "pending": pending})
 
 
 @require_POST
@@ -74,18 +73,22 @@ def merge_undo_view(request: SignedInRequest, event_id: int) -> HttpResponse:
         )
     actor = Actor.for_user(user)
     try:
-        event = MergeEvent.objects.get(pk=event_id, kind=MergeKind.MERGE)
+        event = MergeEvent.objects.get(pk=event_id, kind__in=(MergeKind.MERGE, MergeKind.SPLIT))
     except MergeEvent.DoesNotExist:
         raise PermissionDenied(_("Cette fusion n'existe pas.")) from None
     customer_for(actor, event.survivor_id)  # 404 unless the reader may see the survivor
     try:
-        merge_undo(event, actor=actor)
+        if event.kind == MergeKind.SPLIT:
+            # A split is undone by merging the two again (and that merge can be undone).
+            customers_merge(event.survivor_id, event.absorbed_id, actor=actor)
+            done = _("Les deux clients sont réunis à nouveau.")
+        else:
+            merge_undo(event, actor=actor)
+            done = _("Fusion annulée : le client n° %(id)s est revenu tel qu'il était.") % {
+                "id": event.absorbed_id
+            }
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:detail", event.survivor_id)
-    messages.success(
-        request,
-        _("Fusion annulée : le client n° %(id)s est revenu tel qu'il était.")
-        % {"id": event.absorbed_id},
-    )
+    messages.success(request, done)
     return redirect("customers:detail", event.survivor_id)

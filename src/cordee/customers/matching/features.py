@@ -36,6 +36,8 @@ __all__ = [
     "clean_email",
     "clean_name",
     "clean_phone",
+    "feature_row",
+    "is_placeholder_key",
 ]
 
 # An e-mail or phone used by more than this many different people is a shared desk's.
@@ -179,6 +181,28 @@ def clean_phone(value: object) -> str | None:
     return number
 
 
+def is_placeholder_key(email: object, phone: object) -> tuple[bool, bool]:
+    """Whether an e-mail, a phone is a placeholder too plain to serve as an exact key.
+
+    Narrower than :func:`clean_email` and :func:`clean_phone` (which also drop what merely
+    looks typed at random for the probabilistic model): the addresses and domains nobody
+    reads, and the numbers typed to get past a mandatory field (06 00 00 00 00, 06 12 34
+    56 78, 06 98 76 54 32).
+    """
+    bad_email = False
+    if email:
+        local, _at, domain = str(email).strip().lower().rpartition("@")
+        bad_email = local.split("+", 1)[0] in _PLACEHOLDER_LOCALS or domain in _PLACEHOLDER_DOMAINS
+    bad_phone = False
+    if phone:
+        digits = str(phone).strip().lstrip("+")
+        subscriber = digits[3:] if digits.startswith("33") else digits[-8:]
+        bad_phone = (
+            set(subscriber) <= {"0"} or subscriber in _ASCENDING or subscriber in _ASCENDING[::-1]
+        )
+    return bad_email, bad_phone
+
+
 def clean_birth_date(value: object) -> str | None:
     """The ISO birth date, or None for a placeholder (01/01/1900, 01/01/1970) or the future."""
     if not value:
@@ -221,6 +245,34 @@ def _identity(first: str | None, last: str | None) -> str | None:
     return f"{first or ''}|{last or ''}"
 
 
+def feature_row(data: Mapping[str, Any]) -> dict[str, Any]:
+    """One record's matching features (without the sharing rule, which needs the others)."""
+    first = clean_name(data.get("first_name"))
+    last = clean_name(data.get("last_name"))
+    birth = clean_birth_date(data.get("birth_date"))
+    email = clean_email(data.get("email"))
+    address, tokens = _address(data.get("address_line1"))
+    city = data.get("city")
+    words = sorted((first or "").split() + (last or "").split())
+    return {
+        "unique_id": None,
+        "partner": None,
+        "external_id": None,
+        "first_name": first,
+        "last_name": last,
+        "name_key": " ".join(words) if first and last else None,
+        "birth_date": birth,
+        "birth_year": int(birth[:4]) if birth else None,
+        "email": email,
+        "email_local": email.rpartition("@")[0].split("+", 1)[0] if email else None,
+        "phone": clean_phone(data.get("phone")),
+        "postcode": _clean_postcode(data.get("postal_code")),
+        "commune": clean_name(city) if city else None,
+        "address": address,
+        "address_tokens": tokens,
+    }
+
+
 def build_features(
     records: Iterable[SourceInput], *, max_sharing: int = DEFAULT_MAX_SHARING
 ) -> pa.Table:
@@ -233,29 +285,14 @@ def build_features(
     """
     columns: dict[str, list[Any]] = {name: [] for name in FEATURE_SCHEMA.names}
     for position, record in enumerate(records):
-        data = record.data
-        first = clean_name(data.get("first_name"))
-        last = clean_name(data.get("last_name"))
-        birth = clean_birth_date(data.get("birth_date"))
-        email = clean_email(data.get("email"))
-        address, tokens = _address(data.get("address_line1"))
-        city = data.get("city")
-        words = sorted((first or "").split() + (last or "").split())
-        columns["unique_id"].append(position)
-        columns["partner"].append(record.partner)
-        columns["external_id"].append(record.external_id)
-        columns["first_name"].append(first)
-        columns["last_name"].append(last)
-        columns["name_key"].append(" ".join(words) if first and last else None)
-        columns["birth_date"].append(birth)
-        columns["birth_year"].append(int(birth[:4]) if birth else None)
-        columns["email"].append(email)
-        columns["email_local"].append(email.rpartition("@")[0].split("+", 1)[0] if email else None)
-        columns["phone"].append(clean_phone(data.get("phone")))
-        columns["postcode"].append(_clean_postcode(data.get("postal_code")))
-        columns["commune"].append(clean_name(city) if city else None)
-        columns["address"].append(address)
-        columns["address_tokens"].append(tokens)
+        row = feature_row(record.data)
+        row["unique_id"], row["partner"], row["external_id"] = (
+            position,
+            record.partner,
+            record.external_id,
+        )
+        for name, values in columns.items():
+            values.append(row[name])
     _null_over_shared(columns, ("email", "phone"), max_sharing)
     # The local part of a nulled e-mail goes too: "reception" of hotel-x.fr is no clue.
     for index, email in enumerate(columns["email"]):

@@ -269,7 +269,8 @@ def linker_for(features: pa.Table, model: dict[str, Any] | Any) -> Any:
     if isinstance(model, dict) and TF_KEY in model:
         stored = model[TF_KEY]
         model = {k: v for k, v in model.items() if k != TF_KEY}
-    linker = Linker(frame, model, log_level="WARNING")
+    # ERROR: the levels EM could not train keep their defaults, said once per run is noise.
+    linker = Linker(frame, model, log_level="ERROR")
     for column, known in (stored or {}).items():
         # A value the base never had is as rare as its rarest one.
         floor = min(known.values(), default=1.0)

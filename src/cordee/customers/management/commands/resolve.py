@@ -52,6 +52,7 @@ class Command(CordeeCommand):
         out(f"Résolution n° {run.pk}{' complète' if run.full else ''} terminée :")
         out(f"  enregistrements examinés : {run.records}")
         out(f"  fusionnés : {run.merged}")
+        out(f"  séparés : {run.split}")
         out(f"  à revoir : {run.to_review}")
         out(f"  foyers : {run.households}")
         out(f"  inchangés : {run.untouched}")
