@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -169,6 +170,7 @@ def main() -> None:
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: gunicorn's workers are stopped with it
     )
     results: dict[str, object] = {}
     try:
@@ -245,7 +247,7 @@ def main() -> None:
         }
         print("lookup", results["lookup"], flush=True)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     file = activities_file(args.file_lines, args.customers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,11 +23,14 @@ from cordee.collect.columns import fold
 from cordee.collect.intake import clean_text
 
 MAX_AMOUNT = Decimal("9999999999.99")
+_CENT = Decimal("0.01")
 MAX_QUANTITY = 1_000_000
 MAX_DETAILS_CHARS = 10_000
 EARLIEST = dt.date(1950, 1, 1)
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,2})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP", re.IGNORECASE)
 
 # Folded words (see collect.columns.fold) that name each kind, in French and English.
@@ -132,6 +136,13 @@ def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
         text = _text(raw)
         if not text:
             return None
+        if _ISO_DATE.fullmatch(text):  # the common case: no need for the lenient reader
+            try:
+                parsed: dt.date | None = dt.date.fromisoformat(text)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                return _in_range(parsed, today)
         try:
             parsed = norm.date(text)
         except norm.InvalidValue as exc:
@@ -139,10 +150,25 @@ def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
         if parsed is None:
             return None
         day = parsed
-    latest = (today or dt.date.today()) + dt.timedelta(days=5 * 366)
+    return _in_range(day, today)
+
+
+def _in_range(day: dt.date, today: dt.date | None) -> dt.date:
+    latest = (today or _today()) + dt.timedelta(days=5 * 366)
     if not EARLIEST <= day <= latest:
         raise ValueError(_("date hors limites : %(day)s") % {"day": day.isoformat()})
     return day
+
+
+def _today() -> dt.date:
+    # date.today() reads the clock and the time zone each call: once a minute is plenty.
+    minute = int(time.time() // 60)
+    if _TODAY[0] != minute:
+        _TODAY[0], _TODAY[1] = minute, dt.date.today()
+    return _TODAY[1]  # type: ignore[return-value]
+
+
+_TODAY: list[object] = [None, None]
 
 
 def amount_of(raw: Any) -> Decimal | None:
@@ -151,6 +177,8 @@ def amount_of(raw: Any) -> Decimal | None:
     text = str(raw) if isinstance(raw, int | float | Decimal) else _text(raw)
     if not text:
         return None
+    if _PLAIN_AMOUNT.fullmatch(text):  # the common case, from an API: "42.00"
+        return Decimal(text).quantize(_CENT)
     compact = _AMOUNT_NOISE.sub("", text)
     if compact.count(",") == 1 and "." in compact:  # 1.234,50 or 1,234.50
         if compact.rfind(",") > compact.rfind("."):
@@ -165,7 +193,7 @@ def amount_of(raw: Any) -> Decimal | None:
         raise ValueError(_("montant illisible : « %(value)s »") % {"value": text[:40]}) from None
     if not value.is_finite() or abs(value) > MAX_AMOUNT:
         raise ValueError(_("montant hors limites : « %(value)s »") % {"value": text[:40]})
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
 
 
 def quantity_of(raw: Any) -> int | None:
