@@ -118,7 +118,7 @@ def kind_of(raw: Any) -> str:
     text = _text(raw)
     if not text:
         raise ValueError(_("type obligatoire"))
-    kind = KIND_LOOKUP.get(fold(text)[:60])
+    kind = KIND_LOOKUP.get(text) or KIND_LOOKUP.get(fold(text)[:60])
     if kind is None:
         raise ValueError(
             _("type inconnu : « %(value)s » (séjour, visite, achat, forfait, cours…)")
