@@ -233,8 +233,11 @@ def test_huge_and_hostile_requests_to_the_activity_pages(signed_in, destination,
     huge = desk.post(
         f"/activites/clients/{elodie.pk}/noter/",
         {"log-kind": "call", "log-starts_on": "2026-01-10", "log-note": "x" * (3 * 1024 * 1024)},
+        follow=True,
     )
-    assert huge.status_code == 400
+    assert huge.status_code in (200, 400)  # refused by the form or by Django's body limit
+    if huge.status_code == 200:
+        assert "2000" in huge.text
     long_note = desk.post(
         f"/activites/clients/{elodie.pk}/noter/",
         {"log-kind": "call", "log-starts_on": "2026-01-10", "log-note": "x" * 5000},
