@@ -244,7 +244,9 @@ def test_huge_and_hostile_requests_to_the_activity_pages(signed_in, destination,
         follow=True,
     )
     assert "au plus 2000" in long_note.text or "2000" in long_note.text
-    assert desk.post("/activites/carte/", {"number": "1" * 5000, "kind": "visit"}).status_code == 200
+    assert (
+        desk.post("/activites/carte/", {"number": "1" * 5000, "kind": "visit"}).status_code == 200
+    )
     assert desk.get("/activites/relances/999999/faite/").status_code == 405
     assert desk.post("/activites/relances/999999/faite/").status_code == 404
     client.logout()
