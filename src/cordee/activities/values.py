@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ EARLIEST = dt.date(1950, 1, 1)
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,2})?")
+_FRENCH_AMOUNT = re.compile(r"-?[0-9]{1,10},[0-9]{1,2}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP", re.IGNORECASE)
 
@@ -114,17 +116,29 @@ def _text(raw: Any) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=4096)
+def _folded_kind(text: str) -> str | None:
+    # Files repeat the same few words ("Séjour", "Forfait"): fold each once.
+    return KIND_LOOKUP.get(fold(text)[:60])
+
+
 def kind_of(raw: Any) -> str:
     text = _text(raw)
     if not text:
         raise ValueError(_("type obligatoire"))
-    kind = KIND_LOOKUP.get(text) or KIND_LOOKUP.get(fold(text)[:60])
+    kind = KIND_LOOKUP.get(text) or _folded_kind(text)
     if kind is None:
         raise ValueError(
             _("type inconnu : « %(value)s » (séjour, visite, achat, forfait, cours…)")
             % {"value": text[:40]}
         )
     return kind
+
+
+@lru_cache(maxsize=8192)
+def _lenient_date(text: str) -> dt.date | None:
+    # A file's dates repeat (a season has ~150 days): parse each text once.
+    return norm.date(text)
 
 
 def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
@@ -144,7 +158,7 @@ def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
             if parsed is not None:
                 return _in_range(parsed, today)
         try:
-            parsed = norm.date(text)
+            parsed = _lenient_date(text)
         except norm.InvalidValue as exc:
             raise ValueError(str(exc.message)) from None
         if parsed is None:
@@ -179,6 +193,8 @@ def amount_of(raw: Any) -> Decimal | None:
         return None
     if _PLAIN_AMOUNT.fullmatch(text):  # the common case, from an API: "42.00"
         return Decimal(text).quantize(_CENT)
+    if _FRENCH_AMOUNT.fullmatch(text):  # the common case, from a French file: "42,50"
+        return Decimal(text.replace(",", ".")).quantize(_CENT)
     compact = _AMOUNT_NOISE.sub("", text)
     if compact.count(",") == 1 and "." in compact:  # 1.234,50 or 1,234.50
         if compact.rfind(",") > compact.rfind("."):
