@@ -68,6 +68,10 @@ def _has_surrogate(value: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in value)
 
 
+def _no_nul_ok(value: str) -> bool:
+    return "\x00" not in value and not _has_surrogate(value)
+
+
 def _number_or_text(value: object) -> object:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -289,6 +293,10 @@ def _check_item(item: Any) -> tuple[dict[str, Any], list[str]]:
             errors.append(_("%(name)s : texte attendu") % {"name": name})
         elif value is not None and len(str(value)) > 320:
             errors.append(_("%(name)s : texte trop long") % {"name": name})
+        elif isinstance(value, str) and _no_nul_ok(value) is False:
+            errors.append(
+                _("%(name)s : caractère interdit (NUL ou caractère Unicode isolé)") % {"name": name}
+            )
     return item, errors
 
 

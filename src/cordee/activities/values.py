@@ -266,7 +266,8 @@ def details_of(raw: Any) -> dict[str, Any]:
         raise ValueError(
             _("détails trop longs (%(max)s caractères au plus)") % {"max": MAX_DETAILS_CHARS}
         )
-    if _UNSTORABLE.search(text):
+    # json.dumps writes NUL as \u0000, which PostgreSQL's jsonb refuses all the same.
+    if _UNSTORABLE.search(text) or "\\u0000" in text:
         raise ValueError(_("caractère interdit (NUL ou caractère Unicode isolé)"))
     return raw
 
