@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -169,6 +170,7 @@ def main() -> None:
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: gunicorn's workers are stopped with it
     )
     results: dict[str, object] = {}
     try:
@@ -245,7 +247,7 @@ def main() -> None:
         }
         print("lookup", results["lookup"], flush=True)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     file = activities_file(args.file_lines, args.customers)
@@ -268,6 +270,7 @@ def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
     assert isinstance(h, dict) and isinstance(s, dict) and isinstance(b, dict)
     assert isinstance(lk, dict) and isinstance(f, dict)
     per_line = f["seconds"] / f["lines"]
+    load1, load5, _load15 = os.getloadavg()
     body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}`
 (also run by `bench/run.py --api`).
 
@@ -275,7 +278,8 @@ Setup: `cordee serve --workers {args.workers} --no-worker` (gunicorn, gthread, 4
 PostgreSQL, {args.customers:,} customers of Hôtel des Alpes imported first; the load generator is
 Python threads with one keep-alive connection each (stdlib `http.client`), **on the same 2 cores**
 as gunicorn and PostgreSQL, and the machine is shared with other developers' runs: figures are
-noisy, and the generator takes CPU the server would otherwise have.
+noisy, and the generator takes CPU the server would otherwise have. Load average when the
+report was written: {load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
 
 | what | figure | target | ratio to `/sante/` |
 |---|---|---|---|

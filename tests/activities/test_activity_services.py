@@ -108,3 +108,51 @@ def test_activities_changed_is_sent_after_commit(customers, destination):
     finally:
         activities_changed.disconnect(listen)
     assert received == [[customers.elodie.pk]]
+
+
+def test_a_reference_written_meanwhile_is_skipped_not_an_error(customers, destination):
+    """Two requests with the same reference at once: the second insert finds the first's row."""
+    from django.db import transaction
+
+    from cordee.activities import services
+
+    first, _ = record(
+        customers, destination, kind="visit", starts_on="2026-01-02", external_id="RACE"
+    )
+    item = services.NewActivity(
+        customer_id=customers.elodie.pk,
+        values={
+            "kind": "visit",
+            "starts_on": first.starts_on,
+            "external_id": "RACE",
+            "currency": "EUR",
+        },
+    )
+    other = services.NewActivity(
+        customer_id=customers.elodie.pk,
+        values={
+            "kind": "visit",
+            "starts_on": first.starts_on,
+            "external_id": "OTHER",
+            "currency": "EUR",
+        },
+    )
+    out = services.BulkWritten(results=[services.Written("created", None)] * 2)
+    rows = [
+        (
+            i,
+            services._row(
+                x,
+                partner_id=destination.hotel.pk,
+                channel="api",
+                batch_id=None,
+                season_id=None,
+                now=first.created_at,
+            ),
+        )
+        for i, x in enumerate((item, other))
+    ]
+    with transaction.atomic():
+        services._insert(rows, out)  # as if the existing row had not been seen
+    assert [r.status for r in out.results] == ["unchanged", "created"]
+    assert Activity.objects.filter(external_id="RACE").count() == 1

@@ -237,3 +237,28 @@ def test_hostile_single_bodies_get_422(hotel, elodie_id, body):
     assert response.status_code == 422, response.content
     assert response.json()["detail"]
     assert Activity.objects.count() == 0
+
+
+def test_bulk_keys_with_nul_or_lone_surrogates_are_refused_item_by_item(hotel, elodie_id):
+    items = [
+        {"customer_external_id": "H-1001\x00", "kind": "visit", "starts_on": "2026-01-01"},
+        {"card_number": "1234\x00", "kind": "visit", "starts_on": "2026-01-01"},
+        {"card_number": "12ab", "kind": "visit", "starts_on": "2026-01-01"},
+        {"email": "a\x00@b.fr", "kind": "visit", "starts_on": "2026-01-01"},
+        {"customer_external_id": "H-1001", "kind": "visit", "starts_on": "2026-01-01"},
+    ]
+    response = hotel.post("/api/v1/activities/bulk", {"activities": items})
+    assert response.status_code == 200, response.content
+    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 4 + ["created"]
+
+
+def test_details_with_nul_are_refused(hotel, elodie_id):
+    body = {
+        "customer_id": elodie_id,
+        "kind": "visit",
+        "starts_on": "2026-01-01",
+        "details": {"note\u0000": "x\u0000"},
+    }
+    response = hotel.post("/api/v1/activities", body)
+    assert response.status_code == 422
+    assert "interdit" in response.json()["detail"]

@@ -225,3 +225,32 @@ def test_import_page_refuses_an_activity_file_it_cannot_join(signed_in, destinat
     )
     assert response.status_code == 200
     assert "aucune colonne de date" in response.text
+
+
+def test_huge_and_hostile_requests_to_the_activity_pages(signed_in, destination, customers, client):
+    elodie = customers["Élodie"]
+    desk = signed_in(destination.helene)
+    huge = desk.post(
+        f"/activites/clients/{elodie.pk}/noter/",
+        {"log-kind": "call", "log-starts_on": "2026-01-10", "log-note": "x" * (3 * 1024 * 1024)},
+        follow=True,
+    )
+    assert huge.status_code in (200, 400)  # refused by the form or by Django's body limit
+    if huge.status_code == 200:
+        assert "2000" in huge.text
+    long_note = desk.post(
+        f"/activites/clients/{elodie.pk}/noter/",
+        {"log-kind": "call", "log-starts_on": "2026-01-10", "log-note": "x" * 5000},
+        follow=True,
+    )
+    assert "au plus 2000" in long_note.text or "2000" in long_note.text
+    assert (
+        desk.post("/activites/carte/", {"number": "1" * 5000, "kind": "visit"}).status_code == 200
+    )
+    assert desk.get("/activites/relances/999999/faite/").status_code == 405
+    assert desk.post("/activites/relances/999999/faite/").status_code == 404
+    client.logout()
+    assert client.get("/activites/carte/" + "a" * 10_000 + "/").status_code == 404
+    assert client.get("/activites/carte/%00%27%22%3Cscript%3E/").status_code == 404
+    assert client.get("/activites/relances/").status_code == 302  # sign-in first
+    assert Activity.objects.count() == 0

@@ -5,6 +5,7 @@ digit before anything is looked up.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 
 NUMBER_LENGTH = 12
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 TOKEN_BYTES = 32
 
 
@@ -91,6 +93,6 @@ def card_by_number(number: str) -> LoyaltyCard | None:
 
 
 def card_by_token(token: str) -> LoyaltyCard | None:
-    if not token or len(token) > 64:
+    if not _TOKEN.fullmatch(token or ""):  # NUL and other strangers never reach the database
         return None
     return LoyaltyCard.objects.select_related("customer").filter(token=token).first()

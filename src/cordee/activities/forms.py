@@ -32,7 +32,9 @@ class ActivityLogForm(forms.Form):
         label=_("Quoi"), choices=[(k.value, k.label) for k in LOGGABLE], initial=ActivityKind.CALL
     )
     starts_on = forms.DateField(
-        label=_("Date"), initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date"),
+        initial=dt.date.today,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     product = forms.CharField(label=_("Objet"), max_length=200, required=False)
     amount = forms.DecimalField(
@@ -47,7 +49,9 @@ class ActivityLogForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    due_on = forms.DateField(label=_("Échéance"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label=_("Échéance"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     owner = forms.ModelChoiceField(label=_("Qui s'en charge"), queryset=User.objects.none())
     product = forms.CharField(label=_("Objet de la relance"), max_length=200)
 
@@ -107,9 +111,11 @@ class CardScanForm(forms.Form):
 
 class SeasonForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=SeasonKind.choices)
-    starts_on = forms.DateField(label=_("Début"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Début"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     ends_on = forms.DateField(
-        label=_("Fin (incluse)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Fin (incluse)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 

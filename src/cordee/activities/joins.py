@@ -66,8 +66,11 @@ def _unique(pairs: Sequence[tuple[Any, ...]]) -> tuple[dict[str, int], set[str]]
 
 def customers_find(*, partner: Partner, keys: Sequence[Keys]) -> list[Found]:
     """The customer of each set of keys, or None with the reason (in French)."""
-    refs = sorted({k.customer_ref for k in keys if k.customer_ref})
-    cards = sorted({k.card_number for k in keys if k.card_number})
+    # Only keys that can exist reach the database (PostgreSQL refuses NUL in text).
+    refs = sorted({k.customer_ref for k in keys if k.customer_ref and "\x00" not in k.customer_ref})
+    cards = sorted(
+        {k.card_number for k in keys if k.card_number.isascii() and k.card_number.isdigit()}
+    )
     emails = sorted({email_index(k.email) for k in keys if k.email})
     phones = sorted({phone_index(k.phone) for k in keys if k.phone})
     by_ref = _by_reference(partner, refs)

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.activities.models import Activity, Season
 from cordee.activities.seasons import SeasonFinder
 from cordee.activities.values import activity_values
-from cordee.core.bulk import allocate_ids, bulk_update_rows, select_in
+from cordee.core.bulk import allocate_ids, bulk_update_rows, copy_line, copy_lines, select_in
 from cordee.core.signals import activities_changed
 from cordee.customers.models import Channel, Customer
 from cordee.partners.models import Partner, User
@@ -229,12 +229,34 @@ def _column(name: str) -> str:
     return column
 
 
+_AMOUNT = _POS["amount"]
+
+
+def _copy_row(row: list[Any]) -> str:
+    values = list(row)
+    if values[_AMOUNT] is not None:
+        values[_AMOUNT] = str(values[_AMOUNT])
+    return copy_line(values) + "\n"
+
+
 def _insert_rows(rows: list[list[Any]]) -> set[int]:
     qn = connection.ops.quote_name
     table = qn(Activity._meta.db_table)
     fields = [Activity._meta.get_field(name) for name in COLUMNS]
     quoted = ", ".join(qn(_column(name)) for name in COLUMNS)
     details = _POS["details"]
+    if connection.vendor == "postgresql":
+        from psycopg.errors import UniqueViolation  # COPY runs on psycopg's own cursor
+
+        # COPY first: the references were checked in this transaction, so a conflict only
+        # comes from a concurrent write of the same reference, and then the rows go the slow
+        # way, one INSERT that skips the rows already there.
+        try:
+            with transaction.atomic():
+                copy_lines(Activity, COLUMNS, (_copy_row(row) for row in rows))
+            return {row[0] for row in rows}
+        except (IntegrityError, UniqueViolation):
+            pass
     for row in rows:
         row[details] = json.dumps(row[details], ensure_ascii=False, default=str)
     inserted: set[int] = set()

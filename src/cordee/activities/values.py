@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -22,11 +24,15 @@ from cordee.collect.columns import fold
 from cordee.collect.intake import clean_text
 
 MAX_AMOUNT = Decimal("9999999999.99")
+_CENT = Decimal("0.01")
 MAX_QUANTITY = 1_000_000
 MAX_DETAILS_CHARS = 10_000
 EARLIEST = dt.date(1950, 1, 1)
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,10}(?:\.[0-9]{1,2})?")
+_FRENCH_AMOUNT = re.compile(r"-?[0-9]{1,10},[0-9]{1,2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP", re.IGNORECASE)
 
 # Folded words (see collect.columns.fold) that name each kind, in French and English.
@@ -110,17 +116,29 @@ def _text(raw: Any) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=4096)
+def _folded_kind(text: str) -> str | None:
+    # Files repeat the same few words ("Séjour", "Forfait"): fold each once.
+    return KIND_LOOKUP.get(fold(text)[:60])
+
+
 def kind_of(raw: Any) -> str:
     text = _text(raw)
     if not text:
         raise ValueError(_("type obligatoire"))
-    kind = KIND_LOOKUP.get(fold(text)[:60])
+    kind = KIND_LOOKUP.get(text) or _folded_kind(text)
     if kind is None:
         raise ValueError(
             _("type inconnu : « %(value)s » (séjour, visite, achat, forfait, cours…)")
             % {"value": text[:40]}
         )
     return kind
+
+
+@lru_cache(maxsize=8192)
+def _lenient_date(text: str) -> dt.date | None:
+    # A file's dates repeat (a season has ~150 days): parse each text once.
+    return norm.date(text)
 
 
 def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
@@ -132,17 +150,39 @@ def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
         text = _text(raw)
         if not text:
             return None
+        if _ISO_DATE.fullmatch(text):  # the common case: no need for the lenient reader
+            try:
+                parsed: dt.date | None = dt.date.fromisoformat(text)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                return _in_range(parsed, today)
         try:
-            parsed = norm.date(text)
+            parsed = _lenient_date(text)
         except norm.InvalidValue as exc:
             raise ValueError(str(exc.message)) from None
         if parsed is None:
             return None
         day = parsed
-    latest = (today or dt.date.today()) + dt.timedelta(days=5 * 366)
+    return _in_range(day, today)
+
+
+def _in_range(day: dt.date, today: dt.date | None) -> dt.date:
+    latest = (today or _today()) + dt.timedelta(days=5 * 366)
     if not EARLIEST <= day <= latest:
         raise ValueError(_("date hors limites : %(day)s") % {"day": day.isoformat()})
     return day
+
+
+def _today() -> dt.date:
+    # date.today() reads the clock and the time zone each call: once a minute is plenty.
+    minute = int(time.time() // 60)
+    if _TODAY[0] != minute:
+        _TODAY[0], _TODAY[1] = minute, dt.date.today()
+    return _TODAY[1]  # type: ignore[return-value]
+
+
+_TODAY: list[object] = [None, None]
 
 
 def amount_of(raw: Any) -> Decimal | None:
@@ -151,6 +191,10 @@ def amount_of(raw: Any) -> Decimal | None:
     text = str(raw) if isinstance(raw, int | float | Decimal) else _text(raw)
     if not text:
         return None
+    if _PLAIN_AMOUNT.fullmatch(text):  # the common case, from an API: "42.00"
+        return Decimal(text).quantize(_CENT)
+    if _FRENCH_AMOUNT.fullmatch(text):  # the common case, from a French file: "42,50"
+        return Decimal(text.replace(",", ".")).quantize(_CENT)
     compact = _AMOUNT_NOISE.sub("", text)
     if compact.count(",") == 1 and "." in compact:  # 1.234,50 or 1,234.50
         if compact.rfind(",") > compact.rfind("."):
@@ -165,7 +209,7 @@ def amount_of(raw: Any) -> Decimal | None:
         raise ValueError(_("montant illisible : « %(value)s »") % {"value": text[:40]}) from None
     if not value.is_finite() or abs(value) > MAX_AMOUNT:
         raise ValueError(_("montant hors limites : « %(value)s »") % {"value": text[:40]})
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
 
 
 def quantity_of(raw: Any) -> int | None:
@@ -222,7 +266,8 @@ def details_of(raw: Any) -> dict[str, Any]:
         raise ValueError(
             _("détails trop longs (%(max)s caractères au plus)") % {"max": MAX_DETAILS_CHARS}
         )
-    if _UNSTORABLE.search(text):
+    # json.dumps writes NUL as \u0000, which PostgreSQL's jsonb refuses all the same.
+    if _UNSTORABLE.search(text) or "\\u0000" in text:
         raise ValueError(_("caractère interdit (NUL ou caractère Unicode isolé)"))
     return raw
 

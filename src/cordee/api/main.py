@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from cordee.activities import api as activities
+from cordee.activities import api_consents
 from cordee.api import customers, errors
 from cordee.api.guard import CheckedJSONParser
 
@@ -62,5 +63,5 @@ api = NinjaAPI(
 errors.register(api)
 api.add_router("", customers.router)
 api.add_router("", activities.router)
-api.add_router("", activities.consents_router)
-api.add_router("", activities.cards_router)
+api.add_router("", api_consents.consents_router)
+api.add_router("", api_consents.cards_router)
