@@ -32,6 +32,21 @@ def use_smtp(settings, host, port):
 
 
 @pytest.fixture(autouse=True)
+def _target_segment(request):
+    """The segment the campaigns of these tests target: everyone (an empty definition)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from cordee.segments.models import Segment
+
+    Segment.objects.get_or_create(
+        slug="fideles-hiver", defaults={"name": "Fidèles de l'hiver", "definition": {}}
+    )
+
+
+@pytest.fixture(autouse=True)
 def _campaign_settings(settings):
     settings.CORDEE_PUBLIC_URL = "https://crm.vallee.example"
     settings.CORDEE_CAMPAIGN_LEASE = 300

@@ -62,8 +62,8 @@ def test_every_message_carries_a_preference_link_and_an_unsubscribe_link(
     for msg in by_recipient(sink).values():
         text = msg.get_body("plain").get_content()
         assert (
-            "Gérer mes préférences : https://crm.vallee.example/campagnes/m/p/" in text
-            or "Manage" in text
+            "Gérer mes préférences : https://crm.vallee.example/preferences/?t=" in text
+            or "Manage my preferences : https://crm.vallee.example/preferences/?t=" in text
         )
         assert msg["List-Unsubscribe"].strip("<>") in msg.get_body("html").get_content()
 

@@ -29,32 +29,22 @@ from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.access import Actor, customers_visible_to
 from cordee.privacy.models import ControllerKind, Purpose
 from cordee.privacy.queries import customers_with_consent
+from cordee.segments.compiler import segment_queryset
+from cordee.segments.models import Segment
 
 PRESSURE_WINDOW = dt.timedelta(days=7)
 SMS_PURPOSE = "sms"
 
 
 def campaign_audience_base(campaign: Campaign, actor: Actor) -> QuerySet[Customer]:
-    """The segment's members the actor may see; every visible customer without segments."""
-    visible = customers_visible_to(actor)
-    try:
-        from cordee.segments.services import (  # type: ignore[import-not-found,unused-ignore]
-            segment_queryset,
-        )
-    except ImportError:
-        return visible
+    """The segment's members the actor may see; every visible customer without a segment."""
     if not campaign.segment_slug:
-        return visible
-    members = segment_queryset(campaign.segment_slug, actor)
-    return visible.filter(pk__in=members.values("pk"))
-
-
-def segments_available() -> bool:
-    try:
-        import cordee.segments.services  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        return customers_visible_to(actor)
+    segment = Segment.objects.filter(slug=campaign.segment_slug).first()
+    if segment is None:
+        # The segment was deleted since the campaign was written: nobody, rather than everyone.
+        return Customer.objects.none()
+    return segment_queryset(segment, actor)
 
 
 def with_address(qs: QuerySet[Customer], channel: str) -> QuerySet[Customer]:
@@ -130,10 +120,10 @@ class Step:
 def audience_steps(campaign: Campaign, actor: Actor) -> tuple[list[Step], QuerySet[Customer]]:
     """The count explained step by step, and the final queryset."""
     qs = campaign_audience_base(campaign, actor)
-    if campaign.segment_slug and segments_available():
+    if campaign.segment_slug:
         base_label = _("Segment « %(slug)s »") % {"slug": campaign.segment_slug}
     else:
-        base_label = _("Tous les clients visibles (segment non appliqué : module segments absent)")
+        base_label = _("Tous les clients visibles (aucun segment choisi)")
     steps = [Step("base", base_label, qs.count())]
     qs = with_address(qs, campaign.channel)
     label = _("… avec un téléphone") if campaign.channel == Channel.SMS else _("… avec un e-mail")

@@ -60,14 +60,7 @@ def open_url(delivery_id: int) -> str:
 
 
 def preference_link(customer: Customer) -> str:
-    """The preference centre's address for ``customer``, put in every message.
+    """The preference centre's address for ``customer``, put in every message."""
+    from cordee.privacy.preferences import preference_link as privacy_link
 
-    The privacy app's preference centre when it exists (``cordee.privacy.preferences``);
-    until then our own page, which lets the person withdraw each marketing consent.
-    """
-    try:
-        from cordee.privacy import preferences  # type: ignore[attr-defined,unused-ignore]
-
-        return str(preferences.preference_link(customer))
-    except (ImportError, AttributeError):
-        return _url("campaigns:preferences", token_make("c", int(customer.pk)))
+    return privacy_link(customer)

@@ -56,6 +56,8 @@ from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.queries import customers_with_consent
+from cordee.segments.models import Segment
+from cordee.segments.services import segment_snapshot
 
 logger = logging.getLogger(__name__)
 TRACKING_PURPOSE = "profiling"  # its register entry lists "reactions to campaigns"
@@ -81,6 +83,9 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
         if not moved:
             return 0
         steps, qs = audience_steps(campaign, actor)
+        segment = Segment.objects.filter(slug=campaign.segment_slug).first()
+        if segment is not None:  # who was in the segment when the campaign used it
+            segment_snapshot(segment, f"Campagne n° {campaign.pk} : {campaign.name}", actor=actor)
         queued = held = 0
         rows: list[Delivery] = []
         for pk, language in (

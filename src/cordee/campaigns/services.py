@@ -43,6 +43,7 @@ from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import ConsentChannel, Purpose
 from cordee.privacy.services import consent_withdraw
+from cordee.segments.models import Segment
 
 
 def message_check(
@@ -136,6 +137,8 @@ def campaign_save(
         clean = message_check(channel=channel, **message)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if segment_slug and not Segment.objects.filter(slug=segment_slug).exists():
+        errors["segment_slug"] = [_("Segment inconnu : %(slug)s") % {"slug": segment_slug[:60]}]
     if campaign is not None and campaign.state != CampaignState.DRAFT:
         errors["__all__"] = [_("Une campagne programmée ou envoyée ne se modifie plus.")]
     if errors:

@@ -16,7 +16,6 @@ urlpatterns = [
     path("bloc/", views.block_row, name="block_row"),
     # What recipients reach from a message: no sign-in, signed tokens.
     path("m/d/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("m/p/<str:token>/", views.preferences, name="preferences"),
     path("m/k/<str:token>/", views.click, name="click"),
     path("m/o/<str:token>.gif", views.open_pixel, name="open"),
     path("m/sms/<str:secret>/", views.sms_inbound_view, name="sms_inbound"),

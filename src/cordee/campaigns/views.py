@@ -33,7 +33,6 @@ from cordee.campaigns.services import (
     campaign_save,
     campaign_schedule,
     campaign_test_send,
-    customer_unsubscribe,
     delivery_unsubscribe,
     sms_inbound,
     tracking_record,
@@ -42,8 +41,6 @@ from cordee.core.views import SignedInRequest
 from cordee.customers.models import Customer
 from cordee.privacy.access import Actor, customer_for
 from cordee.privacy.audit import client_ip
-from cordee.privacy.models import Purpose
-from cordee.privacy.queries import consent_state
 
 # A 1×1 transparent GIF.
 PIXEL = bytes.fromhex(
@@ -291,41 +288,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         )
     # GET never unsubscribes: mail scanners follow links; a person confirms with a button.
     return render(request, "campaigns/unsubscribe.html", {"purpose": delivery.campaign.purpose})
-
-
-@login_not_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest, token: str) -> HttpResponse:
-    numbers = links.token_read(token, "c")
-    customer = Customer.objects.filter(pk=numbers[0]).first() if numbers else None
-    if customer is None:
-        return render(request, "campaigns/preferences.html", {"invalid": True}, status=404)
-    purposes = {p.slug: p for p in Purpose.objects.filter(slug__in=MARKETING_PURPOSES)}
-    done = False
-    if request.method == "POST":
-        slug = request.POST.get("purpose", "")
-        chosen = (
-            list(purposes.values())
-            if slug == "all"
-            else [purposes[slug]]
-            if slug in purposes
-            else []
-        )
-        for purpose in chosen:
-            customer_unsubscribe(
-                customer=customer,
-                purpose=purpose,
-                channel="sms" if purpose.slug == "sms" else "email",
-            )
-        done = bool(chosen)
-    state = consent_state(customer)
-    granted = [
-        p
-        for slug, p in purposes.items()
-        if any(e.status == "granted" for e in state.get(slug, {}).values())
-    ]
-    return render(request, "campaigns/preferences.html", {"granted": granted, "done": done})
 
 
 @login_not_required
