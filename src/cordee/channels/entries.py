@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -37,7 +36,7 @@ from cordee.customers.services import source_records_attach
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.crypto import email_index
-from cordee.privacy.models import ConsentChannel, ConsentEvent, ConsentStatus, ConsentWording
+from cordee.privacy.models import ConsentChannel, ConsentStatus, ConsentWording
 from cordee.privacy.services import consent_record
 
 logger = logging.getLogger(__name__)
@@ -248,19 +247,7 @@ def entry_confirm(*, entry: FormEntry) -> FormEntry:
         entry.pending_fields = None
         entry.save(update_fields=["pending_fields", "source_record", "customer"])
         audit_log(actor=actor, action="form.confirm", obj=entry, form=form.slug)
-        for event in events:
-            transaction.on_commit(partial(_consent_changed, event))
     return entry
-
-
-def _consent_changed(event: ConsentEvent) -> None:
-    signals.consent_changed.send(
-        sender=FormEntry,
-        customer_id=event.customer_id,
-        purpose=event.purpose.slug,
-        controller_id=event.controller_id,
-        status=event.status,
-    )
 
 
 def entry_resend(*, form: PublicForm, email: str, confirm_url: str) -> bool:

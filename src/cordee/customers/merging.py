@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordee.core.signals import activities_changed, customers_merged, customers_unmerged
 from cordee.customers.golden import customers_golden_recompute
 from cordee.customers.models import (
     Customer,
@@ -119,6 +120,64 @@ def _other_relations() -> list[tuple[type[models.Model], str, bool]]:
         if column is not None:
             found.append((model, column, bool(relation.one_to_one)))
     return found
+
+
+def _delete_rows(model: type[models.Model], column: str, customer_id: int) -> None:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(column)} = %s",  # noqa: S608
+            [customer_id],
+        )
+
+
+def _move_or_keep(
+    model: type[models.Model], column: str, source: int, target: int
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Move a customer's rows of ``model``; a row the survivor already has (a unique
+    constraint: one loyalty card, one membership of a list) is kept in the ledger instead,
+    deleted, and recreated by the undo."""
+    try:
+        with transaction.atomic():
+            return _move(model, column, source, target), []
+    except IntegrityError:
+        pass
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {qn(pk.column)} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {qn(column)} = %s",
+            [source],
+        )
+        row_ids = [row[0] for row in cur.fetchall()]
+    moved: list[int] = []
+    kept: list[dict[str, Any]] = []
+    for row_id in row_ids:
+        try:
+            with transaction.atomic():
+                moved += _move(model, column, source, target, [row_id])
+        except IntegrityError:
+            row = model._default_manager.get(pk=row_id)
+            values = {f.attname: f.value_from_object(row) for f in model._meta.concrete_fields}
+            kept.append(json.loads(json.dumps(values, default=_json_value)))
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(pk.column)} = %s",  # noqa: S608
+                    [row_id],
+                )
+    return moved, kept
+
+
+def _rows_restore(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    for values in rows:
+        fields = {
+            f.attname: f.to_python(values[f.attname])
+            for f in model._meta.concrete_fields
+            if f.attname in values
+        }
+        model._default_manager.bulk_create([model(**fields)])
 
 
 def _json_value(value: Any) -> Any:
@@ -259,19 +318,19 @@ def customers_merge(
             **_merge_links(survivor_id, absorbed_id),
             "other": {},
         }
-        for model, column, one_to_one in _other_relations():
+        kept: dict[str, list[dict[str, Any]]] = {}
+        for model, column, _one_to_one in _other_relations():
             label = f"{model._meta.label_lower}.{column}"
-            try:
-                with transaction.atomic():
-                    ids = _move(model, column, absorbed_id, survivor_id)
-            except IntegrityError:
-                raise ValidationError(
-                    _("Fusion impossible : les deux clients ont chacun un(e) %(what)s.")
-                    % {"what": model._meta.verbose_name}
-                ) from None
+            if getattr(model, "DERIVED_FROM_CUSTOMER", False):
+                # Per-customer aggregates: recomputed for the survivor once this commits.
+                _delete_rows(model, column, absorbed_id)
+                continue
+            ids, rows = _move_or_keep(model, column, absorbed_id, survivor_id)
             if ids:
                 moved["other"][label] = ids
-            del one_to_one  # a second row for the survivor is refused by its unique constraint
+            if rows:
+                kept[label] = rows
+        moved["kept"] = kept
         ConsentState.objects.filter(customer_id=absorbed_id).delete()
         _delete_customer(absorbed_id)
         consent_states_recompute([survivor_id])
@@ -297,6 +356,14 @@ def customers_merge(
             run=run.pk if run else None,
             score=score,
             source_records=len(moved["source_records"]),
+        )
+        transaction.on_commit(
+            lambda: (
+                customers_merged.send(
+                    sender=Customer, customer_ids=[absorbed_id], survivor_id=survivor_id
+                ),
+                activities_changed.send(sender=Customer, customer_ids=[survivor_id]),
+            )
         )
     return event
 
@@ -367,6 +434,9 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
             if label in relations:
                 other, column = relations[label]
                 back["other"][label] = _move(other, column, survivor_id, absorbed_id, ids)
+        for label, rows in moved.get("kept", {}).items():
+            if label in relations:
+                _rows_restore(relations[label][0], rows)
         consent_states_recompute([survivor_id, absorbed_id])
         customers_golden_recompute([survivor_id, absorbed_id])
         _remember_apart(survivor_id, sources, actor, merge.score)
@@ -388,6 +458,14 @@ def merge_undo(event: MergeEvent | int, *, actor: Actor) -> MergeEvent:
             survivor=survivor_id,
             absorbed=absorbed_id,
             source_records=len(sources),
+        )
+        transaction.on_commit(
+            lambda: (
+                customers_unmerged.send(
+                    sender=Customer, customer_ids=[absorbed_id], survivor_id=survivor_id
+                ),
+                activities_changed.send(sender=Customer, customer_ids=[survivor_id, absorbed_id]),
+            )
         )
     return undo
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cordee.core.bulk import chunked
+from cordee.core.signals import activities_changed, customers_changed
 from cordee.customers.golden import customers_golden_recompute
 from cordee.customers.merging import _iso, _lock, _move, consent_states_recompute
 from cordee.customers.models import (
@@ -97,6 +98,15 @@ def customer_split(
             obj=Customer(pk=customer_id),
             new_customers=len(created),
             run=run.pk if run else None,
+        )
+        touched = [customer_id, *created]
+        transaction.on_commit(
+            lambda: (
+                customers_changed.send(
+                    sender=Customer, customer_ids=touched, partner_id=None, created=False
+                ),
+                activities_changed.send(sender=Customer, customer_ids=touched),
+            )
         )
     return events
 

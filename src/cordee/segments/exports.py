@@ -18,7 +18,7 @@ def segment_export(
     *, segment: Segment, actor: Actor, stream: IO[str], fmt: str, ip: str | None = None
 ) -> int:
     """Write the members ``actor`` may see; keep a snapshot of who was exported and audit it."""
-    rows = iter_customer_rows(segment_queryset(segment, actor))
+    rows = iter_customer_rows(segment_queryset(segment, actor), actor=actor)
     count = (
         write_csv(rows, stream, with_sources=False) if fmt == "csv" else write_jsonl(rows, stream)
     )

@@ -28,6 +28,9 @@ class LoyaltyGroup(models.TextChoices):
 class CustomerStats(models.Model):
     """Everything segments need to know about one customer's behaviour, in one row."""
 
+    # Recomputed from the customer's activities: a merge drops the absorbed customer's rows.
+    DERIVED_FROM_CUSTOMER = True
+
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
@@ -74,6 +77,9 @@ class CustomerStats(models.Model):
 class CustomerSeasonStats(models.Model):
     """One customer's behaviour in one season they came in (a missing row: did not come)."""
 
+    # Recomputed from the customer's activities: a merge drops the absorbed customer's rows.
+    DERIVED_FROM_CUSTOMER = True
+
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="season_stats", db_index=False
     )
@@ -101,6 +107,9 @@ class CustomerSeasonStats(models.Model):
 
 class CustomerTypology(models.Model):
     """The 3F group of one customer in one season, with the facts that decided it."""
+
+    # Recomputed from the customer's activities: a merge drops the absorbed customer's rows.
+    DERIVED_FROM_CUSTOMER = True
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="typologies", db_index=False
