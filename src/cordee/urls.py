@@ -22,5 +22,6 @@ urlpatterns = [
     path("imports/", include("cordee.collect.urls")),
     path("partenaires/", include("cordee.partners.urls")),
     path("confidentialite/", include("cordee.privacy.urls")),
+    path("segments/", include("cordee.segments.urls")),
     path("api/v1/", include("cordee.api.urls")),
 ]
