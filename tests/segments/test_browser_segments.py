@@ -34,7 +34,7 @@ def page(live_server, request):
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
         tab = context.new_page()
-        tab.set_default_timeout(10_000)
+        tab.set_default_timeout(20_000)
         tab.on(
             "console",
             lambda msg: (
@@ -97,6 +97,7 @@ def valley(history, destination):
 def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley, destination):
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=15_000)  # the machine is shared: be patient, not flaky
     sign_in(page, destination.marc)
     page.goto(page.base + "/segments/")
     expect(page.get_by_role("link", name="Fidèles")).to_be_visible()
