@@ -80,6 +80,7 @@ class CustomerSeasonStats(models.Model):
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="+")
     activity_count = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    first_on = models.DateField(null=True)
     last_on = models.DateField(null=True)
     satisfaction_sum = models.PositiveIntegerField(default=0)
     satisfaction_n = models.PositiveIntegerField(default=0)

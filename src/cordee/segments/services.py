@@ -16,13 +16,7 @@ from django.utils.translation import gettext as _
 
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
-from cordee.segments.aggregates import (
-    chunks,
-    customer_stats_rebuild,
-    rfm_apply,
-    rfm_rebuild,
-    season_stats_rebuild,
-)
+from cordee.segments.aggregates import chunks, customer_stats_rebuild, season_stats_rebuild
 from cordee.segments.churn import ChurnReport, churn_score, churn_train
 from cordee.segments.compiler import definition_q, segment_queryset
 from cordee.segments.definition import DefinitionError
@@ -58,13 +52,14 @@ def stats_refresh(*, train: bool = True) -> RefreshReport:
         report.seconds[name] = round(time.perf_counter() - start, 2)
         return out
 
-    step("season_stats", season_stats_rebuild)
-    step("customer_stats", customer_stats_rebuild)
-    step("rfm", rfm_rebuild)
-    step("typology", typology_rebuild)
+    step("season_stats_and_rfm", season_stats_rebuild)
+    if connection.vendor == "postgresql":
+        step("analyze_season_stats", _analyze)
+    reference = step("typology", typology_rebuild)
     if train:
         report.churn = step("churn_train", churn_train)
     report.scored = step("churn_score", churn_score)
+    step("customer_stats_and_rfm", lambda: customer_stats_rebuild(None, reference))
     if connection.vendor == "postgresql":
         step("analyze", _analyze)
     return report
@@ -87,10 +82,9 @@ def stats_refresh_customers(customer_ids: list[int]) -> None:
     for part in chunks(ids):
         with transaction.atomic():
             season_stats_rebuild(part)
-            customer_stats_rebuild(part)
-            rfm_apply(part)
-            typology_rebuild(part)
+            reference = typology_rebuild(part)
             churn_score(part)
+            customer_stats_rebuild(part, reference)
 
 
 def segment_save(
