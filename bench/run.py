@@ -1,6 +1,6 @@
 """Runs every benchmark and writes docs/BENCHMARKS.md.
 
-.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite]
+.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite] [--segments-customers N]
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ def main() -> None:
         type=int,
         default=250_000,
         help="lines of a second file so the search runs on ≥ 1M customers",
+    )
+    parser.add_argument(
+        "--segments-customers",
+        type=int,
+        default=1_000_000,
+        help="customers generated for the segments benchmark (0: skip it)",
     )
     args = parser.parse_args()
 
@@ -65,6 +71,17 @@ def main() -> None:
         "topped up with a second file; each query is one list page: the capped count and the first 50 rows in name order).\n"
         "Target: p95 < 200 ms at 1M customers.\n\n" + "\n\n".join(search_sections),
     )
+    if args.segments_customers:
+        # Its own generated database (1M customers, ~20M activities); writes its own section.
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "bench_segments.py"),
+                "--customers",
+                str(args.segments_customers),
+            ],
+            check=True,
+        )
     print(f"report written; data kept in {DATA}")
 
 

@@ -160,3 +160,32 @@ def test_customer_page_shows_group_and_reasons(client, valley, destination):
     assert "Fidélité et valeur" in body
     assert "Forcé" in body
     assert "insatisfait" in body
+
+
+def test_builder_refuses_a_huge_posted_tree(client, valley, destination):
+    signed_in(client, destination.marc)
+    data = {"n-0-type": "all"}
+    for i in range(3000):
+        data.update({f"n-0.{i}-field": "city", f"n-0.{i}-op": "eq", f"n-0.{i}-value": "x" * 50})
+    body = client.post("/segments/nouveau/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "trop de conditions" in body
+
+
+def test_flow_counts_stay_within_the_partners_view(client, valley, destination):
+    from cordee.customers.models import Customer
+    from cordee.privacy.access import Actor
+    from cordee.segments.typology import reference_season, typology_flow
+
+    season = reference_season()
+    hub = typology_flow(season, Customer.objects.all())
+    camping = typology_flow(
+        season,
+        __import__("cordee.privacy.access", fromlist=["x"]).customers_visible_to(
+            Actor.for_user(destination.nadia)
+        ),
+    )
+    assert sum(hub["totals"].values()) == 4
+    assert sum(camping["totals"].values()) == 1
+    assert camping["matrix"]["fuyant"]["fuyant"] == 1
+    signed_in(client, destination.nadia)
+    assert client.get("/segments/fidelite/").status_code == 200

@@ -29,6 +29,8 @@ from cordee.segments.models import (
 )
 from cordee.segments.typology import typology_rebuild
 
+BULK_WORK_MEM = "512MB"
+
 
 @dataclass
 class RefreshReport:
@@ -48,6 +50,11 @@ def stats_refresh(*, train: bool = True) -> RefreshReport:
     def step(name: str, fn: Any) -> Any:
         start = time.perf_counter()
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Grouping 20M activities into millions of rows and ranking them: with the
+                # default work_mem PostgreSQL spills every hash and sort to disk.
+                with connection.cursor() as cur:
+                    cur.execute("SET LOCAL work_mem = %s", [BULK_WORK_MEM])
             out = fn()
         report.seconds[name] = round(time.perf_counter() - start, 2)
         return out
