@@ -281,6 +281,13 @@ WHERE c.departement IN ('75','92','93','94')
 }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a local process (the PostgreSQL backend doing the work): on a
+    machine shared with other jobs, wall time says more about the neighbours than about us."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _median(fn, runs: int = 5) -> tuple[float, object]:
     fn()  # warm the cache: both sides are measured warm
     times, out = [], None
@@ -313,9 +320,13 @@ def measure(url: str, home: str) -> str:
     }  # the data's "today", whatever the clock
 
     customers, activities = Customer.objects.count(), Activity.objects.count()
-    start = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    start, cpu_start = time.perf_counter(), _cpu_seconds(backend) + time.process_time()
     report = stats_refresh()
     rebuild = time.perf_counter() - start
+    rebuild_cpu = _cpu_seconds(backend) + time.process_time() - cpu_start
 
     actor = Actor.system("bench")
     summers = list(
@@ -367,7 +378,8 @@ def measure(url: str, home: str) -> str:
         [
             f"Data: {customers:,} customers, {activities:,} activities, 16 seasons (8 summers, 8 winters), 45 % consented to partner offers.",
             "",
-            f"**RFM + 3F + churn risk rebuild: {rebuild:.1f} s** (target ≤ 300 s) — {steps}.",
+            f"**RFM + 3F + churn risk rebuild: {rebuild:.1f} s wall, {rebuild_cpu:.1f} s CPU** "
+            f"(PostgreSQL backend + Python; target ≤ 300 s) — per step (wall): {steps}.",
             "",
             "| segment | ORM count | ORM time (median of 5, warm) | hand SQL count | hand SQL time | ratio |",
             "|---|---|---|---|---|---|",
