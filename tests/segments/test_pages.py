@@ -165,7 +165,7 @@ def test_customer_page_shows_group_and_reasons(client, valley, destination):
 def test_builder_refuses_a_huge_posted_tree(client, valley, destination):
     signed_in(client, destination.marc)
     data = {"n-0-type": "all"}
-    for i in range(3000):
+    for i in range(300):  # 900 fields: under Django's own cap of 1,000, over ours
         data.update({f"n-0.{i}-field": "city", f"n-0.{i}-op": "eq", f"n-0.{i}-value": "x" * 50})
     body = client.post("/segments/nouveau/", data, HTTP_HX_REQUEST="true").content.decode()
     assert "trop de conditions" in body
