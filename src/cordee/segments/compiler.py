@@ -281,15 +281,6 @@ class Compiler:
             return ~Q(pk__in=grouped.filter(~test).values("customer_id"))
         return Q(pk__in=grouped.filter(test).values("customer_id"))
 
-    def recency_q(self, expr: Any, op: str, value: Any) -> Q:
-        def day(n: Any) -> dt.date:
-            return self.today - dt.timedelta(days=int(n))
-
-        if op == "between":
-            return expr_q(expr, "between", [day(value[1]), day(value[0])])
-        mirrored = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte", "eq": "eq", "ne": "ne"}
-        return expr_q(expr, mirrored[op], day(value))
-
     def recency(self, op: str, value: Any) -> Q:
         def day(n: Any) -> dt.date:
             return self.today - dt.timedelta(days=int(n))
