@@ -99,3 +99,14 @@ def test_refresh_task_runs_and_trains_the_churn_model(history, settings):
     risky = CustomerStats.objects.get(customer=people[1]).churn_risk
     assert risky is not None and 0.0 <= risky <= 1.0
     assert churn_factors(people[1].pk)
+
+
+def test_new_customers_get_an_empty_row_even_by_the_thousands(destination):
+    from cordee.core.signals import customers_changed
+    from cordee.customers.models import Customer
+
+    created = Customer.objects.bulk_create([Customer(first_name=f"C{i}") for i in range(12_000)])
+    ids = list(Customer.objects.values_list("pk", flat=True))
+    assert len(ids) == len(created)
+    customers_changed.send(sender=None, customer_ids=ids, partner_id=None, created=True)
+    assert CustomerStats.objects.filter(loyalty_group="prospect").count() == 12_000
