@@ -87,7 +87,7 @@ def valley(history, destination):
         history("Léa", {2024: [(10, 120)]}, gender="F", departement="69", birth_year=1990),
         history("Zoé", None, gender="F", departement="93", birth_year=2001),
     ]
-    stats_refresh(train=False)
+    stats_refresh(train=False)  # also puts back the 3F segments a transactional test flushed
     return people
 
 

@@ -46,6 +46,7 @@ def stats_refresh(*, train: bool = True) -> RefreshReport:
     way is simply run again.
     """
     report = RefreshReport()
+    builtin_segments_ensure()
 
     def step(name: str, fn: Any) -> Any:
         start = time.perf_counter()
@@ -179,3 +180,26 @@ def segment_snapshot(
             size=snapshot.size,
         )
     return snapshot
+
+
+BUILTIN_SEGMENTS = (
+    ("fideles", "Fidèles", "fidele", "Reviennent par choix et sont satisfaits (saison de référence)."),
+    ("forces", "Forcés", "force", "Reviennent, mais insatisfaits ou contraints (saison de référence)."),
+    ("fuyants", "Fuyants", "fuyant", "S’éloignent ou sont partis (saison de référence)."),
+)  # fmt: skip
+
+
+def builtin_segments_ensure() -> None:
+    """The three 3F segments exist (the data migration creates them; ``segment refresh``
+    puts them back if a database was emptied without its migrations)."""
+    for slug, name, group, description in BUILTIN_SEGMENTS:
+        Segment.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "description": description,
+                "kind": SegmentKind.DYNAMIC,
+                "is_builtin": True,
+                "definition": {"all": [{"field": "loyalty_group", "op": "eq", "value": group}]},
+            },
+        )
