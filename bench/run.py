@@ -1,6 +1,7 @@
 """Runs every benchmark and writes docs/BENCHMARKS.md.
 
-.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite] [--api | --only-api]
+.venv/bin/python bench/run.py [--lines 1000000] [--backends postgresql,sqlite]
+    [--api | --only-api] [--campaign-messages N] [--segments-customers N]
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ def main() -> None:
     parser.add_argument("--api", action="store_true", help="also run bench_api.py (REST API)")
     parser.add_argument("--only-api", action="store_true", help="run bench_api.py only")
     parser.add_argument("--campaign-messages", type=int, default=100_000)
+    parser.add_argument(
+        "--segments-customers",
+        type=int,
+        default=1_000_000,
+        help="customers generated for the segments benchmark (0: skip it)",
+    )
     args = parser.parse_args()
     if args.only_api:
         subprocess.run([sys.executable, str(HERE / "bench_api.py")], check=True)
@@ -95,6 +102,17 @@ def main() -> None:
                 ],
                 check=True,
             )
+    if args.segments_customers:
+        # Its own generated database (1M customers, ~20M activities); writes its own section.
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "bench_segments.py"),
+                "--customers",
+                str(args.segments_customers),
+            ],
+            check=True,
+        )
     print(f"report written; data kept in {DATA}")
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("confidentialite/", include("cordee.privacy.urls")),
     path("preferences/", include("cordee.privacy.public_urls")),
     path("campagnes/", include("cordee.campaigns.urls")),
+    path("segments/", include("cordee.segments.urls")),
     path("api/v1/", include("cordee.api.urls")),
     path("", include("cordee.channels.urls")),  # f/ forms, c/ cookie endpoint, canaux/
 ]

@@ -76,3 +76,37 @@ def test_aggregates_follow_activities_changed(history, django_capture_on_commit_
     assert stats.summer_seasons == 2
     assert stats.loyalty_group == "fidele"
     assert stats.rfm_r >= 1
+
+
+def test_refresh_task_runs_and_trains_the_churn_model(history, settings):
+    from cordee.segments.churn import churn_factors
+    from cordee.segments.models import ScoringState
+    from cordee.segments.tasks import segments_refresh
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    people = []
+    for i in range(30):
+        loyal = i % 3 != 0
+        visits = {2020: [(9,)], 2021: [(9 if loyal else 3,)], 2022: [(9,)] if loyal else []}
+        if loyal:
+            visits[2023] = [(8,)]
+            visits[2024] = [(9,)]
+        people.append(history(f"P{i}", {y: v for y, v in visits.items() if v}))
+    result = segments_refresh.enqueue(train=True)
+    assert "churn_train" in result.return_value
+    state = ScoringState.objects.get(key="churn").value
+    assert 0.0 <= state["auc"] <= 1.0
+    risky = CustomerStats.objects.get(customer=people[1]).churn_risk
+    assert risky is not None and 0.0 <= risky <= 1.0
+    assert churn_factors(people[1].pk)
+
+
+def test_new_customers_get_an_empty_row_even_by_the_thousands(destination):
+    from cordee.core.signals import customers_changed
+    from cordee.customers.models import Customer
+
+    created = Customer.objects.bulk_create([Customer(first_name=f"C{i}") for i in range(12_000)])
+    ids = list(Customer.objects.values_list("pk", flat=True))
+    assert len(ids) == len(created)
+    customers_changed.send(sender=None, customer_ids=ids, partner_id=None, created=True)
+    assert CustomerStats.objects.filter(loyalty_group="prospect").count() == 12_000

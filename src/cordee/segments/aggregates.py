@@ -1,9 +1,15 @@
 """The per-customer aggregates, written by set-based SQL (never one Python object per customer).
 
 Every function takes ``customer_ids``: ``None`` rebuilds the whole table, a list recomputes
-those customers only (what the ``activities_changed`` receiver does). The SQL is built from
-Django querysets where it can (so that JSON look-ups compile per database) and is plain,
-portable SQL otherwise: it runs unchanged on SQLite and PostgreSQL.
+those customers only (what the ``activities_changed`` receiver does). Each table is written
+by one ``INSERT … SELECT`` — RFM scores, 3F group and churn risk included — and never
+updated row by row afterwards: at a million customers, rewriting rows costs more than
+computing them. The SQL runs unchanged on SQLite and PostgreSQL.
+
+RFM: in a bulk run a score is the value's cumulative distribution in quintiles
+(``CUME_DIST``, so equal values share a score); the run then stores, per score, the lowest
+value that got it. An incremental update scores a customer against those breakpoints, i.e.
+against the population the bulk run saw.
 """
 
 # SQL here is assembled from table names, fixed fragments and integer keys only; every value
@@ -18,16 +24,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, Sum, Value
+from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from cordee.activities.models import Activity, ActivityKind, Season, SeasonKind
+from cordee.activities.models import Activity, ActivityKind, Season
 from cordee.customers.models import Customer
 from cordee.segments.config import segments_config
-from cordee.segments.models import CustomerSeasonStats, CustomerStats, ScoringState
+from cordee.segments.models import (
+    CustomerSeasonStats,
+    CustomerStats,
+    CustomerTypology,
+    ScoringState,
+)
 
 CHUNK = 5_000
 ZERO = Value(Decimal("0.00"))
+CHURN_TABLE = "segments_churn_scores"
 
 
 def chunks[T](ids: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -45,48 +57,130 @@ def _in(column: str, ids: list[int] | None) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _insert_select(model: Any, columns: Sequence[str], queryset: Any) -> None:
-    sql, params = queryset.query.sql_with_params()
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+def _clear(model: Any, customer_ids: list[int] | None) -> None:
     with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {_table(model)} ({cols}) {sql}", params)
+        if customer_ids is None and connection.vendor == "postgresql":
+            cur.execute(f"TRUNCATE {_table(model)}")
+        else:
+            where, params = _in("customer_id", customer_ids)
+            cur.execute(f"DELETE FROM {_table(model)} WHERE {where}", params)
+
+
+def _cols(columns: Sequence[str]) -> str:
+    return ", ".join(connection.ops.quote_name(c) for c in columns)
+
+
+# RFM scores ---------------------------------------------------------------------------------
+
+RFM = (("rfm_r", "last_on"), ("rfm_f", "n"), ("rfm_m", "amt"))
+
+
+def _rfm_bulk(value: str, partition: str) -> str:
+    tiles = int(segments_config()["rfm_tiles"])
+    return f"(1 + CAST(CUME_DIST() OVER (PARTITION BY {partition} ORDER BY {value}) * {tiles} - 0.000001 AS INTEGER))"
+
+
+def _rfm_from_breakpoints(value: str, breakpoints: list[Any]) -> tuple[str, list[Any]]:
+    if not breakpoints:
+        return "1", []
+    return "(1 + " + " + ".join(f"(CASE WHEN {value} >= %s THEN 1 ELSE 0 END)" for _ in breakpoints) + ")", list(breakpoints)  # fmt: skip
+
+
+def _rfm_state() -> dict[str, Any]:
+    row = ScoringState.objects.filter(key="rfm").first()
+    return row.value if row else {}
+
+
+def _decode(values: list[Any], column: str) -> list[Any]:
+    if column in ("last_on", "p.last_on"):
+        return [dt.date.fromisoformat(v) for v in values]
+    return [Decimal(str(v)) for v in values]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):  # SQLite gives dates back as text
+        return value
+    return float(value)
+
+
+def _breakpoints_store(key: str, table: str, partition: str | None) -> None:
+    """Per score (and partition), the lowest value that got it, for incremental updates."""
+    state = _rfm_state()
+    part = partition or "0"
+    out: dict[str, dict[str, list[Any]]] = {}
+    columns = {"rfm_r": "last_on", "rfm_f": "activity_count", "rfm_m": "amount"}
+    if table == _table(CustomerStats):
+        columns = {"rfm_r": "last_on", "rfm_f": "activity_count", "rfm_m": "amount_total"}
+    with connection.cursor() as cur:
+        for score, column in columns.items():
+            keys = f"{partition}, {score}" if partition else score
+            cur.execute(
+                f"SELECT {part}, {score}, MIN({column}) FROM {table} WHERE {score} > 1 "
+                f"GROUP BY {keys} ORDER BY {keys}"
+            )
+            for k, _score, low in cur.fetchall():
+                out.setdefault(str(k), {}).setdefault(score, []).append(_encode(low))
+    state[key] = out
+    ScoringState.objects.update_or_create(key="rfm", defaults={"value": state})
+
+
+# Per customer and season ---------------------------------------------------------------------
 
 
 def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
-    """One row per customer and season attended: counts, spend, satisfaction, complaints."""
+    """One row per customer and season attended: counts, spend, satisfaction, complaints, RFM."""
     motives = segments_config()["constrained_motives"]
-    where, params = _in("customer_id", customer_ids)
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {_table(CustomerSeasonStats)} WHERE {where}", params)
+    _clear(CustomerSeasonStats, customer_ids)
     activities = Activity.objects.filter(season__isnull=False)
     if customer_ids is not None:
         activities = activities.filter(customer_id__in=customer_ids)
-    queryset = (
+    grouped = (
         activities.values("customer_id", "season_id")
         .annotate(
             n=Count("id"),
             amt=Coalesce(Sum("amount"), ZERO),
-            last=Max("starts_on"),
+            first_on=Min("starts_on"),
+            last_on=Max("starts_on"),
             ssum=Coalesce(Sum("satisfaction"), 0),
             sn=Count("satisfaction"),
             compl=Count("id", filter=Q(kind=ActivityKind.COMPLAINT)),
             cons=Count("id", filter=Q(details__motive__in=motives)),
-            r=Value(0, IntegerField()),
-            f=Value(0, IntegerField()),
-            m=Value(0, IntegerField()),
         )
         .order_by()
     )
-    _insert_select(
-        CustomerSeasonStats,
-        (
-            "customer_id", "season_id", "activity_count", "amount", "last_on",
-            "satisfaction_sum", "satisfaction_n", "complaints", "constrained",
-            "rfm_r", "rfm_f", "rfm_m",
-        ),
-        queryset,
+    sql, grouped_params = grouped.query.sql_with_params()
+    scores: list[str] = []
+    score_params: list[Any] = []  # they come first: the scores precede FROM in the statement
+    if customer_ids is None:
+        scores = [_rfm_bulk(column, "season_id") for _score, column in RFM]
+    else:
+        by_season = _rfm_state().get("seasons", {})
+        for score, column in RFM:
+            cases = []
+            for season_id, bps in by_season.items():
+                expr, p = _rfm_from_breakpoints(column, _decode(bps.get(score, []), column))
+                cases.append(f"WHEN {int(season_id)} THEN {expr}")
+                score_params += p
+            scores.append(f"CASE season_id {' '.join(cases)} ELSE 0 END" if cases else "0")
+    params = [*score_params, *grouped_params]
+    columns = (
+        "customer_id", "season_id", "activity_count", "amount", "first_on", "last_on",
+        "satisfaction_sum", "satisfaction_n", "complaints", "constrained", "rfm_r", "rfm_f", "rfm_m",
     )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_table(CustomerSeasonStats)} ({_cols(columns)}) "
+            f"SELECT customer_id, season_id, n, amt, first_on, last_on, ssum, sn, compl, cons, {', '.join(scores)} "
+            f"FROM ({sql}) AS g",
+            params,
+        )
+    if customer_ids is None:
+        _breakpoints_store("seasons", _table(CustomerSeasonStats), "season_id")
 
+
+# Per customer ---------------------------------------------------------------------------------
 
 STATS_COLUMNS = (
     "customer_id", "activity_count", "amount_total", "first_on", "last_on",
@@ -97,191 +191,107 @@ STATS_COLUMNS = (
 )  # fmt: skip
 
 
-def customer_stats_rebuild(customer_ids: list[int] | None = None) -> None:
-    """One row per customer (those without any activity too: they are the prospects)."""
-    now = dt.datetime.now(dt.UTC)
-    where, params = _in("customer_id", customer_ids)
+def churn_scores_table() -> None:
+    """The connection's scratch table of churn risks, read by :func:`customer_stats_rebuild`."""
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {_table(CustomerStats)} WHERE {where}", params)
-    activities = Activity.objects.all()
-    if customer_ids is not None:
-        activities = activities.filter(customer_id__in=customer_ids)
-    winter, summer = Q(season__kind=SeasonKind.WINTER), Q(season__kind=SeasonKind.SUMMER)
-    zero = Value(0, IntegerField())
-    queryset = (
-        activities.values("customer_id")
-        .annotate(
-            n=Count("id"),
-            amt=Coalesce(Sum("amount"), ZERO),
-            first=Min("starts_on"),
-            last=Max("starts_on"),
-            wn=Count("id", filter=winter),
-            wa=Coalesce(Sum("amount", filter=winter), ZERO),
-            wl=Max("starts_on", filter=winter),
-            ws=zero,
-            sn=Count("id", filter=summer),
-            sa=Coalesce(Sum("amount", filter=summer), ZERO),
-            sl=Max("starts_on", filter=summer),
-            ss=zero,
-            sat=_avg_satisfaction(),
-            compl=Count("id", filter=Q(kind=ActivityKind.COMPLAINT)),
-            r=zero,
-            f=zero,
-            m=zero,
-            g=Value("prospect"),
-            gs=Value(None, IntegerField()),
-            risk=Value(None, output_field=CustomerStats._meta.get_field("churn_risk")),
-            at=Value(now, output_field=CustomerStats._meta.get_field("updated_at")),
+        cur.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {CHURN_TABLE} (cid bigint PRIMARY KEY, risk double precision)"
         )
-        .order_by()
-    )
-    _insert_select(CustomerStats, STATS_COLUMNS, queryset)
-    stats_rows_ensure(customer_ids)
-    _seasons_attended_update(customer_ids)
 
 
-def stats_rows_ensure(customer_ids: list[int] | None) -> None:
-    """An empty row for each customer that has none (the customers without any activity)."""
-    now = dt.datetime.now(dt.UTC)
-    zero = Value(0, IntegerField())
-    none_date: Any = Value(None, output_field=Activity._meta.get_field("starts_on"))
-    customers = Customer.objects.filter(
-        ~Exists(CustomerStats.objects.filter(customer_id=OuterRef("pk")))
-    )
-    if customer_ids is not None:
-        customers = customers.filter(pk__in=customer_ids)
-    empty = customers.values("pk").annotate(
-        n=zero, amt=ZERO, first=none_date, last=none_date, wn=zero, wa=ZERO, wl=none_date,
-        ws=zero, sn=zero, sa=ZERO, sl=none_date, ss=zero,
-        sat=Value(None, output_field=CustomerStats._meta.get_field("satisfaction_avg")),
-        compl=zero, r=zero, f=zero, m=zero, g=Value("prospect"), gs=Value(None, IntegerField()),
-        risk=Value(None, output_field=CustomerStats._meta.get_field("churn_risk")),
-        at=Value(now, output_field=CustomerStats._meta.get_field("updated_at")),
-    ).order_by()  # fmt: skip
-    _insert_select(CustomerStats, STATS_COLUMNS, empty)
-
-
-def _avg_satisfaction() -> Any:
-    from django.db.models import Avg, FloatField
-    from django.db.models.functions import Cast
-
-    return Avg(Cast("satisfaction", FloatField()))
-
-
-def _seasons_attended_update(customer_ids: list[int] | None) -> None:
-    stats, season_stats, seasons = (
-        _table(CustomerStats),
+def customer_stats_rebuild(
+    customer_ids: list[int] | None = None, reference: Season | None = None
+) -> None:
+    """One row per customer — those without any activity too: they are the prospects — with
+    the RFM scores, the 3F group of the ``reference`` season and the churn risk computed
+    just before (typology and churn scratch table)."""
+    _clear(CustomerStats, customer_ids)
+    churn_scores_table()
+    season_stats, seasons, activities = (
         _table(CustomerSeasonStats),
         _table(Season),
+        _table(Activity),
     )
-    where, params = _in("ss.customer_id", customer_ids)
+    customers, typology = _table(Customer), _table(CustomerTypology)
+    where_c, ids = _in("c.id", customer_ids)
+    where_s, ids_s = _in("ss.customer_id", customer_ids)
+    where_a, ids_a = _in("a.customer_id", customer_ids)
+    # Activities outside any season count in the all-time figures only.
+    unseasoned = f"""
+        SELECT a.customer_id AS cid, COUNT(*) AS n, COALESCE(SUM(a.amount), 0) AS amt,
+               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on, NULL AS kind,
+               COALESCE(SUM(a.satisfaction), 0) AS ssum, COUNT(a.satisfaction) AS sn,
+               SUM(CASE WHEN a.kind = 'complaint' THEN 1 ELSE 0 END) AS compl
+        FROM {activities} a WHERE a.season_id IS NULL AND {where_a} GROUP BY a.customer_id"""
+    seasoned = f"""
+        SELECT ss.customer_id AS cid, ss.activity_count AS n, ss.amount AS amt, ss.first_on,
+               ss.last_on, se.kind AS kind, ss.satisfaction_sum AS ssum,
+               ss.satisfaction_n AS sn, ss.complaints AS compl
+        FROM {season_stats} ss JOIN {seasons} se ON se.id = ss.season_id WHERE {where_s}"""
+    per_customer = f"""
+        SELECT cid, SUM(n) AS n, SUM(amt) AS amt, MIN(first_on) AS first_on, MAX(last_on) AS last_on,
+               SUM(CASE WHEN kind = 'winter' THEN n ELSE 0 END) AS wn,
+               SUM(CASE WHEN kind = 'winter' THEN amt ELSE 0 END) AS wa,
+               MAX(CASE WHEN kind = 'winter' THEN last_on END) AS wl,
+               SUM(CASE WHEN kind = 'winter' THEN 1 ELSE 0 END) AS ws,
+               SUM(CASE WHEN kind = 'summer' THEN n ELSE 0 END) AS sn_,
+               SUM(CASE WHEN kind = 'summer' THEN amt ELSE 0 END) AS sa,
+               MAX(CASE WHEN kind = 'summer' THEN last_on END) AS sl,
+               SUM(CASE WHEN kind = 'summer' THEN 1 ELSE 0 END) AS ss_,
+               CASE WHEN SUM(sn) > 0 THEN 1.0 * SUM(ssum) / SUM(sn) END AS sat,
+               SUM(compl) AS compl
+        FROM ({seasoned} UNION ALL {unseasoned}) AS u GROUP BY cid"""
+    # Placeholders in their textual order: scores, reference season and time, the two
+    # id filters inside the subquery, the typology join, the outer filter.
+    score_params: list[Any] = []
+    scores = []
+    if customer_ids is None:
+        scores = [
+            f"CASE WHEN p.n > 0 THEN {_rfm_bulk('p.' + column, '(COALESCE(p.n, 0) > 0)')} ELSE 0 END"
+            for _score, column in RFM
+        ]
+    else:
+        state = _rfm_state().get("all", {}).get("0", {})
+        for score, column in RFM:
+            expr, p = _rfm_from_breakpoints("p." + column, _decode(state.get(score, []), column))
+            scores.append(f"CASE WHEN p.n > 0 THEN {expr} ELSE 0 END")
+            score_params += p
+    ref = reference.pk if reference else None
+    params = [*score_params, ref, dt.datetime.now(dt.UTC), *ids_s, *ids_a, ref, *ids]
     with connection.cursor() as cur:
         cur.execute(
             f"""
-            UPDATE {stats} SET winter_seasons = t.w, summer_seasons = t.s
-            FROM (
-                SELECT ss.customer_id AS cid,
-                       SUM(CASE WHEN se.kind = 'winter' THEN 1 ELSE 0 END) AS w,
-                       SUM(CASE WHEN se.kind = 'summer' THEN 1 ELSE 0 END) AS s
-                FROM {season_stats} ss JOIN {seasons} se ON se.id = ss.season_id
-                WHERE {where}
-                GROUP BY ss.customer_id
-            ) AS t
-            WHERE {stats}.customer_id = t.cid
+            INSERT INTO {_table(CustomerStats)} ({_cols(STATS_COLUMNS)})
+            SELECT c.id, COALESCE(p.n, 0), COALESCE(p.amt, 0), p.first_on, p.last_on,
+                   COALESCE(p.wn, 0), COALESCE(p.wa, 0), p.wl, COALESCE(p.ws, 0),
+                   COALESCE(p.sn_, 0), COALESCE(p.sa, 0), p.sl, COALESCE(p.ss_, 0),
+                   p.sat, COALESCE(p.compl, 0), {", ".join(scores)},
+                   COALESCE(t."group", 'prospect'), %s, r.risk, %s
+            FROM {customers} c
+            LEFT JOIN ({per_customer}) AS p ON p.cid = c.id
+            LEFT JOIN {typology} t ON t.customer_id = c.id AND t.season_id = %s
+            LEFT JOIN {CHURN_TABLE} r ON r.cid = c.id
+            WHERE {where_c}
             """,
             params,
         )
+    if customer_ids is None:
+        _breakpoints_store("all", _table(CustomerStats), None)
 
 
-# RFM -------------------------------------------------------------------------------------
-# A score is 1 + the number of breakpoints at or below the value; the breakpoints are the
-# lowest value of each quintile after the first, taken in the last bulk run. Ties therefore
-# always get the same score, and an incremental update scores a customer against the same
-# population the bulk run saw.
-
-RFM_METRICS = (("rfm_r", "last_on"), ("rfm_f", "activity_count"), ("rfm_m", "amount"))
-
-
-def _breakpoints(table: str, value: str, partition: str | None, where: str) -> dict[Any, list]:
-    tiles = segments_config()["rfm_tiles"]
-    part = f"PARTITION BY {partition}" if partition else ""
-    key = partition or "0"
+def stats_rows_ensure(customer_ids: list[int]) -> None:
+    """An empty row for each of these customers that has none (a new customer: a prospect)."""
+    customers, stats = _table(Customer), _table(CustomerStats)
+    where, ids = _in("c.id", customer_ids)
+    columns = (
+        "customer_id", "activity_count", "amount_total", "winter_count", "winter_amount",
+        "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "complaints",
+        "rfm_r", "rfm_f", "rfm_m", "loyalty_group", "updated_at",
+    )  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(
-            f"""
-            SELECT k, tile, MIN(v) FROM (
-                SELECT {key} AS k, {value} AS v, NTILE({tiles}) OVER ({part} ORDER BY {value}) AS tile
-                FROM {table} WHERE {where}
-            ) AS t
-            WHERE tile > 1 GROUP BY k, tile ORDER BY k, tile
-            """
+            f"INSERT INTO {stats} ({_cols(columns)}) "
+            f"SELECT c.id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'prospect', %s FROM {customers} c "
+            f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {stats} s WHERE s.customer_id = c.id)",
+            [dt.datetime.now(dt.UTC), *ids],
         )
-        out: dict[Any, list] = {}
-        for k, _tile, v in cur.fetchall():
-            out.setdefault(k, []).append(v)
-    return out
-
-
-def _score_sql(column: str, breakpoints: list) -> tuple[str, list[Any]]:
-    if not breakpoints:
-        return "1", []
-    parts = [f"(CASE WHEN {column} >= %s THEN 1 ELSE 0 END)" for _ in breakpoints]
-    return "1 + " + " + ".join(parts), list(breakpoints)
-
-
-def _json_ready(values: list, column: str) -> list:
-    # SQLite hands dates back as ISO text from raw SQL, PostgreSQL as dates.
-    if column == "last_on":
-        return [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values]
-    return [float(v) for v in values]
-
-
-def _from_json(values: list, kind: str) -> list:
-    return [dt.date.fromisoformat(v) if kind == "last_on" else v for v in values]
-
-
-def rfm_rebuild() -> None:
-    """Quintiles over all time (customers with an activity) and per season (those who came)."""
-    stats, season_stats = _table(CustomerStats), _table(CustomerSeasonStats)
-    state: dict[str, Any] = {"all": {}, "seasons": {}}
-    for score, column in RFM_METRICS:
-        col = "amount_total" if column == "amount" else column
-        bp = _breakpoints(stats, col, None, "activity_count > 0").get(0, [])
-        state["all"][score] = _json_ready(bp, column)
-    for score, column in RFM_METRICS:
-        for season_id, bp in _breakpoints(season_stats, column, "season_id", "1=1").items():
-            state["seasons"].setdefault(str(season_id), {})[score] = _json_ready(bp, column)
-    ScoringState.objects.update_or_create(key="rfm", defaults={"value": state})
-    rfm_apply(None, state)
-
-
-def rfm_apply(customer_ids: list[int] | None, state: dict[str, Any] | None = None) -> None:
-    """Score customers against the stored breakpoints (all of them, or only ``customer_ids``)."""
-    if state is None:
-        row = ScoringState.objects.filter(key="rfm").first()
-        if row is None:
-            return
-        state = row.value
-    stats, season_stats = _table(CustomerStats), _table(CustomerSeasonStats)
-    where, ids = _in("customer_id", customer_ids)
-    sets, params = [], []
-    for score, column in RFM_METRICS:
-        col = "amount_total" if column == "amount" else column
-        sql, p = _score_sql(col, _from_json(state["all"].get(score, []), column))
-        sets.append(f"{score} = {sql}")
-        params += p
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {stats} SET {', '.join(sets)} WHERE activity_count > 0 AND {where}",
-            params + ids,
-        )
-        for season_id, by_score in state["seasons"].items():
-            sets, params = [], []
-            for score, column in RFM_METRICS:
-                sql, p = _score_sql(column, _from_json(by_score.get(score, []), column))
-                sets.append(f"{score} = {sql}")
-                params += p
-            cur.execute(
-                f"UPDATE {season_stats} SET {', '.join(sets)} WHERE season_id = %s AND {where}",
-                [*params, int(season_id), *ids],
-            )

@@ -25,10 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cordee.activities.models import Season
 from cordee.core.bulk import copy_line
-from cordee.segments.aggregates import _in, _table, chunks
+from cordee.segments.aggregates import CHURN_TABLE, _in, _table, chunks, churn_scores_table
 from cordee.segments.models import (
     CustomerSeasonStats,
-    CustomerStats,
     CustomerTypology,
     ScoringState,
 )
@@ -184,41 +183,30 @@ def _probabilities(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 
 def churn_score(customer_ids: list[int] | None = None) -> int:
-    """Write the risk of the customers typed in the reference season (others: unknown)."""
+    """Score the customers typed in the reference season into the connection's scratch
+    table, which the customer stats rebuild reads (others: unknown risk)."""
+    churn_scores_table()
+    where, ids = _in("cid", customer_ids)
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {CHURN_TABLE} WHERE {where}", ids)
     state = _model()
     ref = reference_season()
-    stats = _table(CustomerStats)
-    where, ids = _in("customer_id", customer_ids)
-    with connection.cursor() as cur:
-        cur.execute(f"UPDATE {stats} SET churn_risk = NULL WHERE {where}", ids)
     if state is None or ref is None:
         return 0
     cids, x, _came = _features(ref, customer_ids)
     if len(cids) == 0:
         return 0
-    risk = _probabilities(state, x)
-    _risk_write(cids, risk)
-    return len(cids)
-
-
-def _risk_write(cids: np.ndarray, risk: np.ndarray) -> None:
-    stats = _table(CustomerStats)
+    pairs = list(
+        zip(cids.tolist(), [round(float(r), 4) for r in _probabilities(state, x)], strict=True)
+    )
     with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS churn_scores")
-        cur.execute(
-            "CREATE TEMPORARY TABLE churn_scores (cid bigint PRIMARY KEY, risk double precision)"
-        )
-        pairs = list(zip(cids.tolist(), [round(float(r), 4) for r in risk], strict=True))
         if connection.vendor == "postgresql":
-            with cur.cursor.copy("COPY churn_scores (cid, risk) FROM STDIN") as copy:
+            with cur.cursor.copy(f"COPY {CHURN_TABLE} (cid, risk) FROM STDIN") as copy:
                 for block in chunks(pairs, 20_000):
                     copy.write("".join(copy_line(p) + "\n" for p in block))
         else:
-            cur.executemany("INSERT INTO churn_scores (cid, risk) VALUES (%s, %s)", pairs)
-        cur.execute(
-            f"UPDATE {stats} SET churn_risk = s.risk FROM churn_scores AS s WHERE {stats}.customer_id = s.cid"
-        )
-        cur.execute("DROP TABLE churn_scores")
+            cur.executemany(f"INSERT INTO {CHURN_TABLE} (cid, risk) VALUES (%s, %s)", pairs)
+    return len(pairs)
 
 
 @dataclass

@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     # details carry one of these motives: {"motive": "business"}.
     "constrained_motives": ["group", "business", "captive", "groupe", "affaires", "captif"],
     # How many seasons of each kind get a typology (the flow view and churn training need 2+).
-    "history": 4,
+    "history": 3,
     # "YYYY-MM-DD" to fix the date that decides the reference season (benchmarks, demos).
     "today": None,
     # RFM in quintiles.

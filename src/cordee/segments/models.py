@@ -1,5 +1,10 @@
 """Segments, and the per-customer aggregates they read.
 
+The three aggregate tables are derived data, rebuilt in bulk: their foreign keys carry no
+database constraint (PostgreSQL would check millions of deferred triggers at commit; that
+took minutes at a million customers), and Django's ``on_delete`` still removes a customer's
+rows when the customer is erased.
+
 Segment rules never scan the activity table for what can be kept per customer: counts, sums,
 last dates, seasons attended, RFM scores, the 3F group and the churn risk live in
 ``CustomerStats`` (one row per customer) and ``CustomerSeasonStats`` (one row per customer and
@@ -32,7 +37,11 @@ class CustomerStats(models.Model):
     DERIVED_FROM_CUSTOMER = True
 
     customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+        Customer,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stats",
+        db_constraint=False,
     )
     activity_count = models.PositiveIntegerField(default=0)
     amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -57,7 +66,12 @@ class CustomerStats(models.Model):
         max_length=10, choices=LoyaltyGroup.choices, default=LoyaltyGroup.PROSPECT
     )
     loyalty_season = models.ForeignKey(
-        Season, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+        Season,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # Probability (0–1) of not coming back next season of the reference kind; None if unknown.
     # (Its factors are derived on demand from the stored model and the customer's facts.)
@@ -81,11 +95,18 @@ class CustomerSeasonStats(models.Model):
     DERIVED_FROM_CUSTOMER = True
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="season_stats", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="season_stats",
+        db_index=False,
+        db_constraint=False,
     )
-    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="+")
+    season = models.ForeignKey(
+        Season, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     activity_count = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    first_on = models.DateField(null=True)
     last_on = models.DateField(null=True)
     satisfaction_sum = models.PositiveIntegerField(default=0)
     satisfaction_n = models.PositiveIntegerField(default=0)
@@ -112,9 +133,15 @@ class CustomerTypology(models.Model):
     DERIVED_FROM_CUSTOMER = True
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="typologies", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="typologies",
+        db_index=False,
+        db_constraint=False,
     )
-    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="+")
+    season = models.ForeignKey(
+        Season, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     group = models.CharField(max_length=10, choices=LoyaltyGroup.choices)
     reason = models.CharField(max_length=30)
     came_recent = models.PositiveSmallIntegerField(default=0)  # seasons attended in the window

@@ -101,4 +101,10 @@ def profile(qs: QuerySet[Customer], year: int) -> dict[str, Any]:
 
 
 def profile_compare(members: QuerySet[Customer], actor: Actor, year: int) -> dict[str, Any]:
-    return {"segment": profile(members, year), "base": profile(customers_visible_to(actor), year)}
+    segment, base = profile(members, year), profile(customers_visible_to(actor), year)
+    return {
+        "segment": segment,
+        "base": base,
+        "ages": list(zip(segment["ages"], base["ages"], strict=True)),
+        "groups": list(zip(segment["groups"], base["groups"], strict=True)),
+    }

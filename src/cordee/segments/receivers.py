@@ -23,9 +23,10 @@ def _activities_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> 
 @receiver(customers_changed)
 def _customers_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
     # A new customer gets its (empty) row, so that "prospect" and zero counts are findable.
-    from cordee.segments.aggregates import stats_rows_ensure
+    from cordee.segments.aggregates import chunks, stats_rows_ensure
 
-    stats_rows_ensure(list(customer_ids))
+    for part in chunks(sorted({int(i) for i in customer_ids})):
+        stats_rows_ensure(part)
 
 
 @receiver(customers_merged)

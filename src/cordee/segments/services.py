@@ -16,13 +16,7 @@ from django.utils.translation import gettext as _
 
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
-from cordee.segments.aggregates import (
-    chunks,
-    customer_stats_rebuild,
-    rfm_apply,
-    rfm_rebuild,
-    season_stats_rebuild,
-)
+from cordee.segments.aggregates import chunks, customer_stats_rebuild, season_stats_rebuild
 from cordee.segments.churn import ChurnReport, churn_score, churn_train
 from cordee.segments.compiler import definition_q, segment_queryset
 from cordee.segments.definition import DefinitionError
@@ -34,6 +28,8 @@ from cordee.segments.models import (
     SnapshotMember,
 )
 from cordee.segments.typology import typology_rebuild
+
+BULK_WORK_MEM = "512MB"
 
 
 @dataclass
@@ -50,21 +46,28 @@ def stats_refresh(*, train: bool = True) -> RefreshReport:
     way is simply run again.
     """
     report = RefreshReport()
+    builtin_segments_ensure()
 
     def step(name: str, fn: Any) -> Any:
         start = time.perf_counter()
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Grouping 20M activities into millions of rows and ranking them: with the
+                # default work_mem PostgreSQL spills every hash and sort to disk.
+                with connection.cursor() as cur:
+                    cur.execute("SET LOCAL work_mem = %s", [BULK_WORK_MEM])
             out = fn()
         report.seconds[name] = round(time.perf_counter() - start, 2)
         return out
 
-    step("season_stats", season_stats_rebuild)
-    step("customer_stats", customer_stats_rebuild)
-    step("rfm", rfm_rebuild)
-    step("typology", typology_rebuild)
+    step("season_stats_and_rfm", season_stats_rebuild)
+    if connection.vendor == "postgresql":
+        step("analyze_season_stats", _analyze)
+    reference = step("typology", typology_rebuild)
     if train:
         report.churn = step("churn_train", churn_train)
     report.scored = step("churn_score", churn_score)
+    step("customer_stats_and_rfm", lambda: customer_stats_rebuild(None, reference))
     if connection.vendor == "postgresql":
         step("analyze", _analyze)
     return report
@@ -87,10 +90,9 @@ def stats_refresh_customers(customer_ids: list[int]) -> None:
     for part in chunks(ids):
         with transaction.atomic():
             season_stats_rebuild(part)
-            customer_stats_rebuild(part)
-            rfm_apply(part)
-            typology_rebuild(part)
+            reference = typology_rebuild(part)
             churn_score(part)
+            customer_stats_rebuild(part, reference)
 
 
 def segment_save(
@@ -178,3 +180,26 @@ def segment_snapshot(
             size=snapshot.size,
         )
     return snapshot
+
+
+BUILTIN_SEGMENTS = (
+    ("fideles", "Fidèles", "fidele", "Reviennent par choix et sont satisfaits (saison de référence)."),
+    ("forces", "Forcés", "force", "Reviennent, mais insatisfaits ou contraints (saison de référence)."),
+    ("fuyants", "Fuyants", "fuyant", "S’éloignent ou sont partis (saison de référence)."),
+)  # fmt: skip
+
+
+def builtin_segments_ensure() -> None:
+    """The three 3F segments exist (the data migration creates them; ``segment refresh``
+    puts them back if a database was emptied without its migrations)."""
+    for slug, name, group, description in BUILTIN_SEGMENTS:
+        Segment.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "description": description,
+                "kind": SegmentKind.DYNAMIC,
+                "is_builtin": True,
+                "definition": {"all": [{"field": "loyalty_group", "op": "eq", "value": group}]},
+            },
+        )

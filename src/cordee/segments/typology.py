@@ -35,11 +35,10 @@ from django.utils.translation import gettext as _
 
 from cordee.activities.models import Season
 from cordee.customers.models import Customer
-from cordee.segments.aggregates import _in, _table
+from cordee.segments.aggregates import _clear, _in, _table
 from cordee.segments.config import segments_config
 from cordee.segments.models import (
     CustomerSeasonStats,
-    CustomerStats,
     CustomerTypology,
     LoyaltyGroup,
 )
@@ -81,7 +80,9 @@ TYPOLOGY_COLUMNS = (
 )  # fmt: skip
 
 
-def typology_compute(season: Season, customer_ids: list[int] | None = None) -> None:
+def typology_compute(
+    season: Season, customer_ids: list[int] | None = None, *, clear: bool = True
+) -> None:
     """(Re)write the 3F group of every customer (or of ``customer_ids``) in ``season``."""
     cfg = segments_config()
     ordered = [s.pk for s in seasons_of_kind(season.kind)]
@@ -172,28 +173,13 @@ def typology_seasons() -> list[Season]:
 
 
 def typology_rebuild(customer_ids: list[int] | None = None) -> Season | None:
-    """Every typology season, then each customer's current group (the reference season's)."""
+    """Every typology season (for everyone, or for ``customer_ids``); returns the reference
+    season, whose group the customer stats rebuild copies."""
+    if customer_ids is None:
+        _clear(CustomerTypology, None)
     for season in typology_seasons():
-        typology_compute(season, customer_ids)
-    ref = reference_season()
-    stats, typology = _table(CustomerStats), _table(CustomerTypology)
-    where, ids = _in("customer_id", customer_ids)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {stats} SET loyalty_group = 'prospect', loyalty_season_id = %s WHERE {where}",
-            [ref.pk if ref else None, *ids],
-        )
-        if ref is not None:
-            cur.execute(
-                f"""
-                UPDATE {stats} SET loyalty_group = t.grp
-                FROM (SELECT customer_id AS cid, "group" AS grp FROM {typology}
-                      WHERE season_id = %s AND {where}) AS t
-                WHERE {stats}.customer_id = t.cid
-                """,
-                [ref.pk, *ids],
-            )
-    return ref
+        typology_compute(season, customer_ids, clear=customer_ids is not None)
+    return reference_season()
 
 
 # Explaining a group --------------------------------------------------------------------------
