@@ -37,9 +37,11 @@ from cordee.customers.candidates import customer_candidates
 from cordee.customers.exports import EXPORT_FIELDS
 from cordee.customers.models import GOLDEN_FIELDS, Customer
 from cordee.privacy.access import (
+    SHARED_FIELDS,
     Actor,
     customer_for,
     customer_redacted,
+    customers_fully_visible,
     customers_visible_to,
     rows_redact,
 )
@@ -102,9 +104,18 @@ class CustomerSubmitted(CustomerResult):
 def _likely_existing(customer: Customer, actor: Any) -> list[LikelyExisting]:
     data = {f: getattr(customer, f) for f in GOLDEN_FIELDS}
     base = customers_visible_to(actor).exclude(pk=customer.pk)
+    candidates = customer_candidates(data, base=base)
+    full = customers_fully_visible(actor, [c.customer_id for c in candidates])
+    # A shared customer's hidden fields (birth date...) are not compared out loud either.
     return [
-        LikelyExisting(id=c.customer_id, probability=c.probability, evidence=c.evidence)
-        for c in customer_candidates(data, base=base)
+        LikelyExisting(
+            id=c.customer_id,
+            probability=c.probability,
+            evidence=c.evidence
+            if c.customer_id in full
+            else {k: v for k, v in c.evidence.items() if k in SHARED_FIELDS},
+        )
+        for c in candidates
     ]
 
 
