@@ -31,7 +31,7 @@ from cordee.privacy.models import (
 )
 from cordee.privacy.services import consent_record
 
-EMAIL = "ophelie.vercoutre@exemple.fr"
+EMAIL = "ophelie.vercoutre@laposte.net"
 NEEDLES = ("vercoutre", "ophélie", "ophelie", "612345678", "1985-03-14")
 
 HOTEL_FILE = (

@@ -244,7 +244,7 @@ def segment_export(request: SignedInRequest, slug: str) -> StreamingHttpResponse
 
     def rows() -> Any:
         yield writer.writerow(EXPORT_FIELDS)
-        for row in iter_customer_rows(segment_queryset(segment, actor)):
+        for row in iter_customer_rows(segment_queryset(segment, actor), actor=actor):
             yield writer.writerow(
                 [
                     neutralise_cell(", ".join(v) if isinstance(v, list) else str(v))
