@@ -27,7 +27,7 @@ from cordee.core.bulk import (
     copy_lines,
     copy_value,
     insert_ignore,
-    select_in,
+    select_keys,
 )
 from cordee.customers.golden import (
     DERIVED_COLUMNS,
@@ -51,14 +51,21 @@ class AttachResult:
     # The source records this call stored (empty in a dry run), for what follows them
     # in the same transaction (e.g. the consents they carry).
     source_record_ids: list[int] = field(default_factory=list)
+    # The index in ``records`` of each of those, and when they were received (the
+    # collection date of the records that have none).
+    source_record_indexes: list[int] = field(default_factory=list)
+    received_at: dt.datetime | None = None
+    # The customers this call created.
+    new_customer_ids: list[int] = field(default_factory=list)
 
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
     table = SourceRecord._meta.db_table
     sql = (
-        f'SELECT "fingerprint" FROM "{table}" WHERE "partner_id" = %s AND "fingerprint" {{values}}'  # noqa: S608
+        f'SELECT s."fingerprint" FROM {{keys}} JOIN "{table}" s '  # noqa: S608
+        'ON s."partner_id" = %s AND s."fingerprint" = k.v'
     )
-    return {row[0] for row in select_in(sql, [partner.pk], list(set(fingerprints)))}
+    return {row[0] for row in select_keys(sql, [partner.pk], sorted(set(fingerprints)))}
 
 
 def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[str, int]:
@@ -71,13 +78,15 @@ def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[
         ("x", "external_id", [partner.pk], {r.external_id for r in records if r.external_id}),
     )
     for prefix, column, params, values in lookups:
-        scope = '"partner_id" = %s AND ' if params else ""
+        # The e-mail and phone indexes leave out empty values: the condition says so.
+        scope = 's."partner_id" = %s' if params else f"s.\"{column}\" <> ''"
         sql = (
-            f'SELECT "{column}", MIN("customer_id") FROM "{table}" '  # noqa: S608
-            f'WHERE {scope}"customer_id" IS NOT NULL AND "{column}" {{values}} GROUP BY "{column}"'
+            f'SELECT s."{column}", MIN(s."customer_id") FROM {{keys}} JOIN "{table}" s '  # noqa: S608
+            f'ON {scope} AND s."{column}" = k.v GROUP BY s."{column}"'
         )
-        for value, customer_id in select_in(sql, params, sorted(values)):
-            found[prefix + value] = customer_id
+        for value, customer_id in select_keys(sql, params, sorted(values)):
+            if customer_id is not None:
+                found[prefix + value] = customer_id
     return found
 
 
@@ -142,6 +151,9 @@ def source_records_attach(
         source_ids = allocate_ids(SourceRecord, len(pending))
         source_id_of = dict(zip(pending, source_ids, strict=True))
         result.source_record_ids = list(source_ids)
+        result.source_record_indexes = pending
+        result.received_at = now
+        result.new_customer_ids = new_ids
 
         copy = connection.vendor == "postgresql"
         _write_source_records(
