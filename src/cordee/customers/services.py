@@ -61,9 +61,11 @@ class AttachResult:
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
     table = SourceRecord._meta.db_table
+    # CROSS JOIN: SQLite then loops over the keys (it keeps the written order), probing
+    # the table's index for each; PostgreSQL reads it as a plain join.
     sql = (
-        f'SELECT s."fingerprint" FROM {{keys}} JOIN "{table}" s '  # noqa: S608
-        'ON s."partner_id" = %s AND s."fingerprint" = k.v'
+        f'SELECT s."fingerprint" FROM {{keys}} CROSS JOIN "{table}" s '  # noqa: S608
+        'WHERE s."partner_id" = %s AND s."fingerprint" = k.v'
     )
     return {row[0] for row in select_keys(sql, [partner.pk], sorted(set(fingerprints)))}
 
@@ -78,11 +80,13 @@ def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[
         ("x", "external_id", [partner.pk], {r.external_id for r in records if r.external_id}),
     )
     for prefix, column, params, values in lookups:
-        # The e-mail and phone indexes leave out empty values: the condition says so.
-        scope = 's."partner_id" = %s' if params else f"s.\"{column}\" <> ''"
+        # The e-mail and phone indexes leave out empty values: the condition says so, in
+        # the very words of the index's own condition (SQLite matches it literally; in
+        # another form it builds a temporary index over the whole table for each batch).
+        scope = 's."partner_id" = %s' if params else f"NOT (s.\"{column}\" = '')"
         sql = (
-            f'SELECT s."{column}", MIN(s."customer_id") FROM {{keys}} JOIN "{table}" s '  # noqa: S608
-            f'ON {scope} AND s."{column}" = k.v GROUP BY s."{column}"'
+            f'SELECT s."{column}", MIN(s."customer_id") FROM {{keys}} CROSS JOIN "{table}" s '  # noqa: S608
+            f'WHERE {scope} AND s."{column}" = k.v GROUP BY s."{column}"'
         )
         for value, customer_id in select_keys(sql, params, sorted(values)):
             if customer_id is not None:
