@@ -158,3 +158,45 @@ def test_phone_kind(e164: str, kind: str) -> None:
 def test_phone_kind_wants_e164() -> None:
     with pytest.raises(InvalidValue):
         phone_kind("06 12 34 56 78")
+
+
+def _by_phonenumbers(text: str) -> str | None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _or_none(text: str) -> str | None:
+    try:
+        return phone(text)
+    except InvalidValue:
+        return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+32 470 12 34 56", "+41 79 123 45 67", "+31 6 12345678", "+49 1512 3456789",
+     "+34 612 34 56 78", "+44 7911 123456", "+39 312 345 6789", "+1 212 555 0123",
+     "+41 0 79 123 45 67", "+32 12", "+4912345678901234567", "+999 123456"],
+)  # fmt: skip
+def test_international_numbers_read_as_phonenumbers_reads_them(text: str) -> None:
+    assert _or_none(text) == _by_phonenumbers(text)
+
+
+def test_the_e164_shortcut_agrees_with_phonenumbers_on_random_numbers() -> None:
+    import random
+
+    import phonenumbers
+
+    rnd = random.Random(7)
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        for _ in range(40):
+            digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 15)))
+            text = f"+{code}{digits}"
+            assert _or_none(text) == _by_phonenumbers(text), text

@@ -145,3 +145,51 @@ def test_batches_of_any_size_use_a_bounded_number_of_queries(
     with django_assert_max_num_queries(40):
         attach(destination.hotel, *records)
     assert Customer.objects.count() == count
+
+
+def _plans_of_key_lookups(partner, records) -> list[str]:
+    """The plans of the look-ups source_records_attach runs, as each backend would run them."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from cordee.core import bulk
+
+    with CaptureQueriesContext(connection) as captured:
+        attach(partner, *records)
+    lookups = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "CROSS JOIN" in q["sql"] and "k.v" in q["sql"]
+    ]
+    assert len(lookups) == 4  # fingerprints, e-mails, phones, external ids
+    plans = []
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(bulk._PROBE_SET, ["off"] * len(bulk._PROBE_PLANS))
+            prefix = "EXPLAIN "
+        else:
+            prefix = "EXPLAIN QUERY PLAN "
+        for sql in lookups:
+            cur.execute(prefix + sql)
+            plans.append(" ".join(str(cell) for row in cur.fetchall() for cell in row))
+        transaction.set_rollback(True)
+    return plans
+
+
+def test_key_look_ups_probe_an_index_and_never_read_the_whole_table(destination):
+    # A look-up that reads (or indexes) the whole table makes every batch of an import
+    # slower than the one before: each key must be one probe of an existing index.
+    attach(destination.hotel, *[
+        rec(line=i, external_id=f"X{i}", last_name="Martin", email=f"p{i}@example.org",
+            phone=f"+336123456{i:02d}")
+        for i in range(50)
+    ])  # fmt: skip
+    records = [
+        rec(line=i, external_id=f"X{i}", last_name="Martin", email=f"p{i}@example.org",
+            phone=f"+336123456{i:02d}", city="Annecy")
+        for i in range(40, 60)
+    ]  # fmt: skip
+    for plan in _plans_of_key_lookups(destination.hotel, records):
+        assert "AUTOMATIC" not in plan and "Seq Scan" not in plan, plan
+        assert "SCAN s" not in plan and "Bitmap" not in plan, plan
+        assert "INDEX" in plan.upper(), plan

@@ -29,7 +29,7 @@ from cordee.customers.services import source_records_attach
 from cordee.partners.models import Partner, PartnerKind, User
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
-from cordee.privacy.services import consents_record_from_sources
+from cordee.privacy.services import consents_record_from_new_sources
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +203,8 @@ def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
             # import again resumes: the fingerprints skip the lines already stored.
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit = off")
+                # The batch's statements are short: compiling them (JIT) costs more than it saves.
+                cur.execute("SET LOCAL jit = off")
         attached = source_records_attach(
             partner=batch.partner,
             channel=Channel.IMPORT,
@@ -211,11 +213,23 @@ def _store(batch: ImportBatch, prepared: Prepared, stored_warnings: int) -> int:
             dry_run=batch.dry_run,
         )
         if attached.source_record_ids:
-            consents_record_from_sources(
-                source_record_ids=attached.source_record_ids,
+            # The consents the new source records carry, handed over rather than read back.
+            records, owners = prepared.records, attached.customer_ids
+            received = attached.received_at
+            assert received is not None
+            consents_record_from_new_sources(
+                records=[
+                    (source_id, owners[i], batch.partner_id, records[i].collected_at or received,
+                     consents, records[i].email_hash, records[i].phone_hash)
+                    for i, source_id in zip(
+                        attached.source_record_indexes, attached.source_record_ids, strict=True
+                    )
+                    if (consents := records[i].data.get("consents"))
+                ],
                 channel=Channel.IMPORT,
                 actor=Actor.system(f"import:{batch.pk}"),
-            )
+                new_customers=set(attached.new_customer_ids),
+            )  # fmt: skip
         bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
         ImportBatch.objects.filter(pk=batch.pk).update(
             lines_read=F("lines_read") + prepared.rows,

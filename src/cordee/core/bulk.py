@@ -92,6 +92,17 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            # The values are taken one by one (nextval is the only allocation that is safe
+            # against every other writer), but only their range crosses the wire when, as
+            # nearly always, nobody else took a value in between.
+            cur.execute(
+                "SELECT min(v), max(v) FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                "AS v FROM generate_series(1, %s)) AS s",
+                [table, count],
+            )
+            low, high = cur.fetchone()
+            if high - low + 1 == count:
+                return list(range(low, high + 1))
             cur.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [table, count],
@@ -228,6 +239,45 @@ def select_in(
             part = values[start : start + chunk]
             slot = "IN (" + ", ".join(["%s"] * len(part)) + ")"
             cur.execute(sql.format(values=slot), [*params, *part])
+            rows.extend(cur.fetchall())
+    return rows
+
+
+# Each value found through the index, one probe per value (a nested loop over the list).
+_PROBE_PLANS = ("enable_seqscan", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin")
+_PROBE_SET = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in _PROBE_PLANS)
+
+
+def select_keys(
+    sql: str, params: Sequence[Any], values: Sequence[str], chunk: int = 5_000
+) -> list[tuple[Any, ...]]:
+    """Look many text keys up through an index: ``sql`` joins a one-column table ``k(v)`` of them.
+
+    ``sql`` has a ``{keys}`` slot where that table goes (``FROM {keys} JOIN t ON t.col = k.v``).
+    On PostgreSQL the keys are an ``unnest`` of one array, and the plan is forced to probe
+    the index once per key: left to itself the planner often reads the whole table for a
+    long list (its estimate is poor, and a table an import is filling has no statistics
+    yet), and every batch would take longer as the table grows. ``values`` best sorted:
+    the probes then walk the index in order. SQLite gets chunks of VALUES.
+    """
+    rows: list[tuple[Any, ...]] = []
+    if not values:
+        return rows
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_PROBE_SET, ["off"] * len(_PROBE_PLANS))
+            cur.execute(
+                sql.format(keys="unnest(%s::text[]) AS k(v)"), [text_array(values), *params]
+            )
+            rows = list(cur.fetchall())
+            cur.execute(_PROBE_SET, ["on"] * len(_PROBE_PLANS))
+            return rows
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            slot = (
+                "(SELECT column1 AS v FROM (VALUES " + ", ".join(["(%s)"] * len(part)) + ")) AS k"  # noqa: S608
+            )
+            cur.execute(sql.format(keys=slot), [*part, *params])
             rows.extend(cur.fetchall())
     return rows
 

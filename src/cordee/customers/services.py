@@ -27,8 +27,9 @@ from cordee.core.bulk import (
     copy_lines,
     copy_value,
     insert_ignore,
-    select_in,
+    select_keys,
 )
+from cordee.core.signals import customers_changed
 from cordee.customers.golden import (
     DERIVED_COLUMNS,
     GOLDEN_COLUMNS,
@@ -51,14 +52,23 @@ class AttachResult:
     # The source records this call stored (empty in a dry run), for what follows them
     # in the same transaction (e.g. the consents they carry).
     source_record_ids: list[int] = field(default_factory=list)
+    # The index in ``records`` of each of those, and when they were received (the
+    # collection date of the records that have none).
+    source_record_indexes: list[int] = field(default_factory=list)
+    received_at: dt.datetime | None = None
+    # The customers this call created.
+    new_customer_ids: list[int] = field(default_factory=list)
 
 
 def _existing_fingerprints(partner: Partner, fingerprints: Sequence[str]) -> set[str]:
     table = SourceRecord._meta.db_table
+    # CROSS JOIN: SQLite then loops over the keys (it keeps the written order), probing
+    # the table's index for each; PostgreSQL reads it as a plain join.
     sql = (
-        f'SELECT "fingerprint" FROM "{table}" WHERE "partner_id" = %s AND "fingerprint" {{values}}'  # noqa: S608
+        f'SELECT s."fingerprint" FROM {{keys}} CROSS JOIN "{table}" s '  # noqa: S608
+        'WHERE s."partner_id" = %s AND s."fingerprint" = k.v'
     )
-    return {row[0] for row in select_in(sql, [partner.pk], list(set(fingerprints)))}
+    return {row[0] for row in select_keys(sql, [partner.pk], sorted(set(fingerprints)))}
 
 
 def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[str, int]:
@@ -71,13 +81,17 @@ def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[
         ("x", "external_id", [partner.pk], {r.external_id for r in records if r.external_id}),
     )
     for prefix, column, params, values in lookups:
-        scope = '"partner_id" = %s AND ' if params else ""
+        # The e-mail and phone indexes leave out empty values: the condition says so, in
+        # the very words of the index's own condition (SQLite matches it literally; in
+        # another form it builds a temporary index over the whole table for each batch).
+        scope = 's."partner_id" = %s' if params else f"NOT (s.\"{column}\" = '')"
         sql = (
-            f'SELECT "{column}", MIN("customer_id") FROM "{table}" '  # noqa: S608
-            f'WHERE {scope}"customer_id" IS NOT NULL AND "{column}" {{values}} GROUP BY "{column}"'
+            f'SELECT s."{column}", MIN(s."customer_id") FROM {{keys}} CROSS JOIN "{table}" s '  # noqa: S608
+            f'WHERE {scope} AND s."{column}" = k.v GROUP BY s."{column}"'
         )
-        for value, customer_id in select_in(sql, params, sorted(values)):
-            found[prefix + value] = customer_id
+        for value, customer_id in select_keys(sql, params, sorted(values)):
+            if customer_id is not None:
+                found[prefix + value] = customer_id
     return found
 
 
@@ -142,6 +156,9 @@ def source_records_attach(
         source_ids = allocate_ids(SourceRecord, len(pending))
         source_id_of = dict(zip(pending, source_ids, strict=True))
         result.source_record_ids = list(source_ids)
+        result.source_record_indexes = pending
+        result.received_at = now
+        result.new_customer_ids = new_ids
 
         copy = connection.vendor == "postgresql"
         _write_source_records(
@@ -151,7 +168,25 @@ def source_records_attach(
             records, real, source_id_of, new_ids, matched_existing, now, copy=copy
         )
         _write_links(partner, new_ids, matched_existing, now, copy=copy)
+        _announce(partner.pk, list(new_ids), sorted(matched_existing))
     return result
+
+
+def _announce(partner_id: int, created: list[int], changed: list[int]) -> None:
+    """Tell the rest of Cordée (aggregates, webhooks) once the transaction has committed."""
+
+    def send() -> None:
+        if created:
+            customers_changed.send(
+                sender=Customer, customer_ids=created, partner_id=partner_id, created=True
+            )
+        if changed:
+            customers_changed.send(
+                sender=Customer, customer_ids=changed, partner_id=partner_id, created=False
+            )
+
+    if created or changed:
+        transaction.on_commit(send)
 
 
 # Source record columns: those the call decides, then those a record formats itself

@@ -215,6 +215,10 @@ class ConsentImportResult:
     unknown_purposes: dict[str, int] = field(default_factory=dict)
 
 
+# (source record, customer, partner, collected at, consents, e-mail hash, phone hash)
+SourceConsents = tuple[int, int | None, int, dt.datetime, Any, str, str]
+
+
 def consents_record_from_sources(
     *, source_record_ids: Sequence[int], channel: str, actor: Actor
 ) -> ConsentImportResult:
@@ -227,29 +231,15 @@ def consents_record_from_sources(
     collection. Records already turned into events are skipped, so a resumed import may call
     this again for the same batch.
 
-    A partner's declared "yes" for a person who was erased (same keyed e-mail or phone hash as
-    an erasure tombstone) is not recorded: the person asked to be forgotten, and only a consent
-    they give again themselves (form, preference centre, desk) brings them back into marketing.
-
     A constant number of queries for up to 5,000 records (the import's batch): read the
     purposes, the declarations, the records and what was already recorded, then write.
     """
     _check_choice(channel, ConsentChannel, _("Canal"))
-    result = ConsentImportResult()
     ids = sorted(set(source_record_ids))
     if not ids:
-        return result
-    purposes = {p.slug: p for p in Purpose.objects.all()}
-    declarations: dict[int, int] = {}
-    for wording_id, purpose_id in (
-        ConsentWording.objects.filter(kind=WordingKind.DECLARATION, language="fr")
-        .order_by("purpose_id", "version")
-        .values_list("pk", "purpose_id")
-    ):
-        declarations[purpose_id] = wording_id  # the highest version wins
-    hub_id: int | None = None
+        return ConsentImportResult()
     with transaction.atomic():
-        records: list[tuple[int, int | None, int, dt.datetime, Any, str, str]] = []
+        records: list[SourceConsents] = []
         done: set[tuple[int, int]] = set()
         for part in chunked(ids, _BULK_CHUNK):
             records.extend(
@@ -268,79 +258,147 @@ def consents_record_from_sources(
                     "source_record_id", "purpose_id"
                 )
             )
-        from cordee.privacy.erasure import erased_hashes
+        return _consents_write(records, done, channel, actor, source_records=len(ids))
 
-        erased = erased_hashes(
-            email_hashes={r[5] for r in records}, phone_hashes={r[6] for r in records}
+
+def consents_record_from_new_sources(
+    *,
+    records: Sequence[SourceConsents],
+    channel: str,
+    actor: Actor,
+    new_customers: frozenset[int] | set[int] = frozenset(),
+) -> ConsentImportResult:
+    """What consents_record_from_sources does, for source records the caller has just written.
+
+    For a bulk path (the import), in the transaction that wrote the records: it hands their
+    consents over instead of having them read back, and as the records are new no event
+    can exist for them yet. ``new_customers`` are customers created in the same
+    transaction: they have no consent state yet, so theirs are inserted without a check.
+    """
+    _check_choice(channel, ConsentChannel, _("Canal"))
+    if not records:
+        return ConsentImportResult()
+    with transaction.atomic():
+        return _consents_write(
+            records,
+            set(),
+            channel,
+            actor,
+            source_records=len(records),
+            new_customers=new_customers,
+            announce=False,
         )
-        wanted: list[tuple[int, int, Purpose, int, dt.datetime, str]] = []
-        for record_id, customer_id, partner_id, collected_at, consents, eh, ph in records:
-            if customer_id is None or not isinstance(consents, dict):
+
+
+def _consents_write(
+    records: Sequence[SourceConsents],
+    done: set[tuple[int, int]],
+    channel: str,
+    actor: Actor,
+    *,
+    source_records: int,
+    new_customers: frozenset[int] | set[int] = frozenset(),
+    announce: bool = True,
+) -> ConsentImportResult:
+    """Write the consent events (and states) the records declare.
+
+    ``announce``: send ``consent_changed`` per event. The bulk import does not: it announces
+    its batch's customers once, as changed (``customers_changed``).
+    """
+    result = ConsentImportResult()
+    purposes = {p.slug: p for p in Purpose.objects.all()}
+    declarations: dict[int, int] = {}
+    for wording_id, purpose_id in (
+        ConsentWording.objects.filter(kind=WordingKind.DECLARATION, language="fr")
+        .order_by("purpose_id", "version")
+        .values_list("pk", "purpose_id")
+    ):
+        declarations[purpose_id] = wording_id  # the highest version wins
+    hub_id: int | None = None
+    wanted: list[tuple[int, int, Purpose, int, dt.datetime, str]] = []
+    # Plain strings, looked up once: the loops below run once per record.
+    granted, refused = str(ConsentStatus.GRANTED), str(ConsentStatus.REFUSED)
+    hub = str(ControllerKind.HUB)
+    from cordee.privacy.erasure import erased_hashes
+
+    # A partner's declared "yes" for a person who was erased (same keyed e-mail or phone hash
+    # as an erasure tombstone) is not recorded: only a consent they give again themselves
+    # (form, preference centre, desk) brings them back into marketing.
+    erased = erased_hashes(
+        email_hashes={r[5] for r in records}, phone_hashes={r[6] for r in records}
+    )
+    for record_id, customer_id, partner_id, collected_at, consents, eh, ph in records:
+        if customer_id is None or not isinstance(consents, dict):
+            continue
+        for slug, given in consents.items():
+            purpose = purposes.get(slug)
+            if purpose is None:
+                result.unknown_purposes[slug] = result.unknown_purposes.get(slug, 0) + 1
                 continue
-            for slug, given in consents.items():
-                purpose = purposes.get(slug)
-                if purpose is None:
-                    result.unknown_purposes[slug] = result.unknown_purposes.get(slug, 0) + 1
-                    continue
-                if not isinstance(given, bool):
-                    continue
-                if (record_id, purpose.pk) in done:
-                    result.already_recorded += 1
-                    continue
-                if given and erased and (eh in erased or ph in erased):
-                    result.blocked_by_erasure += 1
-                    continue
-                status: str = ConsentStatus.GRANTED if given else ConsentStatus.REFUSED
-                wanted.append((record_id, customer_id, purpose, partner_id, collected_at, status))
-        if any(p.controller == ControllerKind.HUB for _r, _c, p, *_rest in wanted):
-            hub_id = hub_partner().pk
-        event_ids = allocate_ids(ConsentEvent, len(wanted))
-        rows: list[tuple[Any, ...]] = []
-        states: list[StateRow] = []
-        changes: list[tuple[int, str, int, str]] = []
-        for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
-            event_ids, wanted, strict=True
-        ):
-            controller_id = hub_id if purpose.controller == ControllerKind.HUB else partner_id
-            assert controller_id is not None
-            rows.append(
-                (
-                    event_id,
-                    customer_id,
-                    purpose.pk,
-                    controller_id,
-                    partner_id,
-                    status,
-                    connection.ops.adapt_datetimefield_value(at),
-                    channel,
-                    actor.user.pk if actor.user else None,
-                    actor.label[:150],
-                    declarations.get(purpose.pk),
-                    "",
-                    record_id,
-                )
+            if not isinstance(given, bool):
+                continue
+            if (record_id, purpose.pk) in done:
+                result.already_recorded += 1
+                continue
+            if given and erased and (eh in erased or ph in erased):
+                result.blocked_by_erasure += 1
+                continue
+            status = granted if given else refused
+            wanted.append((record_id, customer_id, purpose, partner_id, collected_at, status))
+    hub_purposes = {p.pk for p in purposes.values() if p.controller == hub}
+    if any(p.pk in hub_purposes for _r, _c, p, *_rest in wanted):
+        hub_id = hub_partner().pk
+    event_ids = allocate_ids(ConsentEvent, len(wanted))
+    rows: list[tuple[Any, ...]] = []
+    states: list[StateRow] = []
+    changes: list[tuple[int, str, int, str]] = []
+    adapt = connection.ops.adapt_datetimefield_value
+    recorded_by = actor.user.pk if actor.user else None
+    label = actor.label[:150]
+    for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
+        event_ids, wanted, strict=True
+    ):
+        controller_id = hub_id if purpose.pk in hub_purposes else partner_id
+        assert controller_id is not None
+        rows.append(
+            (
+                event_id,
+                customer_id,
+                purpose.pk,
+                controller_id,
+                partner_id,
+                status,
+                adapt(at),
+                channel,
+                recorded_by,
+                label,
+                declarations.get(purpose.pk),
+                "",
+                record_id,
             )
-            states.append((customer_id, purpose.pk, controller_id, status, at, event_id))
-            changes.append((customer_id, purpose.slug, controller_id, status))
-            if status == ConsentStatus.GRANTED:
-                result.granted += 1
-            else:
-                result.refused += 1
-        bulk_insert(ConsentEvent, _EVENT_FIELDS, rows)
-        _states_upsert(states)
-        result.events = len(rows)
-        _announce(changes)
-        audit_log(
-            actor=actor,
-            action="consent.import",
-            channel=channel,
-            source_records=len(ids),
-            events=result.events,
-            granted=result.granted,
-            refused=result.refused,
-            blocked_by_erasure=result.blocked_by_erasure,
-            unknown_purposes=sorted(result.unknown_purposes),
         )
+        states.append((customer_id, purpose.pk, controller_id, status, at, event_id))
+        if announce:
+            changes.append((customer_id, purpose.slug, controller_id, status))
+        if status == granted:
+            result.granted += 1
+        else:
+            result.refused += 1
+    bulk_insert(ConsentEvent, _EVENT_FIELDS, rows)
+    _states_upsert(states, new_customers=new_customers)
+    result.events = len(rows)
+    _announce(changes)
+    audit_log(
+        actor=actor,
+        action="consent.import",
+        channel=channel,
+        source_records=source_records,
+        events=result.events,
+        granted=result.granted,
+        refused=result.refused,
+        blocked_by_erasure=result.blocked_by_erasure,
+        unknown_purposes=sorted(result.unknown_purposes),
+    )
     return result
 
 
@@ -372,11 +430,15 @@ def _state_row(event: ConsentEvent) -> StateRow:
     )
 
 
-def _states_upsert(rows: Sequence[StateRow]) -> None:
+def _states_upsert(
+    rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
+) -> None:
     """Move each ConsentState forward to its new event, unless a later one is already there.
 
     Guarded by the event's (at, id) in the statement itself, so that an import of old records
-    finishing after a withdrawal never brings a stale "granted" back.
+    finishing after a withdrawal never brings a stale "granted" back. The states of
+    ``new_customers`` (created in this transaction, so without any state yet) are plainly
+    inserted.
     """
     latest: dict[tuple[int, int, int], StateRow] = {}
     for row in rows:
@@ -385,6 +447,18 @@ def _states_upsert(rows: Sequence[StateRow]) -> None:
             latest[key] = row
     if not latest:
         return
+    if new_customers:
+        fresh = [row for key, row in latest.items() if key[0] in new_customers]
+        if fresh:
+            bulk_insert(
+                ConsentState,
+                ("customer", "purpose", "controller", "status", "at", "event"),
+                [(c, p, ctl, s, connection.ops.adapt_datetimefield_value(at), e)
+                 for c, p, ctl, s, at, e in fresh],
+            )  # fmt: skip
+            latest = {key: row for key, row in latest.items() if key[0] not in new_customers}
+            if not latest:
+                return
     qn = connection.ops.quote_name
     table = qn(ConsentState._meta.db_table)
     columns = _STATE_COLUMNS

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
@@ -116,10 +118,78 @@ def phone(raw: str | None, *, region: str = "FR") -> str | None:
             if _FRENCH_NUMBER.fullmatch(national) is None:
                 raise invalid(_PHONE_MESSAGE, raw)
             return "+33" + national
-        if not plus and digits.startswith("00"):
+        if plus:
+            foreign = _foreign_e164(digits)
+            if foreign is not None:
+                return foreign
+        elif digits.startswith("00"):
             # International prefix written out; parse it the same whatever the region.
             text = "+" + digits[2:]
     return _phone_slow(text, raw=raw, region=region)
+
+
+_NUMBER_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+_Desc = tuple[re.Pattern[str], frozenset[int]]
+
+
+@lru_cache(maxsize=512)
+def _plan_of(country_code: int) -> tuple[_Desc, tuple[_Desc, ...]] | None:
+    """The numbering plan of a calling code that one country alone uses, or None.
+
+    Taken from phonenumbers' metadata: the general description and each type's, as
+    (pattern, possible lengths), which is what its is_valid_number() checks.
+    """
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    if len(regions) != 1:
+        return None
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+    if meta is None or meta.national_prefix_for_parsing not in (None, "0"):
+        return None
+
+    def desc(d: Any) -> _Desc | None:
+        if d is None or d.national_number_pattern is None:
+            return None
+        return re.compile(d.national_number_pattern), frozenset(d.possible_length)
+
+    general = desc(meta.general_desc)
+    if general is None:
+        return None
+    kinds = tuple(k for name in _NUMBER_TYPES if (k := desc(getattr(meta, name, None))))
+    return general, kinds
+
+
+def _matches(desc: _Desc, national: str) -> bool:
+    pattern, lengths = desc
+    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+
+
+def _foreign_e164(digits: str) -> str | None:
+    """An international number written in E.164 form ('+41 79 …'), checked without parsing.
+
+    Only for calling codes of a single country whose trunk prefix is '0' or none, and a
+    national number that does not start with '0': phonenumbers would then read the digits
+    exactly as they are, and this applies the same validity rule. None means "let
+    phonenumbers decide" (other plans, or a number this does not accept).
+    """
+    for size in (1, 2, 3):
+        code = int(digits[:size]) if len(digits) > size else 0
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[size:]
+    if national.startswith("0") or not 2 <= len(national) <= 17:
+        return None
+    plan = _plan_of(code)
+    if plan is None:
+        return None
+    general, kinds = plan
+    if _matches(general, national) and any(_matches(kind, national) for kind in kinds):
+        return "+" + digits
+    return None
 
 
 def _french_national(digits: str, *, plus: bool, region: str) -> str | None:
