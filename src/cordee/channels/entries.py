@@ -29,7 +29,6 @@ from cordee.channels.models import (
     VisitorLink,
 )
 from cordee.collect.intake import normalise_fields
-from cordee.core import signals
 from cordee.customers.incoming import IncomingRecord
 from cordee.customers.models import Channel, SourceRecord
 from cordee.customers.services import source_records_attach
@@ -149,18 +148,7 @@ def _entry_store(entry: FormEntry, fields: dict[str, str]) -> None:
             raise ValueError("form entry without identity")
         entry.source_record = stored
         entry.customer_id = stored.customer_id
-    _visitor_link(entry)
-    customer_id = entry.customer_id
-    if customer_id is not None:
-        created = result.created > 0
-        transaction.on_commit(
-            lambda: signals.customers_changed.send(
-                sender=FormEntry,
-                customer_ids=[customer_id],
-                partner_id=form.partner_id,
-                created=created,
-            )
-        )
+    _visitor_link(entry)  # the intake itself announces the customer (customers_changed)
 
 
 def _visitor_link(entry: FormEntry) -> None:
