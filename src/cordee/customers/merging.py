@@ -144,10 +144,11 @@ def _move_or_keep(
         pass
     qn = connection.ops.quote_name
     pk = model._meta.pk
-    assert pk is not None
+    assert pk is not None and pk.column is not None
+    pk_column = qn(pk.column)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT {qn(pk.column)} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            f"SELECT {pk_column} FROM {qn(model._meta.db_table)} "  # noqa: S608
             f"WHERE {qn(column)} = %s",
             [source],
         )
@@ -164,7 +165,7 @@ def _move_or_keep(
             kept.append(json.loads(json.dumps(values, default=_json_value)))
             with connection.cursor() as cur:
                 cur.execute(
-                    f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(pk.column)} = %s",  # noqa: S608
+                    f"DELETE FROM {qn(model._meta.db_table)} WHERE {pk_column} = %s",  # noqa: S608
                     [row_id],
                 )
     return moved, kept
