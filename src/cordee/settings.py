@@ -7,6 +7,7 @@ CORDEE_DEBUG           "1" for development pages with tracebacks
 CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
+CORDEE_RESOLVE_AFTER_IMPORT  "0": no identity resolution after browser and drop-folder imports
 CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
 CORDEE_MFA_REQUIRED    1 to make office staff enrol a TOTP authenticator (recommended in production)
 """
@@ -191,6 +192,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CORDEE_IMPORT_MAX_BYTES = int(os.environ.get("CORDEE_IMPORT_MAX_BYTES", str(2 * 1024**3)))
 # e.g. "Sophie Durand, dpo@office-vallee.fr, 04 50 00 00 00": printed on the register (Art. 30).
 CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
+# "0" to leave identity resolution to `cordee resolve` instead of running it after each
+# import from the browser or a drop folder.
+CORDEE_RESOLVE_AFTER_IMPORT = os.environ.get("CORDEE_RESOLVE_AFTER_IMPORT", "1") != "0"
 # Office staff must enrol an authenticator app before any page (cordee.privacy.mfa).
 CORDEE_MFA_REQUIRED = _env_flag("CORDEE_MFA_REQUIRED")
 

@@ -18,3 +18,5 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     if not os.environ.get("CORDEE_HOME"):
         os.environ["CORDEE_HOME"] = tempfile.mkdtemp(prefix="cordee-test-")
     os.environ.setdefault("CORDEE_TASKS", "immediate")
+    # Tests run the resolution where they mean to (it changes which customers exist).
+    os.environ.setdefault("CORDEE_RESOLVE_AFTER_IMPORT", "0")

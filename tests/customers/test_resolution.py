@@ -157,3 +157,23 @@ def test_a_merge_a_person_undid_is_never_made_again(destination, model_home):
     run = resolution_run(full=True)
     assert run.merged == 0 and Customer.objects.count() == 2
     assert PairDecision.objects.get().status == ReviewStatus.DIFFERENT
+
+
+def test_an_import_from_the_browser_is_followed_by_a_resolution(destination, settings, model_home):
+    from cordee.collect.imports import import_batch_create
+    from cordee.collect.tasks import import_run
+    from cordee.privacy.access import Actor
+
+    settings.CORDEE_RESOLVE_AFTER_IMPORT = True
+    path = settings.MEDIA_ROOT / "hotel.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "Prénom;Nom;E-mail\r\nÉlodie;Martin;elodie@orange.fr\r\nJean;Dupont;jean@free.fr\r\n",
+        encoding="utf-8",
+    )
+    batch = import_batch_create(
+        partner=destination.hotel, source=path, filename="hotel.csv", actor=Actor.system("t")
+    )
+    import_run.enqueue(batch.pk)
+    run = ResolutionRun.objects.get()
+    assert run.finished_at is not None and run.records >= 1

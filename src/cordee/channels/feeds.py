@@ -163,6 +163,12 @@ def _take(partner: Partner, path: Path, folders: dict[str, Path], result: PollRe
         received_at=timezone.now(),
     )
     result.imported.append(name)
+    if settings.CORDEE_RESOLVE_AFTER_IMPORT and (
+        batch.customers_created or batch.customers_matched
+    ):
+        from cordee.customers.tasks import resolve_run
+
+        resolve_run.enqueue()  # what the file brought meets the base (merges, review, households)
 
 
 def _bad_batch_reason(batch: ImportBatch) -> str:
