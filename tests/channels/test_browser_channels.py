@@ -149,7 +149,10 @@ def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
     frame.locator('input[name="consent_newsletter"]').check()
     page.screenshot(path=str(SHOTS / "partner-site-form-filled.png"), full_page=True)
     frame.get_by_role("button", name="Je m'inscris").click()
-    expect(frame.get_by_role("heading", level=1)).to_have_text("Vérifiez votre boîte mail")
+    # The sign-up sends its confirmation mail before answering: give a loaded machine time.
+    expect(frame.get_by_role("heading", level=1)).to_have_text(
+        "Vérifiez votre boîte mail", timeout=20_000
+    )
     page.screenshot(path=str(SHOTS / "partner-site-form-sent.png"), full_page=True)
     assert FormEntry.objects.get().page == partner_site + "/sejour"
 

@@ -127,7 +127,9 @@ def decode_cursor(cursor: str) -> tuple[str, str, int] | None:
 
 def _after(key: tuple[str, str, int]) -> Q:
     last, first, pk = key
-    return (
+    # The redundant first term is what the database turns into a range of customer_name_idx;
+    # the OR alone is read as a filter over every row before the cursor.
+    return Q(last_name_key__gte=last) & (
         Q(last_name_key__gt=last)
         | Q(last_name_key=last, first_name_key__gt=first)
         | Q(last_name_key=last, first_name_key=first, id__gt=pk)
@@ -136,7 +138,7 @@ def _after(key: tuple[str, str, int]) -> Q:
 
 def _before(key: tuple[str, str, int]) -> Q:
     last, first, pk = key
-    return (
+    return Q(last_name_key__lte=last) & (
         Q(last_name_key__lt=last)
         | Q(last_name_key=last, first_name_key__lt=first)
         | Q(last_name_key=last, first_name_key=first, id__lt=pk)
