@@ -18,7 +18,10 @@ from cordee.privacy.access import Actor
 
 
 class Command(CordeeCommand):
-    help = "Crée une destination de démonstration (partenaires, comptes, fichiers clients importés) puis la sert."
+    help = (
+        "Crée une destination de démonstration (partenaires, comptes, fichiers clients et "
+        "d'activités importés, doublons, segments, campagne) puis la sert."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -103,3 +106,8 @@ class Command(CordeeCommand):
                     f"{batch.rejected:>4} rejetées"
                 )
                 bar.advance(task)
+        from cordee.demo.seed import demo_seed_after_customers
+
+        demo_seed_after_customers(
+            folder, demo=demo, seed=seed, partners=partners, actor=actor, out=self.stdout.write
+        )
