@@ -77,7 +77,7 @@ def test_the_seeded_demo_shows_every_feature(settings, tmp_path: Path) -> None:
     from cordee.campaigns.models import Campaign
     from cordee.collect.models import ImportStatus
     from cordee.demo.activities import STYLES
-    from cordee.demo.seed import FAMILIES_SLUG, demo_counts
+    from cordee.demo.seed import FAMILIES_SLUG, SKIERS_SLUG, demo_counts
     from cordee.segments.models import LoyaltyGroup, Segment
 
     settings.CORDEE_HOME = tmp_path
@@ -107,7 +107,12 @@ def test_the_seeded_demo_shows_every_feature(settings, tmp_path: Path) -> None:
         assert marker.batch.rejected <= marker.batch.lines_read * 0.1
     campaign = Campaign.objects.get()
     assert campaign.state == "draft" and campaign.segment_slug == FAMILIES_SLUG
-    assert Segment.objects.filter(slug=FAMILIES_SLUG).exists()
+    from cordee.privacy.access import Actor
+    from cordee.segments.compiler import segment_queryset
+
+    for slug in (FAMILIES_SLUG, SKIERS_SLUG):
+        segment = Segment.objects.get(slug=slug)
+        assert segment_queryset(segment, Actor.system("test")).exists(), slug
     # Running it again leaves the destination as it is.
     call_command("demo", "--no-serve", "--customers", "1200", stdout=None)
     assert demo_counts() == counts

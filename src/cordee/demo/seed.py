@@ -27,7 +27,7 @@ from cordee.privacy.access import Actor
 from cordee.segments.models import LoyaltyGroup
 
 FAMILIES_SLUG = "familles-idf-ete"
-SKIERS_SLUG = "skieurs-fideles"
+SKIERS_SLUG = "skieurs-reguliers"
 
 FAMILIES: dict[str, Any] = {
     "all": [
@@ -50,16 +50,13 @@ FAMILIES: dict[str, Any] = {
     ]
 }
 SKIERS: dict[str, Any] = {
-    "all": [
-        {"field": "loyalty_group", "op": "in", "value": ["fidele", "force"]},
-        {
-            "field": "activities",
-            "kind": "ticket",
-            "partner": ["remontees"],
-            "op": "gte",
-            "value": 1,
-        },
-    ]
+    "field": "activities",
+    "metric": "seasons",
+    "kind": "ticket",
+    "partner": ["remontees"],
+    "seasons": {"kind": "winter", "last": 3},
+    "op": "gte",
+    "value": 2,
 }
 BLOCKS = [
     {"type": "title", "text": '{{ first_name|default:"Bonjour" }}, l\'été revient au lac !'},
@@ -180,8 +177,8 @@ def _examples(seed: int, today: dt.date) -> dict[str, int]:
     segment_save(
         actor=actor,
         slug=SKIERS_SLUG,
-        name="Skieurs fidèles (et forcés)",
-        description="Clients des remontées fidèles ou forcés dans la saison de référence.",
+        name="Skieurs venus au moins deux des trois derniers hivers",
+        description="Forfait des remontées mécaniques acheté au moins deux hivers sur trois.",
         definition=SKIERS,
     )
     if not Purpose.objects.filter(slug="newsletter").exists():
