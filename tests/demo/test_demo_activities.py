@@ -116,3 +116,15 @@ def test_the_seeded_demo_shows_every_feature(settings, tmp_path: Path) -> None:
     # Running it again leaves the destination as it is.
     call_command("demo", "--no-serve", "--customers", "1200", stdout=None)
     assert demo_counts() == counts
+
+
+@pytest.mark.django_db
+def test_a_negative_number_of_customers_is_refused_in_french(settings, tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    from cordee.partners.models import Partner
+
+    settings.CORDEE_HOME = tmp_path
+    with pytest.raises(CommandError, match="positif ou nul"):
+        call_command("demo", "--no-serve", "--customers", "-5")
+    assert not Partner.objects.exists()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -35,6 +35,8 @@ class Command(CordeeCommand):
         parser.add_argument("--reset", action="store_true", help="repartir d'une base vide")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["customers"] < 0:
+            raise CommandError("--customers : un nombre de personnes positif ou nul est attendu.")
         if options["reset"]:
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
