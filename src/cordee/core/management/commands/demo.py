@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -18,7 +18,10 @@ from cordee.privacy.access import Actor
 
 
 class Command(CordeeCommand):
-    help = "Crée une destination de démonstration (partenaires, comptes, fichiers clients importés) puis la sert."
+    help = (
+        "Crée une destination de démonstration (partenaires, comptes, fichiers clients et "
+        "d'activités importés, doublons, segments, campagne) puis la sert."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -32,6 +35,8 @@ class Command(CordeeCommand):
         parser.add_argument("--reset", action="store_true", help="repartir d'une base vide")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["customers"] < 0:
+            raise CommandError("--customers : un nombre de personnes positif ou nul est attendu.")
         if options["reset"]:
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
@@ -103,3 +108,8 @@ class Command(CordeeCommand):
                     f"{batch.rejected:>4} rejetées"
                 )
                 bar.advance(task)
+        from cordee.demo.seed import demo_seed_after_customers
+
+        demo_seed_after_customers(
+            folder, demo=demo, seed=seed, partners=partners, actor=actor, out=self.stdout.write
+        )
