@@ -110,6 +110,8 @@ def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley
     page.wait_for_load_state("networkidle")  # the default condition: women
     page.get_by_role("button", name="+ groupe").first.click()
     expect(page.locator("select[name='n-0.1-type']")).to_be_visible()
+    # The builder answers by redrawing the conditions: type once the redraw has landed.
+    page.wait_for_load_state("networkidle")
     page.locator("input[name='n-0.1.0-value']").fill("92, 75, 93")
     expect(page.locator("#segment-count")).to_have_text("3")
     page.locator("select[name='n-0.1-type']").select_option("any")
