@@ -10,6 +10,7 @@ CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the re
 CORDEE_RESOLVE_AFTER_IMPORT  "0": no identity resolution after browser and drop-folder imports
 CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
 CORDEE_MFA_REQUIRED    1 to make office staff enrol a TOTP authenticator (recommended in production)
+CORDEE_FIELD_KEYS      field encryption keys "id:base64,..." (first current); else CORDEE_HOME/field_keys
 """
 
 from __future__ import annotations

@@ -16,9 +16,17 @@ from typing import Any
 from django.db import connection, models
 
 
-def _with_json(row: Sequence[Any], positions: Sequence[int]) -> list[Any]:
-    """JSON columns as text. A str is taken as JSON already serialised (e.g. by a worker process)."""
+def _with_json(
+    row: Sequence[Any], positions: Sequence[int], stored: Sequence[tuple[int, Any]] = ()
+) -> list[Any]:
+    """JSON columns as text, encrypted columns as stored (cordee.privacy.fields).
+
+    A str given for a JSON column is taken as the column's text already (serialised, and
+    encrypted if the column is, e.g. by a worker process).
+    """
     out = list(row)
+    for i, store in stored:
+        out[i] = store(out[i])
     for i in positions:
         if not isinstance(out[i], str):
             out[i] = json.dumps(out[i], ensure_ascii=False, default=str)
@@ -123,6 +131,15 @@ def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return model._meta.get_field(name)  # type: ignore[return-value]
 
 
+def _stored(model: type[models.Model], fields: Sequence[str]) -> list[tuple[int, Any]]:
+    """(position, field.stored) of the encrypted columns among ``fields``."""
+    return [
+        (i, store)
+        for i, f in enumerate(fields)
+        if (store := getattr(_column(model, f), "stored", None)) is not None
+    ]
+
+
 def _column_name(model: type[models.Model], name: str) -> str:
     column = _column(model, name).column
     assert column is not None
@@ -137,6 +154,7 @@ def bulk_insert(
     json_positions = [
         i for i, f in enumerate(fields) if isinstance(_column(model, f), models.JSONField)
     ]
+    stored = _stored(model, fields)
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     count = 0
@@ -145,8 +163,8 @@ def bulk_insert(
             raw = cur.cursor  # the psycopg cursor underneath Django's wrapper
             with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
-                    if json_positions:
-                        row = _with_json(row, json_positions)
+                    if json_positions or stored:
+                        row = _with_json(row, json_positions, stored)
                     copy.write_row(row)
                     count += 1
             return count
@@ -154,7 +172,9 @@ def bulk_insert(
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})"  # noqa: S608
         prepared = []
         for row in rows:
-            prepared.append(_with_json(row, json_positions) if json_positions else row)
+            prepared.append(
+                _with_json(row, json_positions, stored) if json_positions or stored else row
+            )
         if prepared:
             cur.executemany(sql, prepared)
         return len(prepared)
@@ -179,7 +199,8 @@ def bulk_update_rows(
     ]
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    prepared = [_with_json(row, json_positions) for row in rows]
+    stored = _stored(model, fields)
+    prepared = [_with_json(row, json_positions, stored) for row in rows]
     if not prepared:
         return 0
     with connection.cursor() as cur:
@@ -306,6 +327,8 @@ def insert_ignore(
     else:
         action = "DO NOTHING"
     quoted = ", ".join(qn(c) for c in columns)
+    if stored := _stored(model, fields):
+        rows = [_with_json(row, (), stored) for row in rows]
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # One array per column: the statement stays small whatever the number of rows.

@@ -11,8 +11,16 @@ from django.utils.translation import gettext as _
 
 class CordeeCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
+        from cordee.privacy.encryption import FieldKeyError
+
         try:
-            return super().execute(*args, **options)
+            try:
+                return super().execute(*args, **options)
+            except FieldKeyError as exc:
+                # A missing or wrong field-encryption key: say which, not a traceback.
+                raise CommandError(
+                    _("chiffrement des coordonnées : %(message)s") % {"message": exc}
+                ) from None
         except CommandError as exc:
             if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):
                 raise

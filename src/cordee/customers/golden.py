@@ -28,6 +28,7 @@ from typing import Any
 from cordee.collect.normalise import departement_of, fold
 from cordee.customers.models import GOLDEN_FIELDS
 from cordee.privacy.crypto import email_index, phone_index
+from cordee.privacy.encryption import encrypt
 
 # The customer columns the bulk path writes from the golden values, besides the id.
 GOLDEN_COLUMNS = (*GOLDEN_FIELDS, "phone_other")
@@ -124,6 +125,20 @@ def customer_values(golden: dict[str, Any]) -> tuple[Any, ...]:
     derived = derived_columns(golden)
     values.extend([derived[c] for c in DERIVED_COLUMNS])
     return tuple(values)
+
+
+# Columns of customer_values() stored encrypted (cordee.privacy.fields.EncryptedCharField).
+ENCRYPTED_COLUMNS = ("email", "phone", "phone_other", "address_line1", "address_line2")
+_ENCRYPTED_AT = tuple(GOLDEN_COLUMNS.index(c) for c in ENCRYPTED_COLUMNS)
+
+
+def stored_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """customer_values() as the table stores them, for writers that bypass the ORM (COPY)."""
+    out = list(values)
+    for i in _ENCRYPTED_AT:
+        if out[i]:
+            out[i] = encrypt(out[i])
+    return tuple(out)
 
 
 def first_record_values(data: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[str, ...]]:

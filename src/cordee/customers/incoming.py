@@ -14,6 +14,7 @@ from typing import Any
 
 from cordee.customers.matching.features import is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
+from cordee.privacy.encryption import encrypt, encrypt_data
 
 # Equivalent to json.dumps(value, ensure_ascii=False), without building an encoder per call.
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
@@ -69,7 +70,9 @@ class IncomingRecord:
                 )
             )
             assert self.golden is not None
-            self.golden_copy = copy_line(self.golden)
+            from cordee.customers.golden import stored_values
+
+            self.golden_copy = copy_line(stored_values(self.golden))
         return self
 
     def _prepare(self) -> None:
@@ -80,8 +83,10 @@ class IncomingRecord:
         ).hexdigest()
         self.email_hash = email_index(self.data.get("email") or "")
         self.phone_hash = phone_index(self.data.get("phone") or "")
-        self.raw_json = _json_text(self.raw)
-        self.data_json = _json_text(self.data)
+        # As the columns store them (cordee.privacy.fields): raw encrypted whole, the
+        # identifying values of data encrypted inside.
+        self.raw_json = _json_text(encrypt(_json_text(self.raw)))
+        self.data_json = _json_text(encrypt_data(self.data))
 
     def keys(self) -> list[str]:
         """Deterministic identity keys, strongest first (the external id counts within its partner only)."""

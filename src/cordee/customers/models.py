@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordee.partners.models import Partner
+from cordee.privacy.fields import EncryptedCharField, EncryptedJSONField, EncryptedKeysJSONField
 
 
 class Channel(models.TextChoices):
@@ -70,12 +71,12 @@ class Customer(models.Model):
     civility = models.CharField(_("civilité"), max_length=3, choices=Civility.choices, blank=True)
     first_name = models.CharField(_("prénom"), max_length=100, blank=True)
     last_name = models.CharField(_("nom"), max_length=100, blank=True)
-    email = models.CharField(_("e-mail"), max_length=254, blank=True)
-    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
-    phone_other = models.CharField(_("autre téléphone"), max_length=20, blank=True)
+    email = EncryptedCharField(_("e-mail"), max_length=254, blank=True, lookup_hash="email_hash")
+    phone = EncryptedCharField(_("téléphone"), max_length=20, blank=True, lookup_hash="phone_hash")
+    phone_other = EncryptedCharField(_("autre téléphone"), max_length=20, blank=True)
     birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
-    address_line1 = models.CharField(_("adresse"), max_length=200, blank=True)
-    address_line2 = models.CharField(_("complément d'adresse"), max_length=200, blank=True)
+    address_line1 = EncryptedCharField(_("adresse"), max_length=200, blank=True)
+    address_line2 = EncryptedCharField(_("complément d'adresse"), max_length=200, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=12, blank=True)
     city = models.CharField(_("ville"), max_length=100, blank=True)
     region = models.CharField(_("région"), max_length=100, blank=True)
@@ -164,10 +165,12 @@ class SourceRecord(models.Model):
     )
     line = models.PositiveIntegerField(_("ligne"), null=True, blank=True)
     collected_at = models.DateTimeField(_("collecté le"))
-    # Exactly what the channel sent: {original header or field: original text}.
-    raw = models.JSONField()
-    # The same, normalised to the canonical field names (dates ISO, phones E.164...).
-    data = models.JSONField()
+    # Exactly what the channel sent: {original header or field: original text}, stored
+    # encrypted whole (its keys are the partner's own headers: any may identify).
+    raw = EncryptedJSONField()
+    # The same, normalised to the canonical field names (dates ISO, phones E.164...); the
+    # identifying values (e-mail, phones, address lines) are encrypted inside.
+    data = EncryptedKeysJSONField()
     # Hash of (channel, raw content): the same line imported twice is recognised and skipped.
     fingerprint = models.CharField(max_length=32)
     email_hash = models.CharField(max_length=32, blank=True)
@@ -282,7 +285,8 @@ class MergeEvent(models.Model):
     score = models.FloatField(_("score"), null=True, blank=True)
     # {field: {"verdict": "same" | "close" | "different" | "missing", ...}}
     evidence = models.JSONField(_("éléments de preuve"), default=dict, blank=True)
-    snapshot = models.JSONField(default=dict, blank=True)
+    # The absorbed golden record, e-mail and address included: encrypted whole.
+    snapshot = EncryptedJSONField(default=dict, blank=True)
     moved = models.JSONField(default=dict, blank=True)
     # For a merge: the unmerge that undid it. For an unmerge: the merge it undid.
     undoes = models.OneToOneField(

@@ -35,6 +35,7 @@ from cordee.customers.golden import (
     GOLDEN_COLUMNS,
     apply_record,
     customer_values,
+    stored_values,
 )
 from cordee.customers.incoming import IncomingRecord
 from cordee.customers.models import Customer, CustomerLink, SourceRecord
@@ -313,7 +314,9 @@ def _write_golden_records(
                 )
                 continue
         if copy:
-            new_lines.append(f"{cid}\t{copy_line(values)}\t{{}}\t{prov}\t{now_text}\t{now_text}\n")
+            new_lines.append(
+                f"{cid}\t{copy_line(stored_values(values))}\t{{}}\t{prov}\t{now_text}\t{now_text}\n"
+            )
         else:
             new_rows.append((cid, *values, "{}", prov, now, now))
     if copy:

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cordee.privacy.fields import EncryptedCharField
+
 
 class AuditEvent(models.Model):
     """Who did what, when, from where. Holds identifiers only, never the personal data itself."""
@@ -453,7 +455,7 @@ class StaffTOTP(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp"
     )
-    secret = models.CharField(max_length=64)
+    secret = EncryptedCharField(max_length=64)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

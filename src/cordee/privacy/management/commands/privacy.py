@@ -23,7 +23,7 @@ RENDERERS = {"csv": register_csv, "json": register_json, "md": register_markdown
 class Command(CordeeCommand):
     help = (
         "Protection des données : register, consent-states, request list, export, erase, "
-        "purge, link (voir « cordee privacy ACTION --help »)."
+        "purge, link, rotate-key (voir « cordee privacy ACTION --help »)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,6 +56,22 @@ class Command(CordeeCommand):
         link = sub.add_parser("link", help="lien signé vers le centre de préférences d'un client")
         link.add_argument("customer_id")
         link.add_argument("--days", type=int, default=None)
+        rotate = sub.add_parser(
+            "rotate-key",
+            help="nouvelle clé de chiffrement des coordonnées, et tout rechiffrer avec elle",
+        )
+        what = rotate.add_mutually_exclusive_group()
+        what.add_argument(
+            "--resume",
+            action="store_true",
+            help="seulement rechiffrer ce qui n'est pas sous la clé courante",
+        )
+        what.add_argument("--retire", metavar="ID", default="", help="retirer une ancienne clé")
+        what.add_argument("--status", action="store_true", help="clés et valeurs par clé")
+        what.add_argument(
+            "--print-key", action="store_true", help="imprimer une clé pour CORDEE_FIELD_KEYS"
+        )
+        rotate.add_argument("--quiet", action="store_true", help="pas de barre de progression")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -68,7 +84,7 @@ class Command(CordeeCommand):
                 text = RENDERERS[options["format"]](register_build())
             self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
             return
-        getattr(self, f"handle_{action}")(**options)
+        getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     def _customer(self, customer_id: str, email: str) -> Customer:
         if bool(customer_id) == bool(email):
@@ -193,6 +209,69 @@ class Command(CordeeCommand):
         self._confirm(_("Effacer ces %(n)s clients ?") % {"n": total}, options["yes"])
         done = retention_purge(actor=actor, dry_run=False)
         self.stdout.write(_("%(n)s client(s) effacé(s).") % {"n": done.erased})
+
+    def handle_rotate_key(self, **options: Any) -> None:
+        from cordee.privacy import encryption, rotation
+
+        if options["print_key"]:
+            key_id = encryption.new_key_id(encryption.keyring().keys)
+            self.stdout.write(encryption.key_line(key_id, encryption.new_key()).replace(" ", ":"))
+            return
+        ring = encryption.keyring()
+        try:
+            if options["status"]:
+                for key_id in ring.keys:
+                    used = sum(rotation.key_usage(key_id).values())
+                    current = _(" (courante)") if key_id == ring.current else ""
+                    self.stdout.write(
+                        _("clé %(k)s%(c)s : %(n)s valeur(s)")
+                        % {"k": key_id, "c": current, "n": used}
+                    )
+                for name, n in sorted(rotation.clear_values().items()):
+                    self.stdout.write(_("%(f)s : %(n)s valeur(s) en clair") % {"f": name, "n": n})
+                return
+            if options["retire"]:
+                rotation.key_retire(options["retire"])
+                self.stdout.write(_("Clé %(k)s retirée.") % {"k": options["retire"]})
+                return
+            if not options["resume"]:
+                key_id = rotation.key_add()
+                self.stdout.write(
+                    _(
+                        "Nouvelle clé %(k)s, courante (%(f)s) : gardez-en une copie hors de cette machine."
+                    )
+                    % {"k": key_id, "f": encryption.key_file()}
+                )
+        except rotation.RotationRefused as exc:
+            raise CommandError(str(exc)) from None
+        counts = self._reencrypt(options["quiet"])
+        current = encryption.keyring().current
+        for table, n in counts.items():
+            self.stdout.write(_("%(t)s : %(n)s ligne(s) rechiffrée(s)") % {"t": table, "n": n})
+        old = [k for k in encryption.keyring().keys if k != current]
+        if old:
+            self.stdout.write(
+                _(
+                    "Tout est sous la clé %(k)s. Anciennes clés : %(o)s (cordee privacy rotate-key --retire ID)."
+                )
+                % {"k": current, "o": ", ".join(old)}
+            )
+
+    def _reencrypt(self, quiet: bool) -> dict[str, int]:
+        from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+
+        from cordee.privacy.rotation import reencrypt
+
+        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn()]
+        with Progress(*columns, transient=True, disable=quiet or not self.stdout.isatty()) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def show(table: str, done: int, total: int) -> None:
+                if table not in tasks:
+                    tasks[table] = bar.add_task(table, total=total or 1)
+                bar.update(tasks[table], completed=done, total=total or 1)
+
+            return reencrypt(progress=show)
 
     def handle_link(self, **options: Any) -> None:
         from cordee.privacy.preferences import preference_link
