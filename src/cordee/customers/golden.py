@@ -132,12 +132,16 @@ ENCRYPTED_COLUMNS = ("email", "phone", "phone_other", "address_line1", "address_
 _ENCRYPTED_AT = tuple(GOLDEN_COLUMNS.index(c) for c in ENCRYPTED_COLUMNS)
 
 
-def stored_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """customer_values() as the table stores them, for writers that bypass the ORM (COPY)."""
+def stored_values(values: tuple[Any, ...], sealed: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """customer_values() as the table stores them, for writers that bypass the ORM (COPY).
+
+    ``sealed``: ciphertexts already made for some of these values (a record's data).
+    """
     out = list(values)
     for i in _ENCRYPTED_AT:
-        if out[i]:
-            out[i] = encrypt(out[i])
+        if value := out[i]:
+            known = sealed.get(value) if sealed else None
+            out[i] = known if known is not None else encrypt(value)
     return tuple(out)
 
 

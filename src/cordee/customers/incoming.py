@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cordee.customers.matching.features import is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
-from cordee.privacy.encryption import encrypt, encrypt_data
+from cordee.privacy.encryption import DATA_KEYS, encrypt, encrypt_data
 
 # Equivalent to json.dumps(value, ensure_ascii=False), without building an encoder per call.
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
@@ -46,6 +46,9 @@ class IncomingRecord:
     # (external id to phone hash, see services.SOURCE_TAIL) and that customer's columns.
     copy_tail: str = ""
     golden_copy: str = ""
+    # {clear value: its ciphertext} for the identifying values of data, encrypted once and
+    # reused for the same values of the customer row.
+    sealed: dict[str, str] = field(default_factory=dict)
 
     def prepare(self, *, golden: bool = False, copy_text: bool = False) -> IncomingRecord:
         """Fill the derived fields; ``golden`` and ``copy_text`` add work bulk paths want done early."""
@@ -72,7 +75,7 @@ class IncomingRecord:
             assert self.golden is not None
             from cordee.customers.golden import stored_values
 
-            self.golden_copy = copy_line(stored_values(self.golden))
+            self.golden_copy = copy_line(stored_values(self.golden, self.sealed))
         return self
 
     def _prepare(self) -> None:
@@ -86,7 +89,12 @@ class IncomingRecord:
         # As the columns store them (cordee.privacy.fields): raw encrypted whole, the
         # identifying values of data encrypted inside.
         self.raw_json = _json_text(encrypt(_json_text(self.raw)))
-        self.data_json = _json_text(encrypt_data(self.data))
+        stored = encrypt_data(self.data)
+        if stored is not self.data:
+            for k in DATA_KEYS:
+                if (clear := self.data.get(k)) and isinstance(clear, str):
+                    self.sealed[clear] = stored[k]
+        self.data_json = _json_text(stored)
 
     def keys(self) -> list[str]:
         """Deterministic identity keys, strongest first (the external id counts within its partner only)."""
