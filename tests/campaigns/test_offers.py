@@ -311,6 +311,8 @@ def test_helene_proposes_through_the_page_and_marc_approves_and_sends(
         )
     campaign = Campaign.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/campagnes/{campaign.pk}/"
+    joint = client.get(f"/campagnes/{campaign.pk}/")
+    assert 'id="joint-offers"' in joint.text and "Hôtel des Alpes — Nuit offerte" in joint.text
     # The task (immediate backend in tests) sent it at commit.
     assert set(by_recipient(sink)) == {"elodie.martin@example.fr", "hans.mueller@example.de"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django import forms
@@ -265,8 +266,7 @@ def segment_expose_view(request: SignedInRequest) -> HttpResponse:
     segment = Segment.objects.filter(slug=slug, owner__isnull=True).first()
     if segment is None:
         return redirect("campaigns:offers")
-    try:
+    # Only the office's segments are listed; a forged slug changes nothing.
+    with contextlib.suppress(ValidationError):
         segment_expose(actor=actor, segment=segment, exposed=request.POST.get("exposed") == "1")
-    except ValidationError:
-        pass  # only the office's segments are listed; a forged slug changes nothing
     return redirect("campaigns:offers")
