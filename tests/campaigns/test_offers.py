@@ -418,3 +418,14 @@ def test_a_decided_offer_is_not_edited(client, destination, shared):
     with pytest.raises(ValidationError):
         propose(destination.helene, offer=PartnerOffer.objects.get(pk=offer.pk))
     assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 0
+
+
+def test_the_offer_pages_speak_english_too(client, destination, shared, settings):
+    offer = propose(destination.helene)
+    offer_refuse(offer=offer, actor=actor(destination.marc), reason="Trop tard.")
+    login(client, destination.helene)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    listing = client.get("/campagnes/offres/")
+    assert "Partner offers" in listing.text and "Propose an offer" in listing.text
+    page = client.get(f"/campagnes/offres/{offer.pk}/")
+    assert "Refused by the office" in page.text and "Trop tard." in page.text

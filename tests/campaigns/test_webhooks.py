@@ -304,3 +304,33 @@ def test_a_mailgun_post_with_a_forged_signature_is_refused(client, provider, sen
     payload = mailgun("complained", "hans.mueller@example.de", "x", key="pas-la-bonne-cle")
     assert post(client, "mailgun", payload).status_code == 401
     assert not Suppression.objects.exists()
+
+
+def test_through_postmark_each_mail_names_its_row_and_the_bounce_finds_it(
+    client, provider, people, campaign_of, send, sink
+):
+    from tests.campaigns.conftest import by_recipient
+
+    provider("postmark")
+    send(campaign_of())
+    mail = by_recipient(sink)["zoe.lambert@example.fr"]
+    delivery_id = mail["X-PM-Metadata-cordee_delivery"]
+    row = Delivery.objects.get(pk=int(delivery_id))
+    assert row.customer.email == "zoe.lambert@example.fr"
+    # Postmark gives its own MessageID and hands the metadata back.
+    payload = postmark(
+        "Bounce", "zoe.lambert@example.fr", Metadata={"cordee_delivery": delivery_id}
+    )
+    assert post(client, "postmark", payload).json() == {"bounce": 1}
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.BOUNCED
+
+
+def test_through_mailgun_each_mail_carries_its_variables(provider, people, campaign_of, send, sink):
+    from tests.campaigns.conftest import by_recipient
+
+    provider("mailgun")
+    send(campaign_of())
+    mail = by_recipient(sink)["hans.mueller@example.de"]
+    variables = json.loads(mail["X-Mailgun-Variables"])
+    assert Delivery.objects.get(pk=int(variables["cordee_delivery"])).customer.first_name == "Hans"
