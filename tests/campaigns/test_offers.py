@@ -328,8 +328,8 @@ def test_helene_proposes_through_the_page_and_marc_approves_and_sends(
 def test_marc_refuses_with_a_reason_that_helene_reads(client, destination, shared, sink):
     offer = propose(destination.helene)
     login(client, destination.marc)
-    response = client.post(f"/campagnes/offres/{offer.pk}/refuser/", {"reason": ""})
-    assert "erreur=" in response["Location"]
+    response = client.post(f"/campagnes/offres/{offer.pk}/refuser/", {"reason": ""}, follow=True)
+    assert "pourquoi l&#x27;offre est refusée" in response.text
     client.post(f"/campagnes/offres/{offer.pk}/refuser/", {"reason": "Hors saison <b>!</b>"})
     login(client, destination.helene)
     page = client.get(f"/campagnes/offres/{offer.pk}/")
@@ -403,8 +403,9 @@ def test_hostile_page_input_is_answered_not_crashed(client, destination, shared)
     response = client.post(
         f"/campagnes/offres/{offer.pk}/approuver/",
         {"sender_email": "pas une adresse", "with": ["x", "99999999999999"]},
+        follow=True,
     )
-    assert "erreur=" in response["Location"]
+    assert "Adresse e-mail invalide" in response.text
     offer.refresh_from_db()
     assert offer.state == OfferState.PENDING and not Campaign.objects.exists()
 

@@ -6,6 +6,7 @@ import contextlib
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpResponse
@@ -172,7 +173,6 @@ def offer_detail(request: SignedInRequest, pk: int) -> HttpResponse:
         "offer": offer,
         "reviewer": reviewer,
         "report": offer_report(offer),
-        "error": request.GET.get("erreur", "")[:300],
     }
     if reviewer and offer.state == OfferState.PENDING:
         same_target = (
@@ -216,13 +216,12 @@ def offer_preview_frame(request: SignedInRequest, pk: int) -> HttpResponse:
     return HttpResponse(message_render(compiled, {}).html)
 
 
-def _back(pk: int, error: str = "") -> HttpResponse:
-    from urllib.parse import urlencode
-
-    response = redirect("campaigns:offer", pk=pk)
+def _back(request: SignedInRequest, pk: int, error: str = "") -> HttpResponse:
+    # The error travels in the session (messages), never in the URL: a link cannot make
+    # the page say something the application did not.
     if error:
-        response["Location"] += "?" + urlencode({"erreur": error[:300]})
-    return response
+        messages.error(request, error[:300])
+    return redirect("campaigns:offer", pk=pk)
 
 
 @require_POST
@@ -232,8 +231,8 @@ def offer_refuse_view(request: SignedInRequest, pk: int) -> HttpResponse:
     try:
         offer_refuse(offer=offer, actor=actor, reason=(request.POST.get("reason") or "")[:5000])
     except ValidationError as exc:
-        return _back(pk, " ".join(exc.messages))
-    return _back(pk)
+        return _back(request, pk, " ".join(exc.messages))
+    return _back(request, pk)
 
 
 @require_POST
@@ -255,7 +254,7 @@ def offer_approve_view(request: SignedInRequest, pk: int) -> HttpResponse:
             send_now=request.POST.get("send_now") == "1",
         )
     except ValidationError as exc:
-        return _back(pk, " ".join(exc.messages))
+        return _back(request, pk, " ".join(exc.messages))
     return redirect("campaigns:detail", pk=campaign.pk)
 
 

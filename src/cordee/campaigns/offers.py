@@ -33,7 +33,7 @@ from cordee.campaigns.models import (
     PartnerOffer,
 )
 from cordee.campaigns.rendering import check_text, check_url
-from cordee.partners.models import Partner, Role
+from cordee.partners.models import Partner, PartnerKind, Role
 from cordee.privacy.access import SHARING_PURPOSE, Actor
 from cordee.privacy.audit import audit_log
 from cordee.segments.models import Segment
@@ -278,7 +278,7 @@ def offers_approve(
         raise ValidationError(_("Des offres réunies doivent viser la même cible."))
     if any(o.valid_until < timezone.localdate() for o in offers):
         raise ValidationError(_("Une offre expirée ne s'envoie plus."))
-    hub = Partner.objects.get(kind="hub")
+    hub = Partner.objects.get(kind=PartnerKind.HUB)
     partners = sorted({o.partner.name for o in offers})
     sender_name = (
         _("%(hub)s avec %(partners)s")
