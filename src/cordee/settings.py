@@ -9,6 +9,10 @@ CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inl
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
 CORDEE_RESOLVE_AFTER_IMPORT  "0": no identity resolution after browser and drop-folder imports
 CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
+CORDEE_EMAIL_PROVIDER  mailgun|postmark|brevo|sendgrid|mailjet|sparkpost: its tracking webhook
+                       (bounces, complaints, unsubscribes) at /webhooks/email/<provider>/
+CORDEE_EMAIL_WEBHOOK_SECRET  "user:password" the provider puts in the webhook URL (basic auth)
+CORDEE_EMAIL_PROVIDER_KEY    the provider's webhook signing key, where it signs (Mailgun)
 CORDEE_MFA_REQUIRED    1 to make office staff enrol a TOTP authenticator (recommended in production)
 CORDEE_FIELD_KEYS      field encryption keys "id:base64,..." (first current); else CORDEE_HOME/field_keys
 """
@@ -200,6 +204,11 @@ CORDEE_RESOLVE_AFTER_IMPORT = os.environ.get("CORDEE_RESOLVE_AFTER_IMPORT", "1")
 CORDEE_MFA_REQUIRED = _env_flag("CORDEE_MFA_REQUIRED")
 
 MAILERS = {"default": email_mailer(os.environ.get("CORDEE_EMAIL_URL", ""))}
+# A provider's webhooks (django-anymail): only with a secret is the endpoint there at all.
+CORDEE_EMAIL_PROVIDER = os.environ.get("CORDEE_EMAIL_PROVIDER", "").strip().lower()
+CORDEE_EMAIL_WEBHOOK_SECRET = os.environ.get("CORDEE_EMAIL_WEBHOOK_SECRET", "").strip()
+CORDEE_EMAIL_PROVIDER_KEY = os.environ.get("CORDEE_EMAIL_PROVIDER_KEY", "").strip()
+ANYMAIL = {"WEBHOOK_SECRET": CORDEE_EMAIL_WEBHOOK_SECRET}
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from cordee.campaigns.webhooks import email_webhook
 from cordee.core import views as core_views
 from cordee.privacy import mfa_views
 from cordee.privacy.security import GuardedLoginView
@@ -31,5 +32,7 @@ urlpatterns = [
     path("campagnes/", include("cordee.campaigns.urls")),
     path("segments/", include("cordee.segments.urls")),
     path("api/v1/", include("cordee.api.urls")),
+    # Bounces, complaints, unsubscribes from an e-mail provider (CORDEE_EMAIL_PROVIDER).
+    path("webhooks/email/<str:name>/", email_webhook, name="email_webhook"),
     path("", include("cordee.channels.urls")),  # f/ forms, c/ cookie endpoint, canaux/
 ]

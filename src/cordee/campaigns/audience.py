@@ -37,14 +37,25 @@ SMS_PURPOSE = "sms"
 
 
 def campaign_audience_base(campaign: Campaign, actor: Actor) -> QuerySet[Customer]:
-    """The segment's members the actor may see; every visible customer without a segment."""
+    """The segment's members the actor may see; every visible customer without a segment.
+
+    A joint action also passes the gate of each co-signing partner: a partner's offer only
+    ever reaches customers that partner may see (those it brought, or shared with partners).
+    """
     if not campaign.segment_slug:
-        return customers_visible_to(actor)
-    segment = Segment.objects.filter(slug=campaign.segment_slug).first()
-    if segment is None:
-        # The segment was deleted since the campaign was written: nobody, rather than everyone.
-        return Customer.objects.none()
-    return segment_queryset(segment, actor)
+        qs = customers_visible_to(actor)
+    else:
+        segment = Segment.objects.filter(slug=campaign.segment_slug).first()
+        if segment is None:
+            # The segment was deleted since the campaign was written: nobody, not everyone.
+            return Customer.objects.none()
+        qs = segment_queryset(segment, actor)
+    if campaign.is_joint:
+        from cordee.campaigns.offers import joint_partners
+
+        for partner in joint_partners(campaign):
+            qs = qs & customers_visible_to(Actor.for_partner(partner, "action commune"))
+    return qs
 
 
 def with_address(qs: QuerySet[Customer], channel: str) -> QuerySet[Customer]:
@@ -122,8 +133,12 @@ def audience_steps(campaign: Campaign, actor: Actor) -> tuple[list[Step], QueryS
     qs = campaign_audience_base(campaign, actor)
     if campaign.segment_slug:
         base_label = _("Segment « %(slug)s »") % {"slug": campaign.segment_slug}
+    elif campaign.is_joint:
+        base_label = _("Tous les clients partagés avec les partenaires")
     else:
         base_label = _("Tous les clients visibles (aucun segment choisi)")
+    if campaign.is_joint:
+        base_label += _(", visibles par chaque partenaire cosignataire")
     steps = [Step("base", base_label, qs.count())]
     qs = with_address(qs, campaign.channel)
     label = _("… avec un téléphone") if campaign.channel == Channel.SMS else _("… avec un e-mail")

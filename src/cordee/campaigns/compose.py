@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cordee.campaigns import links as signed
+from cordee.campaigns.conf import provider_metadata_headers
 from cordee.campaigns.mime import mime_build
 from cordee.campaigns.models import Campaign
 from cordee.campaigns.rendering import Compiled, Rendered, message_compile, message_render
@@ -100,5 +101,6 @@ class Composer:
             message_id=message_id,
             unsubscribe_url=signed.unsubscribe_url(r.delivery_id) if r.delivery_id else "",
             reply_to=self.campaign.reply_to,
+            extra_headers=provider_metadata_headers(r.delivery_id),
         )
         return data, message_id

@@ -63,3 +63,16 @@ def quiet_hours() -> tuple[int, int] | None:
         return None
     start, _sep, end = raw.partition("-")
     return int(start), int(end)
+
+
+def provider_metadata_headers(delivery_id: int) -> dict[str, str]:
+    """Headers a provider's SMTP relay turns into event metadata, so that its webhooks name
+    the ledger row (``cordee_delivery``) rather than leave us to match by address."""
+    name = str(setting("CORDEE_EMAIL_PROVIDER", "")).strip().lower()
+    if not delivery_id:
+        return {}
+    if name == "postmark":
+        return {"X-PM-Metadata-cordee_delivery": str(delivery_id)}
+    if name == "mailgun":
+        return {"X-Mailgun-Variables": f'{{"cordee_delivery": "{delivery_id}"}}'}
+    return {}

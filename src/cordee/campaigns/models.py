@@ -90,6 +90,9 @@ class Campaign(models.Model):
     state = models.CharField(
         _("état"), max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT
     )
+    # A joint action: the office sends partners' offers (``PartnerOffer.campaign``); its
+    # audience is only the customers every co-signing partner may see through the gate.
+    is_joint = models.BooleanField(_("action commune"), default=False)
     # The audience as counted when the snapshot was taken: [{"key", "label", "count"}].
     audience_steps = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
@@ -284,3 +287,73 @@ class TriggerOccasion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger_id} {self.customer_id} {self.occasion}"
+
+
+class OfferState(models.TextChoices):
+    PENDING = "pending", _("En attente de l'office")
+    APPROVED = "approved", _("Approuvée")
+    REFUSED = "refused", _("Refusée")
+
+
+class PartnerOffer(models.Model):
+    """An offer a partner proposes to the destination's shared customers.
+
+    The office approves it (it becomes, alone or with other partners' offers, a joint
+    campaign the office sends) or refuses it with a reason the partner reads. The partner
+    never chooses recipients: only a segment the office exposes to partners, or everyone
+    shared with partners, always within the ``partner_offers`` consent and the gate.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="offers")
+    title = models.CharField(_("titre"), max_length=150)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="offers")
+    valid_from = models.DateField(_("valable à partir du"))
+    valid_until = models.DateField(_("valable jusqu'au"))
+    link = models.URLField(_("lien"), max_length=500, blank=True)
+    code = models.CharField(_("code promotionnel"), max_length=40, blank=True)
+    # None: every customer shared with the destination's partners.
+    segment = models.ForeignKey(
+        "segments.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(
+        _("état"), max_length=10, choices=OfferState.choices, default=OfferState.PENDING
+    )
+    refusal_reason = models.TextField(_("motif du refus"), blank=True)
+    # The joint action that carries it, once approved.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="offers"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("proposée le"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offre partenaire")
+        verbose_name_plural = _("offres partenaires")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="offer_state_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExposedSegment(models.Model):
+    """A segment of the office that partners may target with their offers."""
+
+    segment = models.OneToOneField("segments.Segment", on_delete=models.CASCADE, related_name="+")
+    exposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("segment proposé aux partenaires")
+        verbose_name_plural = _("segments proposés aux partenaires")
+
+    def __str__(self) -> str:
+        return str(self.segment_id)
