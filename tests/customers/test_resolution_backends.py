@@ -109,11 +109,10 @@ def test_spark_scores_zones_and_clusters_like_duckdb(demo_features, trained_mode
 def test_a_model_trained_on_spark_resolves_on_duckdb(tmp_path):
     """Training's random sampling differs between the backends (the u probabilities move a
     little); its SQL is stored in Spark's dialect and rewritten for DuckDB."""
-    from cordee.customers.matching.model import train
-    from cordee.customers.matching.resolve import resolve
-
     from cordee.customers.matching import evaluate
     from cordee.customers.matching.features import build_features
+    from cordee.customers.matching.model import train
+    from cordee.customers.matching.resolve import resolve
     from cordee.demo.files import build_demo_files
 
     # A smaller base: each EM iteration is a Spark job, seconds even in local mode.
