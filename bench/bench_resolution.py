@@ -1,6 +1,7 @@
 """Identity resolution against the demo generator's ground truth (issue 3).
 
     .venv/bin/python bench/bench_resolution.py [--records 100000 1000000] [--seed 7]
+    .venv/bin/python bench/bench_resolution.py --methods cordee --backend duckdb spark
 
 Builds the partners' demo files (`build_demo_files`), reads them through the import's own
 path (reader -> column recognition -> `normalise_fields`, no database), then runs three
@@ -9,6 +10,10 @@ exact normalised e-mail matching, plain Splink (default comparisons, no domain r
 Cordée's matcher (`cordee.customers.matching`). Prints a markdown table and writes it as
 the "Identity resolution" section of docs/BENCHMARKS.md. Time is the method's own (from
 normalised records to clusters, training included), not reading the files.
+
+With ``--backend spark`` (needs pyspark and Java 17), Cordée's matcher runs on Spark
+(``CORDEE_RESOLUTION_BACKEND=spark``, ``CORDEE_SPARK_MASTER``, default ``local[2]``),
+training included; the figures go to their own section, beside DuckDB's of the same run.
 """
 
 from __future__ import annotations
@@ -73,16 +78,26 @@ def run_one(method: str, path: Path) -> None:
     import pyarrow.parquet as pq
 
     from cordee.customers.matching import evaluate
+    from cordee.customers.matching.backends import backend_name, spark_session
 
     table = pq.read_table(path)
     persons = table.column("person_id").to_pylist()
     households = table.column("household_id").to_pylist()
+    backend = backend_name()
+    if backend == "spark" and method == "cordee":
+        spark_session()  # the JVM's start is not the method's time
     result = evaluate.run_method(method, table, persons, households)
     metrics = result.metrics
+    jvm_mib = 0.0
+    if backend == "spark" and method == "cordee":
+        spark_session().stop()  # the JVM exits: its peak memory becomes a child's
+        jvm_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "method": method,
+                "backend": backend,
+                "jvm_peak_rss_mib": jvm_mib,
                 "records": metrics.records,
                 "precision": metrics.precision,
                 "recall": metrics.recall,
@@ -97,7 +112,7 @@ def run_one(method: str, path: Path) -> None:
     )
 
 
-def measure(method: str, path: Path) -> dict[str, float | str]:
+def measure(method: str, path: Path, backend: str = "duckdb") -> dict[str, float | str]:
     import subprocess
 
     proc = subprocess.run(
@@ -105,6 +120,7 @@ def measure(method: str, path: Path) -> dict[str, float | str]:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "CORDEE_RESOLUTION_BACKEND": backend},
     )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
@@ -131,6 +147,27 @@ def table(results: list[dict[str, float | str]]) -> str:
     return "\n".join(lines)
 
 
+def backend_table(results: list[dict[str, float | str]]) -> str:
+    lines = [
+        "| Records | Backend | Precision | Recall | F1 | Families wrongly merged | Time "
+        "| Ratio to DuckDB | Peak RSS (Python) | Peak RSS (JVM) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    reference = {r["records"]: float(r["seconds"]) for r in results if r["backend"] == "duckdb"}
+    for r in results:
+        base = reference.get(r["records"])
+        ratio = f"{float(r['seconds']) / base:.1f}×" if base else "—"
+        jvm = float(r.get("jvm_peak_rss_mib") or 0)
+        lines.append(
+            f"| {int(r['records']):,} | {r['backend']} "
+            f"| {float(r['precision']):.4f} | {float(r['recall']):.4f} | {float(r['f1']):.4f} "
+            f"| {100 * float(r['families']):.2f} % ({int(r['households_merged'])} of "
+            f"{int(r['households']):,}) | {float(r['seconds']):.1f} s | {ratio} "
+            f"| {float(r['peak_rss_mib']):,.0f} MiB | {f'{jvm:,.0f} MiB' if jvm else '—'} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[100_000])
@@ -139,12 +176,22 @@ def main() -> None:
     parser.add_argument("--run", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--backend",
+        nargs="+",
+        default=["duckdb"],
+        choices=("duckdb", "spark"),
+        help="where Cordée's matcher runs (with spark: its own section, DuckDB beside it)",
+    )
     args = parser.parse_args()
     _django()
     if args.run:
         run_one(args.run, args.data)
         return
     DATA.mkdir(parents=True, exist_ok=True)
+    if "spark" in args.backend:
+        spark_main(args)
+        return
     results = []
     for records in args.records:
         path = prepare(records, args.seed)
@@ -169,6 +216,35 @@ def main() -> None:
             "<= 8 GiB.\n\n" + body
         )
         write_section("Identity resolution", body)
+
+
+def spark_main(args: argparse.Namespace) -> None:
+    """Cordée's matcher on each backend, the same records, one after the other."""
+    results = []
+    for records in args.records:
+        path = prepare(records, args.seed)
+        for backend in args.backend:
+            result = measure("cordee", path, backend)
+            print(json.dumps(result), file=sys.stderr)
+            results.append(result)
+    body = backend_table(results)
+    print(body)
+    if args.no_write:
+        return
+    master = os.environ.get("CORDEE_SPARK_MASTER", "local[2]")
+    command = (
+        "`.venv/bin/python bench/bench_resolution.py --records "
+        + " ".join(str(n) for n in args.records)
+        + f" --seed {args.seed} --methods cordee --backend {' '.join(args.backend)}`"
+    )
+    write_section(
+        "Identity resolution on Spark",
+        f"{command} — Cordée's matcher (training by EM included) on DuckDB in the process, "
+        f"then on Spark {master} (same machine, JVM start not counted), on the same "
+        "records as the section above. Peak RSS (JVM): the Spark driver's process, read "
+        "after it stopped. The 2 cores are shared with other developers' tests: read the "
+        "ratio more than the seconds.\n\n" + body,
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ CORDEE_ALLOWED_HOSTS   comma-separated host names (default: localhost names)
 CORDEE_TASKS           "huey" (default: background worker), "immediate" (run inline)
 CORDEE_DPO_CONTACT     how to reach the data protection officer (shown on the register)
 CORDEE_RESOLVE_AFTER_IMPORT  "0": no identity resolution after browser and drop-folder imports
+CORDEE_RESOLUTION_BACKEND    where identity resolution runs: "duckdb" (default, this process) or
+                       "spark" (needs the spark extra and Java 17; see docs/identity.md)
+CORDEE_SPARK_MASTER    the Spark master with CORDEE_RESOLUTION_BACKEND=spark (default local[2])
 CORDEE_EMAIL_URL       smtp://host:port or smtps://user:password@host:port (campaigns, test sends)
 CORDEE_EMAIL_PROVIDER  mailgun|postmark|brevo|sendgrid|mailjet|sparkpost: its tracking webhook
                        (bounces, complaints, unsubscribes) at /webhooks/email/<provider>/
@@ -200,6 +203,8 @@ CORDEE_DPO_CONTACT = os.environ.get("CORDEE_DPO_CONTACT", "").strip()
 # "0" to leave identity resolution to `cordee resolve` instead of running it after each
 # import from the browser or a drop folder.
 CORDEE_RESOLVE_AFTER_IMPORT = os.environ.get("CORDEE_RESOLVE_AFTER_IMPORT", "1") != "0"
+CORDEE_RESOLUTION_BACKEND = os.environ.get("CORDEE_RESOLUTION_BACKEND", "duckdb").strip().lower()
+CORDEE_SPARK_MASTER = os.environ.get("CORDEE_SPARK_MASTER", "local[2]")
 # Office staff must enrol an authenticator app before any page (cordee.privacy.mfa).
 CORDEE_MFA_REQUIRED = _env_flag("CORDEE_MFA_REQUIRED")
 

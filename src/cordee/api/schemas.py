@@ -74,6 +74,14 @@ class CustomerIn(Schema):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     external_id: Text = Field(None, max_length=100, description="Identifiant chez le partenaire.")
+    card_number: Text = Field(
+        None,
+        max_length=40,
+        description="Numéro de la carte de fidélité de la destination (12 chiffres) : "
+        "rattache l'enregistrement à son titulaire, sauf si le prénom ou la date de "
+        "naissance le contredisent.",
+        examples=["1234 5678 9012"],
+    )
     civility: Text = Field(None, max_length=20, examples=["Mme"])
     first_name: Text = Field(None, max_length=200, examples=["Élodie"])
     last_name: Text = Field(None, max_length=200, examples=["Martin"])

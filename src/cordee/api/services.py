@@ -22,7 +22,7 @@ from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 
 CANONICAL_FIELDS = (
-    "external_id", "civility", "first_name", "last_name", "email", "phone", "birth_date",
+    "external_id", "card_number", "civility", "first_name", "last_name", "email", "phone", "birth_date",
     "gender", "address_line1", "address_line2", "postal_code", "city", "region", "country",
     "language", "profession", "family_situation", "children", "interests", "preferred_season",
 )  # fmt: skip

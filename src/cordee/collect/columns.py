@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 IDENTIFICATION = (
     "external_id",
+    "card_number",
     "civility",
     "first_name",
     "last_name",
@@ -65,6 +66,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "id", "identifiant", "id client", "identifiant client", "n client", "no client",
         "num client", "numero client", "numero de client", "reference", "reference client",
         "ref", "ref client", "code client", "customer id", "customer number", "client id",
+    ),
+    "card_number": (
+        "carte", "carte fidelite", "carte de fidelite", "n carte", "no carte", "num carte",
+        "numero carte", "numero de carte", "numero carte fidelite",
+        "numero de carte de fidelite", "loyalty card", "loyalty card number", "card number",
+        "card", "member card",
     ),
     "civility": ("civilite", "civ", "titre", "title", "salutation"),
     "first_name": ("prenom", "first name", "firstname", "given name", "forename"),
@@ -125,6 +132,7 @@ _ARTICLES = {"le", "la", "les", "l", "de", "du", "des", "d", "aux", "a", "au", "
 
 LABELS = {
     "external_id": _("identifiant client"),
+    "card_number": _("numéro de carte de fidélité"),
     "civility": _("civilité"),
     "first_name": _("prénom"),
     "last_name": _("nom"),

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from cordee.collect import normalise as norm
+from cordee.customers.matching.features import clean_card_number
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
@@ -117,6 +118,24 @@ def normalise_fields(fields: dict[str, str], consents: dict[str, str] | None = N
         out.error = str(_("Identifiant externe trop long (100 caractères au plus)."))
         return out
     out.external_id = external_id
+
+    raw_card = get("card_number")
+    if raw_card:
+        card = clean_card_number(raw_card)
+        if card:
+            data["card_number"] = card
+        else:
+            out.warnings.append(
+                (
+                    "card_number",
+                    str(
+                        _(
+                            "Numéro de carte de fidélité faux (12 chiffres, chiffre de "
+                            "contrôle) : ignoré."
+                        )
+                    ),
+                )
+            )
 
     for name in ("first_name", "last_name"):
         raw = get(name)

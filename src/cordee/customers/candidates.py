@@ -22,7 +22,13 @@ from django.db.models import Q, QuerySet
 
 from cordee.collect.normalise import fold
 from cordee.customers.matching.evidence import pair_evidence
-from cordee.customers.matching.features import feature_row, is_placeholder_key
+from cordee.customers.matching.features import (
+    clean_birth_date,
+    clean_card_number,
+    clean_name,
+    feature_row,
+    is_placeholder_key,
+)
 from cordee.customers.models import Customer
 from cordee.privacy.crypto import email_index, phone_index
 
@@ -128,6 +134,28 @@ def _rows(
     return [row for row in found if row["pk"] not in skip][:limit]
 
 
+def _card_holder(incoming: Mapping[str, Any], base: QuerySet[Customer]) -> dict[str, Any] | None:
+    """The holder of the loyalty card the record carries, when the card was issued, the
+    holder is in ``base`` and neither first name nor birth date contradicts: that customer
+    is the record's person, whatever the rest says (a deterministic key)."""
+    from cordee.customers.matching.resolve import birth_dates_compatible, first_names_compatible
+
+    card = clean_card_number(incoming.get("card_number"))
+    if card is None:
+        return None
+    row = base.filter(loyalty_card__number=card).values("pk", *_COMPARED).first()
+    if row is None:
+        return None
+    birth = row["birth_date"]
+    fits = first_names_compatible(
+        clean_name(incoming.get("first_name")), clean_name(row["first_name"])
+    ) and birth_dates_compatible(
+        clean_birth_date(incoming.get("birth_date")),
+        clean_birth_date(birth.isoformat() if isinstance(birth, dt.date) else birth),
+    )
+    return row if fits else None
+
+
 def _as_data(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -148,11 +176,17 @@ def customer_candidates(
     from cordee.customers.matching.score import pair_probability
 
     model = stored_model()
+    holder = _card_holder(incoming, base)
     exact, broad = _lookups(incoming, exact_only=model is None)
     rows = _rows(base, exact, EXACT_CANDIDATES, set())
     rows += _rows(base, broad, CANDIDATES, {row["pk"] for row in rows})
     mine = feature_row(incoming)
     scored = []
+    if holder is not None:
+        data = {k: _as_data(v) for k, v in holder.items() if k != "pk"}
+        evidence = pair_evidence(incoming, data) | {"loyalty_card": "same"}
+        scored.append(Candidate(holder["pk"], 1.0, evidence))
+        rows = [row for row in rows if row["pk"] != holder["pk"]]
     for row in rows:
         data = {k: _as_data(v) for k, v in row.items() if k != "pk"}
         probability: float | None = None

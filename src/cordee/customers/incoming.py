@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cordee.customers.matching.features import is_placeholder_key
+from cordee.customers.matching.features import clean_card_number, is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
 from cordee.privacy.encryption import DATA_KEYS, encrypt, encrypt_data
 
@@ -101,6 +101,11 @@ class IncomingRecord:
         keys = []
         if self.external_id:
             keys.append("x" + self.external_id)
+        # The destination's loyalty card: only an issued card counts, and only for the
+        # person it was issued to (source_records_attach checks both).
+        card = clean_card_number(self.data.get("card_number"))
+        if card:
+            keys.append("c" + card)
         # A placeholder (test@test.com, 06 00 00 00 00) is no key: it would join strangers.
         bad_email, bad_phone = is_placeholder_key(self.data.get("email"), self.data.get("phone"))
         if self.email_hash and not bad_email:

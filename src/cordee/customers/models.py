@@ -348,7 +348,8 @@ class PairDecision(models.Model):
                 condition=models.Q(left__lt=models.F("right")), name="pair_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["status", "-score"], name="pair_status_idx")]
+        # The review queue's order (score, then newest first), read by keyset pages.
+        indexes = [models.Index(fields=["status", "-score", "-id"], name="pair_queue_idx")]
 
     def __str__(self) -> str:
         return f"{self.left_id}~{self.right_id} {self.status}"

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
@@ -37,7 +38,7 @@ from cordee.collect.normalise import fold
 from cordee.core.bulk import chunked
 from cordee.customers.golden import customers_golden_recompute
 from cordee.customers.matching.evidence import pair_evidence
-from cordee.customers.matching.features import SourceInput, build_features
+from cordee.customers.matching.features import SourceInput, build_features, clean_card_number
 from cordee.customers.merging import customers_merge
 from cordee.customers.models import (
     HouseholdLink,
@@ -88,9 +89,10 @@ def _working_ids(high_water: int, full: bool) -> tuple[list[int], int]:
     emails: set[str] = set()
     phones: set[str] = set()
     names: set[str] = set()
+    cards: set[str] = set()
     for part in chunked(new, _CHUNK):
-        for email, phone, last in records.filter(pk__in=part).values_list(
-            "email_hash", "phone_hash", "data__last_name"
+        for email, phone, last, card in records.filter(pk__in=part).values_list(
+            "email_hash", "phone_hash", "data__last_name", "data__card_number"
         ):
             if email:
                 emails.add(email)
@@ -98,10 +100,13 @@ def _working_ids(high_water: int, full: bool) -> tuple[list[int], int]:
                 phones.add(phone)
             if isinstance(last, str) and fold(last):
                 names.add(fold(last)[:100])
+            if clean_card_number(card):
+                cards.add(str(card))
     for column, values in (
         ("email_hash", emails),
         ("phone_hash", phones),
         ("customer__last_name_key", names),
+        ("customer__loyalty_card__number", cards),  # the card holder's own records
     ):
         for keys in chunked(sorted(values), _CHUNK):
             wanted.update(records.filter(**{f"{column}__in": keys}).values_list("pk", flat=True))
@@ -124,7 +129,9 @@ def _load(ids: Sequence[int], progress: Progress) -> _Records:
     return records
 
 
-def _model(records: _Records, *, retrain: bool, full_base: bool) -> tuple[dict[str, Any], bool]:
+def _model(
+    records: _Records, *, retrain: bool, full_base: bool, backend: str
+) -> tuple[dict[str, Any], bool]:
     from cordee.customers.matching.model import default_model_path, load_model, save_model, train
 
     path = default_model_path()
@@ -142,9 +149,42 @@ def _model(records: _Records, *, retrain: bool, full_base: bool) -> tuple[dict[s
             )
             % {"count": len(inputs)}
         )
-    model = train(build_features(inputs))
+    model = train(build_features(inputs), backend=backend)
     save_model(model, path)
     return model, True
+
+
+def _card_links(records: _Records) -> list[tuple[int, int]]:
+    """Pairs (holder's record, record carrying the card) by position: the loyalty card is a
+    deterministic key. Only issued cards count, each joined to the holder's first record of
+    the run; a card carried by the records of many customers (a desk's own card typed on
+    every line) counts for none of them."""
+    from cordee.customers.services import CARD_SHARING_LIMIT
+
+    carried: dict[str, list[int]] = {}
+    for position, data in enumerate(records.data):
+        card = clean_card_number(data.get("card_number"))
+        if card:
+            carried.setdefault(card, []).append(position)
+    if not carried:
+        return []
+    card_model = apps.get_model("activities", "LoyaltyCard")
+    holders: dict[str, int] = {}
+    for part in chunked(sorted(carried), _CHUNK):
+        holders.update(
+            card_model.objects.filter(number__in=part).values_list("number", "customer_id")
+        )
+    first_of: dict[int, int] = {}
+    for position, record_id in enumerate(records.ids):
+        first_of.setdefault(records.owner[record_id], position)
+    links: list[tuple[int, int]] = []
+    for card, positions in carried.items():
+        anchor = first_of.get(holders.get(card, 0))
+        owners = {records.owner[records.ids[p]] for p in positions}
+        if anchor is None or len(owners) > CARD_SHARING_LIMIT:
+            continue
+        links.extend((anchor, p) for p in positions if p != anchor)
+    return links
 
 
 class _Owners:
@@ -340,8 +380,10 @@ def resolution_run(
     progress: Progress | None = None,
 ) -> ResolutionRun:
     """Resolve what is new (everything with ``full``) and apply the three zones."""
+    from cordee.customers.matching.backends import check
     from cordee.customers.matching.resolve import resolve
 
+    backend = check()  # before anything is written: a missing Spark or Java says so here
     actor = actor or Actor.system("resolve")
     progress = progress or _quiet
     last = ResolutionRun.objects.filter(finished_at__isnull=False).aggregate(hw=Max("high_water"))
@@ -357,9 +399,14 @@ def resolution_run(
     merged = to_review = households = 0
     involved: set[int] = set()
     if ids:
-        model, run.retrained = _model(records, retrain=retrain, full_base=full)
+        model, run.retrained = _model(records, retrain=retrain, full_base=full, backend=backend)
         progress("score", 0, 1)
-        resolution = resolve(build_features(records.inputs), model=model)
+        resolution = resolve(
+            build_features(records.inputs),
+            model=model,
+            backend=backend,
+            linked=_card_links(records),
+        )
         progress("score", 1, 1)
         pairs = resolution.pairs.to_pylist()
         best: dict[int, list[tuple[int, float]]] = {}

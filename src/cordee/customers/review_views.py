@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordee.core.views import SignedInRequest
-from cordee.customers.identity import review_pairs
+from cordee.customers.identity import ReviewCursor, review_page
 from cordee.customers.merging import customers_merge, merge_undo, pair_decide
-from cordee.customers.models import MergeEvent, MergeKind, PairDecision, ReviewStatus
+from cordee.customers.models import MergeEvent, MergeKind, ReviewStatus
 from cordee.partners.models import User
 from cordee.privacy.access import Actor, customer_for
 from cordee.privacy.audit import audit_log, client_ip
@@ -32,10 +32,15 @@ def _hub_only(user: User) -> Actor:
 
 def review_list(request: SignedInRequest) -> HttpResponse:
     actor = _hub_only(request.user)
-    pending = PairDecision.objects.filter(status=ReviewStatus.PENDING).count()
-    pairs = review_pairs(actor)
-    audit_log(actor=actor, action="customer.review_list", ip=client_ip(request), pairs=len(pairs))
-    return render(request, "customers/review.html", {"pairs": pairs, "pending": pending})
+    page = review_page(actor, after=ReviewCursor.parse(request.GET.get("apres")))
+    audit_log(
+        actor=actor, action="customer.review_list", ip=client_ip(request), pairs=len(page.pairs)
+    )
+    return render(
+        request,
+        "customers/review.html",
+        {"pairs": page.pairs, "pending": page.pending, "page": page},
+    )
 
 
 @require_POST

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -38,6 +39,12 @@ from cordee.customers.golden import (
     stored_values,
 )
 from cordee.customers.incoming import IncomingRecord
+from cordee.customers.matching.features import (
+    DEFAULT_MAX_SHARING,
+    clean_birth_date,
+    clean_name,
+)
+from cordee.customers.matching.resolve import birth_dates_compatible, first_names_compatible
 from cordee.customers.models import Customer, CustomerLink, SourceRecord
 from cordee.partners.models import Partner
 
@@ -96,6 +103,67 @@ def _existing_keys(partner: Partner, records: Sequence[IncomingRecord]) -> dict[
     return found
 
 
+# A card number carried by more records than this in one call is no key there: a file
+# where every line carries the same card (the desk's own card, a default value) would
+# otherwise attach them all to its holder.
+CARD_SHARING_LIMIT = DEFAULT_MAX_SHARING
+
+
+def _card_holders(
+    records: Sequence[IncomingRecord], record_keys: list[list[str]]
+) -> dict[str, Any]:
+    """The customer of each issued card the records carry, with the first name and birth
+    date the record must not contradict: ``{"c<number>": (customer id, first, birth)}``."""
+    carried = Counter(k for keys in record_keys for k in keys if k.startswith("c"))
+    numbers = sorted(k[1:] for k, n in carried.items() if n <= CARD_SHARING_LIMIT)
+    if not numbers:
+        return {}
+    card = apps.get_model("activities", "LoyaltyCard")
+    customer = Customer._meta.db_table
+    sql = (
+        f'SELECT c."number", c."customer_id", u."first_name", u."birth_date" '  # noqa: S608
+        f'FROM {{keys}} CROSS JOIN "{card._meta.db_table}" c '
+        f'JOIN "{customer}" u ON u."id" = c."customer_id" WHERE c."number" = k.v'
+    )
+    holders: dict[str, Any] = {}
+    for number, customer_id, first, birth in select_keys(sql, [], numbers):
+        if isinstance(birth, dt.date):
+            birth = birth.isoformat()
+        holders["c" + number] = (customer_id, clean_name(first), clean_birth_date(birth))
+    return holders
+
+
+def _holder_fits(record: IncomingRecord, holder: tuple[int, str | None, str | None]) -> bool:
+    """Whether the record can be the card holder's: neither its first name nor its birth
+    date contradicts theirs (a card lent to a relative, a number typed wrong)."""
+    _customer, first, birth = holder
+    data = record.data
+    return first_names_compatible(
+        clean_name(data.get("first_name")), first
+    ) and birth_dates_compatible(clean_birth_date(data.get("birth_date")), birth)
+
+
+def _usable_keys(
+    records: Sequence[IncomingRecord], record_keys: list[list[str]], key_owner: dict[str, int]
+) -> list[list[str]]:
+    """Each record's keys, its card kept only when the card was issued and fits the record."""
+    if not any(k.startswith("c") for keys in record_keys for k in keys):
+        return record_keys
+    holders = _card_holders(records, record_keys)
+    usable = []
+    for record, keys in zip(records, record_keys, strict=True):
+        kept = []
+        for key in keys:
+            if key.startswith("c"):
+                holder = holders.get(key)
+                if holder is None or not _holder_fits(record, holder):
+                    continue
+                key_owner[key] = holder[0]
+            kept.append(key)
+        usable.append(kept)
+    return usable
+
+
 def source_records_attach(
     *,
     partner: Partner,
@@ -118,6 +186,7 @@ def source_records_attach(
         known = _existing_fingerprints(partner, fingerprints)
         record_keys = [r.keys() for r in records]
         key_owner = _existing_keys(partner, records)
+        record_keys = _usable_keys(records, record_keys, key_owner)
 
         # Decide, in file order, which customer each new record belongs to. Negative ids
         # stand for customers created by this call.

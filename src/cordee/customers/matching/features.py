@@ -33,6 +33,7 @@ __all__ = [
     "SourceInput",
     "build_features",
     "clean_birth_date",
+    "clean_card_number",
     "clean_email",
     "clean_name",
     "clean_phone",
@@ -179,6 +180,35 @@ def clean_phone(value: object) -> str | None:
     elif len(set(digits[-8:])) <= 1:
         return None
     return number
+
+
+# The destination's loyalty card: 12 digits, the last a Luhn check digit (the rule of
+# cordee.activities.cards, repeated here because this module runs without Django).
+CARD_LENGTH = 12
+_CARD_SEPARATORS = re.compile(r"[\s.\-_/]")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits[:-1])):
+        digit = int(char)
+        if i % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10) == digits[-1]
+
+
+def clean_card_number(value: object) -> str | None:
+    """A loyalty card number as typed, scanned or exported (spaces and dashes allowed): its
+    12 digits when the check digit holds, else None (a typo identifies nobody)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    digits = _CARD_SEPARATORS.sub("", str(value)[:100])
+    if len(digits) != CARD_LENGTH or not (digits.isascii() and digits.isdigit()):
+        return None
+    return digits if _luhn_ok(digits) else None
 
 
 def is_placeholder_key(email: object, phone: object) -> tuple[bool, bool]:

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 __all__ = [
@@ -60,7 +60,10 @@ PENALTY_FLOORS = {
     "birth_date": DIFFERENT_BIRTH_DATE_WEIGHT,
     "first_name": DIFFERENT_FIRST_NAME_WEIGHT,
 }
-DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+# The dialect the custom SQL below is written in; Splink translates it for Spark.
+_SQL = "duckdb"
 
 
 def _blocking_rules() -> list[Any]:
@@ -110,8 +113,8 @@ def _birth_date_levels() -> list[Any]:
     return [
         cll.NullLevel("birth_date"),
         cll.ExactMatchLevel("birth_date"),
-        cll.CustomLevel(day_month_swapped, label_for_charts="Day and month swapped"),
-        cll.CustomLevel(two_of_three, label_for_charts="Two of day, month, year equal"),
+        cll.CustomLevel(day_month_swapped, "Day and month swapped", base_dialect_str=_SQL),
+        cll.CustomLevel(two_of_three, "Two of day, month, year equal", base_dialect_str=_SQL),
         cll.ElseLevel().configure(label_for_charts="Different birth date"),
     ]
 
@@ -123,6 +126,7 @@ def _comparisons() -> list[Any]:
     swapped = cll.CustomLevel(
         '"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"',
         label_for_charts="First and last name swapped",
+        base_dialect_str=_SQL,
     )
     first_name = cl.CustomComparison(
         output_column_name="first_name",
@@ -140,6 +144,7 @@ def _comparisons() -> list[Any]:
     swapped_again = cll.CustomLevel(
         '"first_name_l" = "last_name_r" AND "last_name_l" = "first_name_r"',
         label_for_charts="Swapped (weighed with the first name)",
+        base_dialect_str=_SQL,
     ).configure(
         m_probability=1e-4, u_probability=1e-4, fix_m_probability=True, fix_u_probability=True
     )
@@ -190,6 +195,7 @@ def _comparisons() -> list[Any]:
             cll.CustomLevel(
                 'substr("postcode_l", 1, 2) = substr("postcode_r", 1, 2)',
                 label_for_charts="Same département",
+                base_dialect_str=_SQL,
             ),
             cll.ElseLevel(),
         ],
@@ -231,13 +237,6 @@ def settings() -> Any:
     )
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(":memory:")
-    connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    connection.execute("SET preserve_insertion_order = false")
-    return connection
-
-
 # Where the trained model keeps the term frequencies of the base it learned on.
 TF_KEY = "cordee_term_frequencies"
 TF_COLUMNS = ("first_name", "last_name", "postcode")
@@ -253,22 +252,33 @@ def term_frequencies(features: pa.Table) -> dict[str, dict[str, float]]:
     return frequencies
 
 
-def linker_for(features: pa.Table, model: dict[str, Any] | Any) -> Any:
+def linker_for(
+    features: pa.Table, model: dict[str, Any] | Any, *, backend: str | None = None
+) -> Any:
     """A Splink linker over `features` (from ``build_features``), with `model` (trained or
-    not: a settings dict, or a ``SettingsCreator``).
+    not: a settings dict, or a ``SettingsCreator``), on `backend` (default: the
+    ``CORDEE_RESOLUTION_BACKEND`` setting; see :mod:`.backends`).
 
     A trained model carries the term frequencies of the base it learned on: they are used
     instead of those of `features`, which may be a few records of one surname (an
     incremental run), where "martin" would look as rare as it looks common.
     """
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI(_connection())
-    frame = db_api.register(features, table_name="cordee_features")
+    from cordee.customers.matching import backends
+
+    name = backends.backend_name(backend)
+    db_api = backends.db_api(name)
+    # A Spark session outlives a linker: each linker's tables get their own names.
+    suffix = secrets.token_hex(4)
+    frame = db_api.register(features, table_name=f"cordee_features_{suffix}")
     stored: dict[str, dict[str, float]] | None = None
     if isinstance(model, dict) and TF_KEY in model:
         stored = model[TF_KEY]
         model = {k: v for k, v in model.items() if k != TF_KEY}
+    if isinstance(model, dict):
+        dialect = db_api.sql_dialect.sql_dialect_str
+        model = backends.for_dialect(model, dialect, settings().create_settings_dict(dialect))
     # ERROR: the levels EM could not train keep their defaults, said once per run is noise.
     linker = Linker(frame, model, log_level="ERROR")
     for column, known in (stored or {}).items():
@@ -279,16 +289,18 @@ def linker_for(features: pa.Table, model: dict[str, Any] | Any) -> Any:
             {column: values, f"tf_{column}": [known.get(v, floor) for v in values]},
             schema=pa.schema([(column, pa.string()), (f"tf_{column}", pa.float64())]),
         )
-        registered = db_api.register(lookup, table_name=f"cordee_tf_{column}")
+        registered = db_api.register(lookup, table_name=f"cordee_tf_{column}_{suffix}")
         linker.table_management.register_term_frequency_lookup(registered, column)
     return linker
 
 
-def train(features: pa.Table, *, seed: int = 1, max_pairs: float = 3e6) -> dict[str, Any]:
+def train(
+    features: pa.Table, *, seed: int = 1, max_pairs: float = 3e6, backend: str | None = None
+) -> dict[str, Any]:
     """Learn the model's weights on `features` itself (no labels); returns the model dict."""
     from splink import block_on
 
-    linker = linker_for(features, settings())
+    linker = linker_for(features, settings(), backend=backend)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("email", "first_name"), block_on("first_name", "last_name", "birth_date")],

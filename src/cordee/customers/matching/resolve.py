@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "Resolution",
@@ -274,24 +275,22 @@ _PAIR_COLUMNS = (
 )
 
 
-def _candidate_pairs(linker: Any, thresholds: Thresholds) -> pa.Table:
+def _candidate_pairs(linker: Any, thresholds: Thresholds, backend: str) -> pa.Table:
     """Scored pairs above the review threshold or sharing a contact detail."""
+    from cordee.customers.matching.backends import predictions_table
+
     predictions = linker.inference.predict()
     sides = ", ".join(f'"{name}_l", "{name}_r"' for name in _PAIR_COLUMNS)
     shared = (
         '"email_l" = "email_r" OR "phone_l" = "phone_r"'
         ' OR ("address_l" = "address_r" AND "postcode_l" = "postcode_r")'
     )
-    relation = predictions.as_duckdbpyrelation()
-    table: pa.Table = (
-        relation.filter(f"match_probability >= {thresholds.review!r} OR {shared}")
-        .select(f"unique_id_l, unique_id_r, match_weight, match_probability, {sides}")
-        .arrow()
+    return predictions_table(
+        predictions,
+        where=f"match_probability >= {thresholds.review!r} OR {shared}",
+        columns=f"unique_id_l, unique_id_r, match_weight, match_probability, {sides}",
+        backend=backend,
     )
-    if isinstance(table, pa.RecordBatchReader):  # DuckDB 2 returns a reader
-        table = table.read_all()
-    predictions.drop_table_from_database_and_remove_from_cache()
-    return table
 
 
 def _same_source_pairs(features: pa.Table) -> list[tuple[int, int]]:
@@ -317,12 +316,21 @@ def resolve(
     *,
     model: dict[str, Any] | None = None,
     thresholds: Thresholds | None = None,
+    backend: str | None = None,
+    linked: Sequence[tuple[int, int]] = (),
 ) -> Resolution:
     """Score, zone and cluster the records of `features` (``unique_id`` = 0..n-1).
 
-    Without `model`, one is trained on `features` itself (see ``model.train``).
+    Without `model`, one is trained on `features` itself (see ``model.train``). `backend`
+    is where Splink runs (default: the ``CORDEE_RESOLUTION_BACKEND`` setting); the
+    clustering and the zones are Python, the same whatever the backend. `linked` are pairs
+    a deterministic key joins (the loyalty card), unless their names or birth dates
+    contradict.
     """
     from cordee.customers.matching import model as matching_model
+    from cordee.customers.matching.backends import backend_name, release
+
+    backend = backend_name(backend)
 
     thresholds = thresholds or Thresholds()
     size = features.num_rows
@@ -342,12 +350,18 @@ def resolve(
     for left, right in _same_source_pairs(features):
         clusters.union(left, right, check=False)
         add(left, right, float("inf"), 1.0, "merge", "same partner and external id")
+    for left, right in linked:
+        if 0 <= left < size and 0 <= right < size and clusters.union(left, right):
+            add(left, right, float("inf"), 1.0, "merge", "same loyalty card")
 
     if size >= 2:
         if model is None:
-            model = matching_model.train(features)
-        linker = matching_model.linker_for(features, model)
-        candidates = _candidate_pairs(linker, thresholds)
+            model = matching_model.train(features, backend=backend)
+        linker = matching_model.linker_for(features, model, backend=backend)
+        try:
+            candidates = _candidate_pairs(linker, thresholds, backend)
+        finally:
+            release(backend)
         _zone_pairs(candidates, thresholds, clusters, add)
     return Resolution(
         pairs=pa.table(rows, schema=PAIRS_SCHEMA),
@@ -365,7 +379,13 @@ def _zone_pairs(
     candidates: pa.Table, thresholds: Thresholds, clusters: _Clusters, add: Any
 ) -> None:
     # Strongest first: a weak link must not claim a record a strong one would have joined.
-    ordered = candidates.sort_by([("match_weight", "descending")])
+    # Ties are broken by the records' order, and weights compared to 10^-9: the order is
+    # then the same whatever the backend (Spark's rows come in no particular order, and
+    # its floating-point sums may differ from DuckDB's in the last bits).
+    rounded = pc.round(candidates.column("match_weight"), 9)
+    ordered = candidates.append_column("_order", rounded).sort_by(
+        [("_order", "descending"), ("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
+    )
     merges: list[tuple[int, int, float, float]] = []
     for batch in ordered.to_batches(100_000):
         columns: dict[str, Sequence[Any]] = batch.to_pydict()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import CommandError, CommandParser
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
@@ -48,6 +48,8 @@ class Command(CordeeCommand):
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
+            except ImproperlyConfigured as exc:  # the backend cannot run (Spark, Java)
+                raise CommandError(str(exc)) from None
         out = self.stdout.write
         out(f"Résolution n° {run.pk}{' complète' if run.full else ''} terminée :")
         out(f"  enregistrements examinés : {run.records}")
