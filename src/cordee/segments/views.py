@@ -126,6 +126,8 @@ def _workspace(
         except DefinitionError as exc:
             errors = exc.errors
     template = "segments/_update.html" if request.htmx else "segments/builder.html"
+    if request.htmx and request.POST.get("live") == "count":
+        template = "segments/_count.html"  # a typed value: the count, never the fields typed in
     return render(
         request,
         template,
