@@ -410,7 +410,12 @@ class Compiler:
                     % {"max": MAX_SEGMENT_DEPTH}
                 ]
             )
-        other = Segment.objects.filter(slug=slug).first()
+        # Only a segment the reader may use: the office's and, for a partner, its own (another
+        # partner's segment is its business, not even its existence is told).
+        candidates = Segment.objects.filter(slug=slug)
+        if not self.actor.sees_everything:
+            candidates = candidates.filter(Q(owner__isnull=True) | Q(owner=self.actor.partner))
+        other = candidates.first()
         if other is None:
             raise DefinitionError([_("segment inconnu « %(slug)s ».") % {"slug": slug[:60]}])
         if other.kind == SegmentKind.FROZEN:
