@@ -124,7 +124,11 @@ def test_count_stays_within_the_keys_view(people, destination, key):
 
 
 def test_list_read_and_members_through_the_gate(people, destination, key):
-    office, hotel, camping = key(destination.office), key(destination.hotel), key(destination.camping)
+    office, hotel, camping = (
+        key(destination.office),
+        key(destination.hotel),
+        key(destination.camping),
+    )
     Segment.objects.create(slug="hotel-femmes", name="Femmes", owner=destination.hotel,
                            definition={"field": "gender", "op": "eq", "value": "F"})  # fmt: skip
     Segment.objects.create(slug="camping-tous", name="Tous", owner=destination.camping,
@@ -154,7 +158,10 @@ def test_list_read_and_members_through_the_gate(people, destination, key):
     assert [r["first_name"] for r in second.json()["results"]] == ["Inès"]
     assert second.json()["results"][0]["gender"] == ""  # shared: no gender
     assert second.json()["next"] is None
-    assert hotel.get("/api/v1/segments/hotel-femmes/members", cursor="pas-un-curseur").status_code == 422
+    assert (
+        hotel.get("/api/v1/segments/hotel-femmes/members", cursor="pas-un-curseur").status_code
+        == 422
+    )
 
 
 def test_create_update_and_what_a_key_may_not_change(people, destination, key):
@@ -176,7 +183,9 @@ def test_create_update_and_what_a_key_may_not_change(people, destination, key):
     assert updated.status_code == 200 and updated.json()["size"] == 1
     assert hotel.put("/api/v1/segments/fideles", {"name": "x", "definition": {}}).status_code == 403
     office_segment = Segment.objects.create(slug="office-seg", name="Office", definition={})
-    assert hotel.put("/api/v1/segments/office-seg", {"name": "x", "definition": {}}).status_code == 403
+    assert (
+        hotel.put("/api/v1/segments/office-seg", {"name": "x", "definition": {}}).status_code == 403
+    )
     assert hotel.put("/api/v1/segments/inconnu", {"name": "x", "definition": {}}).status_code == 404
     office_segment.refresh_from_db()
     assert office_segment.name == "Office"
@@ -200,13 +209,23 @@ def test_create_is_idempotent(people, destination, key):
 
 def test_a_segment_that_includes_itself_is_refused(people, destination, key):
     office = key(destination.office)
-    selfish = {"slug": "moi", "name": "Moi", "definition": {"field": "segment", "op": "in", "value": "moi"}}
+    selfish = {
+        "slug": "moi",
+        "name": "Moi",
+        "definition": {"field": "segment", "op": "in", "value": "moi"},
+    }
     response = office.post("/api/v1/segments", selfish)
     assert response.status_code == 422 and "s'inclut lui-même" in response.json()["detail"]
-    assert office.post("/api/v1/segments", {"slug": "a", "name": "A", "definition": {}}).status_code == 201
+    assert (
+        office.post("/api/v1/segments", {"slug": "a", "name": "A", "definition": {}}).status_code
+        == 201
+    )
     b = {"slug": "b", "name": "B", "definition": {"field": "segment", "op": "in", "value": "a"}}
     assert office.post("/api/v1/segments", b).status_code == 201
-    cycle = office.put("/api/v1/segments/a", {"name": "A", "definition": {"field": "segment", "op": "in", "value": "b"}})
+    cycle = office.put(
+        "/api/v1/segments/a",
+        {"name": "A", "definition": {"field": "segment", "op": "in", "value": "b"}},
+    )
     assert cycle.status_code == 422 and "s'inclut lui-même" in cycle.json()["detail"]
     assert Segment.objects.get(slug="a").definition == {}
 
@@ -222,7 +241,9 @@ def test_a_segment_that_includes_itself_is_refused(people, destination, key):
         ({"all": {"field": "gender"}}, 422, "« all » attend une liste"),
     ],
 )  # fmt: skip
-def test_malformed_definitions_are_refused_in_french(people, destination, key, definition, status, message):
+def test_malformed_definitions_are_refused_in_french(
+    people, destination, key, definition, status, message
+):
     response = key(destination.office).post("/api/v1/segments/count", {"definition": definition})
     assert response.status_code == status, response.content
     body = response.json()
@@ -241,7 +262,9 @@ def test_hostile_bodies(people, destination, key):
         deep_ok = {"not": deep_ok}
     response = office.post("/api/v1/segments/count", {"definition": deep_ok})
     assert response.status_code == 422 and "trop d'imbrications" in response.json()["detail"]
-    nested_groups = {"all": [{"any": [{"all": [{"any": [{"field": "gender", "op": "eq", "value": "F"}]}]}]}]}
+    nested_groups = {
+        "all": [{"any": [{"all": [{"any": [{"field": "gender", "op": "eq", "value": "F"}]}]}]}]
+    }
     assert count(office, nested_groups) == 2  # six JSON levels of groups: accepted
     for value in ("'; DROP TABLE customers_customer; --", '" OR 1=1 --', "%' OR '1'='1"):
         assert count(office, {"field": "city", "op": "eq", "value": value}) == 0

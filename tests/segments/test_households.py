@@ -109,7 +109,9 @@ def test_a_partner_never_learns_of_members_it_cannot_see(homes, destination):
     assert names({"field": "household_size", "op": "eq", "value": 2}, helene) == {"Élodie", "Jean"}
     assert names(IN_HOUSEHOLD, helene) == {"Élodie", "Jean"}
     # Through a stored segment, read by the hotel: the same.
-    segment = Segment.objects.create(slug="foyer-2022", name="Foyer 2022", definition=MEMBER_CAME_2022)
+    segment = Segment.objects.create(
+        slug="foyer-2022", name="Foyer 2022", definition=MEMBER_CAME_2022
+    )
     assert segment_queryset(segment, helene).count() == 0
     assert segment_queryset(segment, Actor.for_user(destination.marc)).count() == 2
     # The campsite sees Inès and Léo, not the hotel's household.

@@ -157,9 +157,7 @@ def _refused(exc: DefinitionError) -> APIError:
 
 def _checked(definition: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(definition, ensure_ascii=False)) > MAX_DEFINITION_BYTES:
-        raise _refused(
-            DefinitionError([_("définition trop longue (200 000 caractères au plus).")])
-        )
+        raise _refused(DefinitionError([_("définition trop longue (200 000 caractères au plus).")]))
     return definition
 
 
@@ -270,7 +268,9 @@ def segment_members(
         raise _refused(exc) from None
     if query.cursor:
         members = members.filter(pk__gt=_decode_cursor(query.cursor))
-    rows = rows_redact(actor, list(members.order_by("pk").values(*EXPORT_FIELDS)[: query.limit + 1]))
+    rows = rows_redact(
+        actor, list(members.order_by("pk").values(*EXPORT_FIELDS)[: query.limit + 1])
+    )
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = _encode_cursor(rows[-1]["id"]) if more else None
@@ -309,7 +309,9 @@ def segment_create(
                 [{"loc": ["body", "slug"], "msg": _("Identifiant vide."), "type": "missing"}],
             )
         if Segment.objects.filter(slug=slug).exists():
-            raise APIError(409, _("Un segment porte déjà l'identifiant « %(slug)s ».") % {"slug": slug})
+            raise APIError(
+                409, _("Un segment porte déjà l'identifiant « %(slug)s ».") % {"slug": slug}
+            )
         try:
             with transaction.atomic():
                 segment = segment_save(

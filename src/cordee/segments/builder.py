@@ -141,7 +141,8 @@ def nodes_from_definition(definition: dict[str, Any], path: str = "0", depth: in
         where = definition.get("where")
         node = Node(path=path, kind="household", negated=negated, depth=depth)
         if isinstance(where, dict) and where:
-            inner = where.get("all") if isinstance(where.get("all"), list) else [where]
+            listed = where.get("all")
+            inner: list[Any] = listed if isinstance(listed, list) else [where]
             node.children = [
                 nodes_from_definition(child, f"{path}.{i}", depth + 1)
                 for i, child in enumerate(inner[:MAX_NODES])

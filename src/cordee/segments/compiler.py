@@ -423,9 +423,9 @@ class Compiler:
                 Exists(SegmentMember.objects.filter(segment=other, customer_id=OuterRef("pk")))
             )
         definition_check(other.definition)
-        return Compiler(
-            self.actor, self.today, (*self.stack, slug), self.in_household
-        ).compile(other.definition)
+        return Compiler(self.actor, self.today, (*self.stack, slug), self.in_household).compile(
+            other.definition
+        )
 
 
 def expr_q(expr: Any, op: str, value: Any) -> Q:
