@@ -32,6 +32,12 @@ OPERATIONS = {
     ("get", "/api/v1/customers/{customer_id}/consents"),
     ("post", "/api/v1/customers/{customer_id}/consents"),
     ("get", "/api/v1/cards/{number}"),
+    ("get", "/api/v1/segments"),
+    ("post", "/api/v1/segments"),
+    ("post", "/api/v1/segments/count"),
+    ("get", "/api/v1/segments/{slug}"),
+    ("put", "/api/v1/segments/{slug}"),
+    ("get", "/api/v1/segments/{slug}/members"),
 }
 
 
@@ -52,6 +58,8 @@ def test_openapi_is_3_1_and_lists_every_operation_with_its_errors(client, db):
             assert "409" in codes
             assert any(p["name"] == "Idempotency-Key" for p in spec.get("parameters", []))
     assert "404" in operations[("get", "/api/v1/customers/{customer_id}")]["responses"]
+    for path in ("/api/v1/segments/{slug}", "/api/v1/segments/{slug}/members"):
+        assert "404" in operations[("get", path)]["responses"]
     assert document["components"]["securitySchemes"]
 
 

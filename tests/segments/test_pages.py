@@ -189,3 +189,23 @@ def test_flow_counts_stay_within_the_partners_view(client, valley, destination):
     assert camping["matrix"]["fuyant"]["fuyant"] == 1
     signed_in(client, destination.nadia)
     assert client.get("/segments/fidelite/").status_code == 200
+
+
+def test_a_typed_value_asks_for_the_count_alone(client, valley, destination):
+    """A value being typed answers with the count (and the JSON, out of band), never with the
+    conditions: nothing replaces the field the person is typing in."""
+    signed_in(client, destination.marc)
+    data = {**tree(a=("departement", "in", "92, 73")), "live": "count"}
+    body = client.post("/segments/nouveau/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert '<strong id="segment-count">2</strong>' in body
+    assert 'id="seg-result"' in body and 'hx-swap-oob="true"' in body
+    assert "&quot;92&quot;" in body  # the JSON definition, kept current
+    assert "<input" not in body and "<select" not in body
+    # A shape change still redraws the conditions, with the count out of band.
+    del data["live"]
+    body = client.post("/segments/nouveau/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="n-0.0-value"' in body and 'id="seg-result" aria-live="polite" hx-swap-oob' in body
+    # Broken input typed live: the errors, in the count's place.
+    data = {**tree(a=("children", "gt", "deux")), "live": "count"}
+    body = client.post("/segments/nouveau/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "valeur numérique attendue" in body and "<input" not in body

@@ -39,6 +39,15 @@ def max_body(path: str = "") -> int:
     return int(getattr(settings, "CORDEE_API_MAX_BODY", DEFAULT_MAX_BODY))
 
 
+# A segment definition nests groups (each a JSON object and a list): its own checker refuses
+# what is too deep with a clearer message, within this bound.
+SEGMENT_MAX_DEPTH = 40
+
+
+def max_depth(path: str = "") -> int:
+    return SEGMENT_MAX_DEPTH if path.startswith("/api/v1/segments") else MAX_DEPTH
+
+
 def _too_deep(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
@@ -89,7 +98,7 @@ def read_json(request: HttpRequest) -> HttpResponse | None:
         return json_error(400, _("JSON trop imbriqué."))
     except (ValueError, UnicodeDecodeError) as exc:
         return json_error(400, _("JSON invalide : %(error)s") % {"error": str(exc)[:200]})
-    if _too_deep(data, MAX_DEPTH):
+    if _too_deep(data, max_depth(request.path)):
         return json_error(400, _("JSON trop imbriqué."))
     setattr(request, _PARSED, data)
     return None

@@ -14,6 +14,7 @@ from ninja.openapi.docs import Swagger
 from cordee.activities import api as activities
 from cordee.activities import api_consents
 from cordee.api import customers, errors
+from cordee.api import segments as segments_api
 from cordee.api.guard import CheckedJSONParser
 
 DESCRIPTION = """
@@ -65,3 +66,4 @@ api.add_router("", customers.router)
 api.add_router("", activities.router)
 api.add_router("", api_consents.consents_router)
 api.add_router("", api_consents.cards_router)
+api.add_router("", segments_api.router)

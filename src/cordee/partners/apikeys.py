@@ -29,6 +29,8 @@ SCOPES = (
     "activities:write",
     "consents:read",
     "consents:write",
+    "segments:read",
+    "segments:write",
 )
 DEFAULT_SCOPES = SCOPES
 KEY_PREFIX = "cdk"

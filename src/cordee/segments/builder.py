@@ -59,7 +59,7 @@ def definition_from_form(data: QueryDict) -> dict[str, Any]:
         node = nodes.get(path, {})
         if verb == "remove" and path == target and path != "0":
             return None
-        if node.get("type", "leaf") in ("all", "any"):
+        if node.get("type", "leaf") in ("all", "any", "household"):
             children = sorted(
                 (p for p in nodes if p.startswith(path + ".") and "." not in p[len(path) + 1 :]),
                 key=lambda p: int(p.rsplit(".", 1)[1]),
@@ -70,6 +70,10 @@ def definition_from_form(data: QueryDict) -> dict[str, Any]:
             if path == target and verb == "add-group":
                 built.append({"any": [{"field": "departement", "op": "in", "value": ["75"]}]})
             out: dict[str, Any] = {node["type"]: built}
+            if node["type"] == "household":  # another member matches all the children
+                out = {"field": "household", "op": "member"}
+                if built:
+                    out["where"] = {"all": built}
         else:
             out = leaf(node)
         return {"not": out} if node.get("neg") else out
@@ -83,6 +87,8 @@ def definition_from_form(data: QueryDict) -> dict[str, Any]:
         if name == "consent":
             out["purpose"] = node.get("purpose", "")
             return out
+        if name == "household":  # drawn as a group next time: the member's conditions
+            return {"field": "household", "op": "member"}
         out["value"] = _value(name, op, node.get("value", ""))
         if name == "activities":
             out["metric"] = node.get("metric") or "count"
@@ -108,7 +114,7 @@ def definition_from_form(data: QueryDict) -> dict[str, Any]:
 @dataclass
 class Node:
     path: str
-    kind: str  # all | any | leaf
+    kind: str  # all | any | household | leaf
     negated: bool
     depth: int
     data: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +136,19 @@ def nodes_from_definition(definition: dict[str, Any], path: str = "0", depth: in
                 if isinstance(child, dict)
             ]
             return node
+    if definition.get("field") == "household" and path != "0":
+        # A group of what another member of the household matches (none: any member).
+        where = definition.get("where")
+        node = Node(path=path, kind="household", negated=negated, depth=depth)
+        if isinstance(where, dict) and where:
+            listed = where.get("all")
+            inner: list[Any] = listed if isinstance(listed, list) else [where]
+            node.children = [
+                nodes_from_definition(child, f"{path}.{i}", depth + 1)
+                for i, child in enumerate(inner[:MAX_NODES])
+                if isinstance(child, dict)
+            ]
+        return node
     if path == "0":
         return Node(
             path="0",

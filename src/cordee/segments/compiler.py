@@ -38,6 +38,7 @@ from cordee.segments.geography import departements_of
 from cordee.segments.models import (
     CustomerSeasonStats,
     CustomerTypology,
+    HouseholdPair,
     Segment,
     SegmentKind,
     SegmentMember,
@@ -69,9 +70,19 @@ LOOKUP = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "in
 
 
 class Compiler:
-    def __init__(self, today: dt.date | None = None, stack: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        actor: Actor,
+        today: dt.date | None = None,
+        stack: tuple[str, ...] = (),
+        in_household: bool = False,
+    ) -> None:
+        # The reader: a household condition looks at other customers, and only ever at those
+        # the reader may see (else a count would tell a partner about people it cannot see).
+        self.actor = actor
         self.today = today or timezone.localdate()
         self.stack = stack  # slugs of the segments being expanded (cycle detection)
+        self.in_household = in_household  # compiling the « where » of a household condition
 
     def compile(self, node: dict[str, Any]) -> Q:
         if not node:
@@ -124,6 +135,14 @@ class Compiler:
         if name == "segment":
             q = self.segment(value)
             return ~q if op == "not_in" else q
+        if name in ("household", "household_size"):
+            if self.in_household:
+                raise DefinitionError(
+                    [_("une condition sur le foyer ne peut pas porter sur le foyer d'un membre.")]
+                )
+            if name == "household":
+                return self.household(node.get("where") or {})
+            return self.household_size(op, value)
         raise DefinitionError([_("champ inconnu « %(name)s ».") % {"name": name}])
 
     def compare(self, path: str, op: str, value: Any, kind: str, expression: bool = False) -> Q:
@@ -338,6 +357,42 @@ class Compiler:
         q = Q(Exists(granted))
         return ~q if node["op"] == "not_granted" else q
 
+    # Households ---------------------------------------------------------------------------
+
+    def members(self) -> QuerySet[Any]:
+        """Household pairs whose other member the reader may see."""
+        if self.actor.sees_everything:
+            return HouseholdPair.objects.all()
+        return HouseholdPair.objects.filter(
+            member_id__in=customers_visible_to(self.actor).values("pk")
+        )
+
+    def household(self, where: dict[str, Any]) -> Q:
+        """Another member of the customer's household, visible to the reader, matches
+        ``where`` (any member when empty): a semi-join on the pairs view, whose members are
+        read through the same gate as the segment itself."""
+        pairs = self.members()
+        if where:
+            nested = Compiler(self.actor, self.today, self.stack, in_household=True)
+            matching = customers_visible_to(self.actor).filter(nested.compile(where))
+            pairs = HouseholdPair.objects.filter(member_id__in=matching.values("pk"))
+        return Q(pk__in=pairs.values("customer_id"))
+
+    def household_size(self, op: str, value: Any) -> Q:
+        """The customer plus the members of their household the reader may see (1: alone)."""
+        grouped = (
+            self.members()
+            .order_by()
+            .values("customer_id")
+            .annotate(m=Count("member_id", distinct=True) + 1)
+        )
+        if op == "empty":  # every customer has a size (1 when alone)
+            return Q(pk__in=[]) if value else Q()
+        test = self.compare("m", op, value, "number")
+        if _holds(op, value, 1):
+            return ~Q(pk__in=grouped.filter(~test).values("customer_id"))
+        return Q(pk__in=grouped.filter(test).values("customer_id"))
+
     def segment(self, slug: str) -> Q:
         if slug in self.stack:
             raise DefinitionError(
@@ -355,7 +410,12 @@ class Compiler:
                     % {"max": MAX_SEGMENT_DEPTH}
                 ]
             )
-        other = Segment.objects.filter(slug=slug).first()
+        # Only a segment the reader may use: the office's and, for a partner, its own (another
+        # partner's segment is its business, not even its existence is told).
+        candidates = Segment.objects.filter(slug=slug)
+        if not self.actor.sees_everything:
+            candidates = candidates.filter(Q(owner__isnull=True) | Q(owner=self.actor.partner))
+        other = candidates.first()
         if other is None:
             raise DefinitionError([_("segment inconnu « %(slug)s ».") % {"slug": slug[:60]}])
         if other.kind == SegmentKind.FROZEN:
@@ -363,7 +423,9 @@ class Compiler:
                 Exists(SegmentMember.objects.filter(segment=other, customer_id=OuterRef("pk")))
             )
         definition_check(other.definition)
-        return Compiler(self.today, (*self.stack, slug)).compile(other.definition)
+        return Compiler(self.actor, self.today, (*self.stack, slug), self.in_household).compile(
+            other.definition
+        )
 
 
 def expr_q(expr: Any, op: str, value: Any) -> Q:
@@ -397,11 +459,16 @@ def _holds(op: str, value: Any, x: float) -> bool:
 
 
 def definition_q(
-    definition: dict[str, Any], *, slug: str | None = None, today: dt.date | None = None
+    definition: dict[str, Any],
+    *,
+    actor: Actor,
+    slug: str | None = None,
+    today: dt.date | None = None,
 ) -> Q:
-    """Check and compile a definition (``slug``: the segment being defined, for cycles)."""
+    """Check and compile a definition (``slug``: the segment being defined, for cycles) for
+    ``actor``, whose view bounds what household conditions may look at."""
     definition_check(definition)
-    return Compiler(today, (slug,) if slug else ()).compile(definition or {})
+    return Compiler(actor, today, (slug,) if slug else ()).compile(definition or {})
 
 
 def definition_queryset(
@@ -412,7 +479,9 @@ def definition_queryset(
     today: dt.date | None = None,
 ) -> QuerySet[Customer]:
     """The customers matching ``definition`` among those ``actor`` may see: one query."""
-    return customers_visible_to(actor).filter(definition_q(definition, slug=slug, today=today))
+    return customers_visible_to(actor).filter(
+        definition_q(definition, actor=actor, slug=slug, today=today)
+    )
 
 
 def segment_queryset(
@@ -424,4 +493,6 @@ def segment_queryset(
         return visible.filter(
             Exists(SegmentMember.objects.filter(segment=segment, customer_id=OuterRef("pk")))
         )
-    return visible.filter(definition_q(segment.definition, slug=segment.slug, today=today))
+    return visible.filter(
+        definition_q(segment.definition, actor=actor, slug=segment.slug, today=today)
+    )

@@ -91,6 +91,9 @@ FIELDS: dict[str, FieldSpec] = {
     ),
     "consent": FieldSpec("consentement", "special", ("granted", "not_granted")),
     "segment": FieldSpec("autre segment", "special", ("in", "not_in")),
+    # Households (identity resolution's household links), counted within the reader's view
+    "household": FieldSpec("appartient à un foyer", "special", ("member",)),
+    "household_size": FieldSpec("taille du foyer", "number", NUMBER_OPS),
 }
 
 METRICS = ("count", "amount", "seasons", "days_since_last")
@@ -100,12 +103,15 @@ ACTIVITY_KEYS = {
 }  # fmt: skip
 LEAF_KEYS = {"field", "op", "value", "season"}
 CONSENT_KEYS = {"field", "op", "purpose", "controller"}
+HOUSEHOLD_KEYS = {"field", "op", "where"}
+HOUSEHOLD_FIELDS = ("household", "household_size")
 
 
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.count = 0
+        self.in_household = False  # checking the « where » of a household condition
 
     def error(self, path: str, message: str) -> None:
         if len(self.errors) < 20:
@@ -144,9 +150,9 @@ class _Checker:
         if self.count == MAX_CONDITIONS + 1:
             self.error(path, _("trop de conditions (%(max)s au plus).") % {"max": MAX_CONDITIONS})
             return
-        self.leaf(node, path)
+        self.leaf(node, path, depth)
 
-    def leaf(self, node: dict[str, Any], path: str) -> None:
+    def leaf(self, node: dict[str, Any], path: str, depth: int = 1) -> None:
         name = node.get("field")
         if not isinstance(name, str) or name not in FIELDS:
             shown = str(name)[:40] if name is not None else ""
@@ -158,7 +164,11 @@ class _Checker:
             )
             return
         spec = FIELDS[name]
-        allowed = {"activities": ACTIVITY_KEYS, "consent": CONSENT_KEYS}.get(name, LEAF_KEYS)
+        allowed = {
+            "activities": ACTIVITY_KEYS,
+            "consent": CONSENT_KEYS,
+            "household": HOUSEHOLD_KEYS,
+        }.get(name, LEAF_KEYS)
         extra = sorted(set(node) - allowed)
         if extra:
             self.error(
@@ -174,8 +184,17 @@ class _Checker:
                 % {"op": str(op)[:20], "field": name, "ops": ", ".join(spec.ops)},
             )
             return
+        if name in HOUSEHOLD_FIELDS and self.in_household:
+            self.error(
+                path,
+                _("une condition sur le foyer ne peut pas porter sur le foyer d'un membre."),
+            )
+            return
         if name == "consent":
             self.consent(node, path)
+            return
+        if name == "household":
+            self.household(node, path, depth)
             return
         if name == "activities":
             self.activities(node, path)
@@ -308,6 +327,26 @@ class _Checker:
                 )
         if "season" in node:
             self.text(node["season"], path, "season")
+
+    def household(self, node: dict[str, Any], path: str, depth: int) -> None:
+        """``where``: what one other member of the household matches (optional: without it,
+        the customer belongs to a household). Checked like a definition, one level deeper,
+        within the same limits."""
+        if "value" in node:
+            self.error(path, _("« household » ne prend pas de « value » (voir « where »)."))
+        if "where" not in node:
+            return
+        where = node["where"]
+        if not isinstance(where, dict):
+            self.error(path, _("« where » attend une condition ou un groupe (un objet JSON)."))
+            return
+        if not where:
+            return
+        self.in_household = True
+        try:
+            self.node(where, f"{path}.where" if path else "where", depth + 1)
+        finally:
+            self.in_household = False
 
     def consent(self, node: dict[str, Any], path: str) -> None:
         self.text(node.get("purpose"), path, "purpose")

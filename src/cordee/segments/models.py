@@ -249,3 +249,25 @@ class SnapshotMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot_id} ∋ {self.customer_id}"
+
+
+class HouseholdPair(models.Model):
+    """A read-only view: ``customer`` and ``member`` are two customers linked as a household.
+
+    Identity resolution links households on source records (``customers.HouseholdLink``), so
+    that they survive merges; segments need them between customers, in both directions. The
+    SQL view (migration 0003) joins each link to the customers holding its two records and
+    keeps both directions, without a customer paired with itself (two of its records linked
+    before a merge). Nothing is copied: an erased customer's records, hence pairs, are gone.
+    Plain integers, not foreign keys, so that no deletion ever tries to cascade into a view.
+    """
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    member_id = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "segments_household_pair"
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ~ {self.member_id}"

@@ -105,7 +105,7 @@ def segment_save(
     segment: Segment | None = None,
 ) -> Segment:
     """Create or update a dynamic segment; the definition is checked (cycles included) first."""
-    definition_q(definition, slug=slug)
+    definition_q(definition, actor=actor, slug=slug)
     with transaction.atomic():
         if segment is None:
             segment = Segment.objects.create(

@@ -40,6 +40,7 @@ FIELD_GROUPS = (
     (_l("Identité et qualification"), ("gender", "civility", "age", "departement", "zone", "region", "country", "postal_code", "city", "language", "profession", "family_situation", "children", "interests", "preferred_season", "created_at")),
     (_l("Comportement"), ("activities", "activity_count", "amount_total", "days_since_last", "first_on", "last_on", "winter_seasons", "summer_seasons", "satisfaction_avg", "complaints")),
     (_l("Fidélité et valeur"), ("loyalty_group", "rfm_r", "rfm_f", "rfm_m", "rfm_total", "churn_risk")),
+    (_l("Foyer"), ("household", "household_size")),
     (_l("Consentement et segments"), ("consent", "segment")),
 )  # fmt: skip
 OPS = {
@@ -47,6 +48,7 @@ OPS = {
     "lt": "<", "lte": "≤", "between": _l("entre"), "contains": _l("contient"),
     "not_contains": _l("ne contient pas"), "startswith": _l("commence par"), "empty": _l("est vide"),
     "granted": _l("accordé"), "not_granted": _l("non accordé"),
+    "member": _l("en fait partie"),
 }  # fmt: skip
 METRIC_LABELS = {"count": _l("nombre"), "amount": _l("montant (€)"), "seasons": _l("saisons"), "days_since_last": _l("jours depuis la dernière")}  # fmt: skip
 
@@ -124,6 +126,8 @@ def _workspace(
         except DefinitionError as exc:
             errors = exc.errors
     template = "segments/_update.html" if request.htmx else "segments/builder.html"
+    if request.htmx and request.POST.get("live") == "count":
+        template = "segments/_count.html"  # a typed value: the count, never the fields typed in
     return render(
         request,
         template,
