@@ -368,7 +368,7 @@ def activity_submit(
 ) -> HttpResponse:
     def produce() -> HttpResponse:
         item = payload.model_dump(exclude_none=True)
-        results, _written = _submit(request, [item])
+        results, written = _submit(request, [item])
         result = results[0]
         if result["status"] == "rejected":
             errors = result["errors"]
@@ -379,18 +379,21 @@ def activity_submit(
                 else _("Activité refusée : %(n)s erreurs.") % {"n": len(errors)},
                 [{"loc": ["body"], "msg": e, "type": "invalid"} for e in errors],
             )
-        activity = (
-            Activity.objects.select_related("season").get(pk=result["activity_id"])
-            if (result["activity_id"] is not None)
-            else _by_reference(request, item)
-        )
+        # A created activity is answered from the row just written; another is read back.
+        created = written.activity(0) if written.results else None
+        if created is not None:
+            activity = created
+            season = written.season_codes.get(activity.season_id) if activity.season_id else None
+        else:
+            activity = (
+                Activity.objects.select_related("season").get(pk=result["activity_id"])
+                if (result["activity_id"] is not None)
+                else _by_reference(request, item)
+            )
+            season = activity.season.code if activity.season else None
         body = {
             "status": "unchanged" if result["status"] == "duplicate" else result["status"],
-            "activity": _out(
-                activity,
-                request.auth.partner.slug,
-                activity.season.code if activity.season else None,
-            ),
+            "activity": _out(activity, request.auth.partner.slug, season),
         }
         return _json(201 if result["status"] == "created" else 200, body)
 

@@ -175,6 +175,18 @@ class ScoringState(models.Model):
         return self.key
 
 
+class StaleStats(models.Model):
+    """A customer whose aggregates wait for the next batched refresh (cordee.segments.refresh).
+
+    No foreign key, like the aggregate tables: a mark for a customer erased meanwhile
+    refreshes nothing."""
+
+    customer_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+
 class SegmentKind(models.TextChoices):
     DYNAMIC = "dynamic", _("Dynamique")
     FROZEN = "frozen", _("Liste figée")
