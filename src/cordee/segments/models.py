@@ -178,10 +178,12 @@ class ScoringState(models.Model):
 class StaleStats(models.Model):
     """A customer whose aggregates wait for the next batched refresh (cordee.segments.refresh).
 
-    No foreign key, like the aggregate tables: a mark for a customer erased meanwhile
-    refreshes nothing."""
+    One row per mark, not per customer: marking never waits on another transaction (no
+    unique key to check), and a flush deletes exactly the marks it read. No foreign key,
+    like the aggregate tables: a mark for a customer erased meanwhile refreshes nothing."""
 
-    customer_id = models.BigIntegerField(primary_key=True)
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField()
 
     def __str__(self) -> str:
         return str(self.customer_id)

@@ -10,12 +10,12 @@ collided on the aggregates' unique keys. So, with a background worker (Huey):
    senders of ``activities_changed`` alone (merges), just after their commit;
 2. the first mark of a process in a window of :data:`FLUSH_DELAY` seconds schedules a
    flush for the window's end, in the worker; later marks in the window ride along;
-3. the flush takes (deletes) up to :data:`CHUNK` marks at a time and recomputes those
-   customers in the same transaction — a failure leaves them marked for the next run.
+3. the flush reads the committed marks, recomputes those customers and deletes the marks
+   it read, in one transaction — a failure leaves them marked for the next run.
 
 Every refresh holds one advisory lock (PostgreSQL): refreshes never run side by side, so
-they cannot collide. A mark made while a flush runs waits for it and stays for the next
-flush, which its own schedule (or the worker's every-minute sweep) brings. The aggregates
+they cannot collide. A mark made while a flush runs stays for the next flush, which its
+own schedule (or the worker's every-minute sweep) brings; writers never wait for a flush. The aggregates
 therefore lag the activities by about :data:`FLUSH_DELAY` seconds. Without a worker (tests,
 one-off commands: the immediate task backend) the receiver refreshes at once, as before.
 """
@@ -61,46 +61,52 @@ def _table() -> str:
 
 
 def stats_mark_stale(customer_ids: Iterable[int]) -> None:
-    """Mark these customers' aggregates for the next flush (one statement per chunk)."""
+    """Mark these customers' aggregates for the next flush (one statement, never waits)."""
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":  # one array literal, however many ids
             cur.execute(
-                f"INSERT INTO {_table()} (customer_id) SELECT unnest(%s::bigint[]) "
-                "ON CONFLICT DO NOTHING",
+                f"INSERT INTO {_table()} (customer_id) SELECT unnest(%s::bigint[])",
                 ["{" + ",".join(map(str, ids)) + "}"],
             )
             return
         for part in chunks(ids):
             rows = ", ".join(["(%s)"] * len(part))
-            cur.execute(
-                f"INSERT INTO {_table()} (customer_id) VALUES {rows} ON CONFLICT DO NOTHING", part
-            )
+            cur.execute(f"INSERT INTO {_table()} (customer_id) VALUES {rows}", part)
 
 
-def stats_refresh_stale(limit: int = CHUNK) -> int:
-    """Recompute every stale customer, ``limit`` at a time; returns how many were refreshed."""
+def stats_refresh_stale(limit: int = 4 * CHUNK) -> int:
+    """Recompute every customer marked stale; returns how many refreshes were made.
+
+    Each round reads up to ``limit`` committed marks, recomputes their customers and deletes
+    exactly those marks, in one transaction: the activities behind a mark committed with it,
+    before this round read it, so the recomputation sees them; a mark committed meanwhile is
+    not deleted and waits for the next round.
+    """
     from cordee.segments.services import stats_refresh_part
 
     done = 0
     while True:
         with transaction.atomic():
             refresh_lock()
-            # The marks go first: a customer marked again while this runs waits for the
-            # commit and stays marked, where a mark left in place would swallow it.
             with connection.cursor() as cur:
-                cur.execute(
-                    f"DELETE FROM {_table()} WHERE customer_id IN (SELECT customer_id "
-                    f"FROM {_table()} ORDER BY customer_id LIMIT %s) RETURNING customer_id",
-                    [limit],
-                )
-                ids = sorted(int(row[0]) for row in cur.fetchall())
-            if not ids:
+                cur.execute(f"SELECT id, customer_id FROM {_table()} ORDER BY id LIMIT %s", [limit])
+                marks = cur.fetchall()
+            if not marks:
                 return done
-            stats_refresh_part(ids)
-        done += len(ids)
+            customers = sorted({int(customer_id) for _id, customer_id in marks})
+            for part in chunks(customers):
+                stats_refresh_part(part)
+            ids = [int(mark_id) for mark_id, _customer in marks]
+            with connection.cursor() as cur:
+                for part in chunks(ids):
+                    cur.execute(
+                        f"DELETE FROM {_table()} WHERE id IN ({', '.join(['%s'] * len(part))})",
+                        part,
+                    )
+        done += len(customers)
 
 
 def stats_changed(customer_ids: list[int], *, marked: bool = False) -> None:
