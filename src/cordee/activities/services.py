@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,15 @@ from django.utils.translation import gettext as _
 from cordee.activities.models import Activity, Season
 from cordee.activities.seasons import SeasonFinder
 from cordee.activities.values import activity_values
-from cordee.core.bulk import allocate_ids, bulk_update_rows, copy_line, copy_lines, select_in
+from cordee.core.bulk import (
+    allocate_ids,
+    bulk_update_rows,
+    copy_line,
+    copy_lines,
+    copy_value,
+    json_text,
+    select_in,
+)
 from cordee.core.signals import activities_changed, activities_written
 from cordee.customers.models import Channel, Customer
 from cordee.partners.models import Partner, User
@@ -277,13 +286,51 @@ def _column(name: str) -> str:
 
 
 _AMOUNT = _POS["amount"]
+_NULL = "\\N"
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # as in cordee.core.bulk
 
 
-def _copy_row(row: list[Any]) -> str:
+def _copy_row_generic(row: list[Any]) -> str:
     values = list(row)
     if values[_AMOUNT] is not None:
         values[_AMOUNT] = str(values[_AMOUNT])
     return copy_line(values) + "\n"
+
+
+def _opt(value: Any) -> str:
+    return _NULL if value is None else str(value)
+
+
+def _opt_day(value: dt.date | None) -> str:
+    return _NULL if value is None else value.isoformat()
+
+
+def _copy_row(row: list[Any]) -> str:
+    """One activity row in COPY text format: what ``copy_line`` gives, column types known
+    in advance (a bulk call formats tens of thousands of them)."""
+    (
+        id_, customer, partner, source, kind, channel, reference, starts, ends, season, amount,
+        currency, quantity, payment, product, satisfaction, details, due, owner, done, batch,
+        created,
+    ) = row  # fmt: skip
+    texts = (kind, channel, reference, currency, payment, product)
+    if (
+        not all(t.__class__ is str for t in texts)
+        or starts.__class__ is not dt.date
+        or (ends is not None and ends.__class__ is not dt.date)
+        or (due is not None and due.__class__ is not dt.date)
+        or _COPY_SPECIAL.search("".join(texts)) is not None
+    ):
+        return _copy_row_generic(row)
+    return "\t".join(
+        (
+            str(id_), str(customer), str(partner), _opt(source), kind, channel, reference,
+            starts.isoformat(), _opt_day(ends), _opt(season), _opt(amount), currency,
+            _opt(quantity), payment, product, _opt(satisfaction),
+            copy_value(json_text(details)) if details else "{}", _opt_day(due), _opt(owner),
+            _NULL if done is None else done.isoformat(), _opt(batch), created.isoformat(),
+        )
+    ) + "\n"  # fmt: skip
 
 
 def _insert_rows(rows: list[list[Any]]) -> set[int]:
