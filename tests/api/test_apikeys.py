@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from cordee.partners.apikeys import api_key_create, api_key_for_token, api_key_revoke
 from cordee.partners.models import APIKey
@@ -119,3 +120,23 @@ def test_last_use_is_recorded(hotel):
     hotel.get("/api/v1/customers")
     key.refresh_from_db()
     assert key.last_used_at is not None
+
+
+def test_a_key_used_before_is_checked_again_on_every_request(hotel, destination):
+    """The server keeps the key it built last time, but only while its row is unchanged."""
+    from cordee.partners.models import Partner
+
+    prefix = hotel.key.split("_")[1]
+    assert hotel.get("/api/v1/customers").status_code == 200  # known to the process now
+    APIKey.objects.filter(prefix=prefix).update(scopes=["activities:write"])
+    assert hotel.get("/api/v1/customers").status_code == 403
+    APIKey.objects.filter(prefix=prefix).update(scopes=["customers:read"])
+    assert hotel.get("/api/v1/customers").status_code == 200
+    Partner.objects.filter(pk=destination.hotel.pk).update(is_active=False)
+    assert hotel.get("/api/v1/customers").status_code == 401
+    Partner.objects.filter(pk=destination.hotel.pk).update(is_active=True)
+    assert hotel.get("/api/v1/customers").status_code == 200
+    APIKey.objects.filter(prefix=prefix).update(revoked_at=timezone.now())
+    assert hotel.get("/api/v1/customers").status_code == 401
+    APIKey.objects.filter(prefix=prefix).delete()
+    assert hotel.get("/api/v1/customers").status_code == 401

@@ -232,7 +232,11 @@ def _keys_of(item: dict[str, Any]) -> tuple[Keys, list[str]]:
 
 
 def _resolve(
-    actor: Actor, key_partner: Any, items: list[dict[str, Any]], skip: set[int]
+    actor: Actor,
+    key_partner: Any,
+    items: list[dict[str, Any]],
+    skip: set[int],
+    known_keys: dict[int, Keys] | None = None,
 ) -> list[tuple[int | None, int | None, str]]:
     """(customer id, source record id, reason) for each item."""
     wanted = [
@@ -259,7 +263,9 @@ def _resolve(
             else:
                 out[i] = (None, None, _("client introuvable (customer_id)"))
             continue
-        keys, _errors = _keys_of(item)
+        keys = known_keys.get(i) if known_keys else None
+        if keys is None:
+            keys, _errors = _keys_of(item)
         found_keys.append(keys)
         positions.append(i)
     for i, found in zip(
@@ -302,6 +308,7 @@ def _submit(request: KeyRequest, raw_items: list[Any]) -> tuple[list[dict[str, A
     items: list[dict[str, Any]] = []
     cleaned_values: list[dict[str, Any] | None] = []
     skip: set[int] = set()
+    item_keys: dict[int, Keys] = {}
     for i, raw in enumerate(raw_items):
         item, errors = _check_item(raw)
         items.append(item)
@@ -314,7 +321,7 @@ def _submit(request: KeyRequest, raw_items: list[Any]) -> tuple[list[dict[str, A
         if isinstance(fields.get("kind"), str):
             fields["kind"] = fields["kind"][:60]
         cleaned = activity_values(fields)
-        _keys, key_errors = _keys_of(item)
+        item_keys[i], key_errors = _keys_of(item)
         if not cleaned.ok or key_errors:
             results[i]["errors"] = [
                 f"{name} : {message}" for name, message in cleaned.errors.items()
@@ -322,7 +329,7 @@ def _submit(request: KeyRequest, raw_items: list[Any]) -> tuple[list[dict[str, A
             skip.add(i)
             continue
         cleaned_values[i] = cleaned.values
-    who = _resolve(actor, partner, items, skip)
+    who = _resolve(actor, partner, items, skip, item_keys)
     to_write: list[NewActivity] = []
     positions: list[int] = []
     for i, (customer_id, source_id, reason) in enumerate(who):
@@ -368,7 +375,7 @@ def activity_submit(
 ) -> HttpResponse:
     def produce() -> HttpResponse:
         item = payload.model_dump(exclude_none=True)
-        results, _written = _submit(request, [item])
+        results, written = _submit(request, [item])
         result = results[0]
         if result["status"] == "rejected":
             errors = result["errors"]
@@ -379,18 +386,21 @@ def activity_submit(
                 else _("Activité refusée : %(n)s erreurs.") % {"n": len(errors)},
                 [{"loc": ["body"], "msg": e, "type": "invalid"} for e in errors],
             )
-        activity = (
-            Activity.objects.select_related("season").get(pk=result["activity_id"])
-            if (result["activity_id"] is not None)
-            else _by_reference(request, item)
-        )
+        # A created activity is answered from the row just written; another is read back.
+        created = written.activity(0) if written.results else None
+        if created is not None:
+            activity = created
+            season = written.season_codes.get(activity.season_id) if activity.season_id else None
+        else:
+            activity = (
+                Activity.objects.select_related("season").get(pk=result["activity_id"])
+                if (result["activity_id"] is not None)
+                else _by_reference(request, item)
+            )
+            season = activity.season.code if activity.season else None
         body = {
             "status": "unchanged" if result["status"] == "duplicate" else result["status"],
-            "activity": _out(
-                activity,
-                request.auth.partner.slug,
-                activity.season.code if activity.season else None,
-            ),
+            "activity": _out(activity, request.auth.partner.slug, season),
         }
         return _json(201 if result["status"] == "created" else 200, body)
 

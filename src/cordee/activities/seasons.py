@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -75,12 +75,43 @@ def season_code(kind: str, start: dt.date, end: dt.date) -> tuple[str, str]:
     return f"ete-{years}", _("Été %(years)s") % {"years": years}
 
 
+@dataclass(frozen=True)
+class KnownSeason:
+    pk: int
+    code: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def _date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)  # SQLite: text
+
+
 class SeasonFinder:
-    """``season_for`` over many dates: seasons read once, each new season created once."""
+    """``season_for`` over many dates: seasons read once, each new season created once.
+
+    Read with two plain statements (no ORM): every API call that records an activity makes
+    one finder, and building the ORM queries cost more than running them."""
 
     def __init__(self) -> None:
-        self.windows = season_windows()
-        self.seasons = list(Season.objects.order_by("starts_on"))
+        qn = connection.ops.quote_name
+        windows: dict[str, Window] = dict(DEFAULT_WINDOWS)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT kind, start_month, start_day, end_month, end_day "  # noqa: S608
+                f"FROM {qn(SeasonRule._meta.db_table)} ORDER BY id"
+            )
+            for kind, *bounds in cur.fetchall():
+                windows[kind] = Window(kind, *bounds)
+            cur.execute(
+                "SELECT id, code, starts_on, ends_on "  # noqa: S608
+                f"FROM {qn(Season._meta.db_table)} ORDER BY starts_on, id"
+            )
+            self.seasons = [
+                KnownSeason(pk, code, _date(start), _date(end))
+                for pk, code, start, end in cur.fetchall()
+            ]
+        self.windows = windows
         self.by_date: dict[dt.date, int | None] = {}
 
     def season_id(self, day: dt.date) -> int | None:
@@ -107,7 +138,9 @@ class SeasonFinder:
             created = _season_create(code, name, window.kind, *occurrence)
             if created is None:
                 return None
-            self.seasons.append(created)
+            self.seasons.append(
+                KnownSeason(created.pk, created.code, created.starts_on, created.ends_on)
+            )
             return created.pk
         return None
 

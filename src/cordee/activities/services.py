@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,16 @@ from django.utils.translation import gettext as _
 from cordee.activities.models import Activity, Season
 from cordee.activities.seasons import SeasonFinder
 from cordee.activities.values import activity_values
-from cordee.core.bulk import allocate_ids, bulk_update_rows, copy_line, copy_lines, select_in
-from cordee.core.signals import activities_changed
+from cordee.core.bulk import (
+    allocate_ids,
+    bulk_update_rows,
+    copy_line,
+    copy_lines,
+    copy_value,
+    json_text,
+    select_in,
+)
+from cordee.core.signals import activities_changed, activities_written
 from cordee.customers.models import Channel, Customer
 from cordee.partners.models import Partner, User
 from cordee.privacy.access import Actor
@@ -57,12 +66,24 @@ class NewActivity:
 class Written:
     status: str  # created, updated, unchanged, duplicate
     activity_id: int | None
+    row: list[Any] | None = None  # a created activity's row, in COLUMNS order
 
 
 @dataclass
 class BulkWritten:
     results: list[Written] = field(default_factory=list)
     customer_ids: set[int] = field(default_factory=set)
+    season_codes: dict[int, str] = field(default_factory=dict)
+
+    def activity(self, index: int) -> Activity | None:
+        """The activity item ``index`` created, as written (no query), or None."""
+        row = self.results[index].row
+        if row is None:
+            return None
+        values = {_ATTNAMES[name]: value for name, value in zip(COLUMNS, row, strict=True)}
+        if isinstance(values["details"], str):  # serialised for SQLite's INSERT
+            values["details"] = json.loads(values["details"])
+        return Activity(**values)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -88,6 +109,7 @@ def _row(
 
 
 _POS = {name: i for i, name in enumerate(COLUMNS)}
+_ATTNAMES = {name: Activity._meta.get_field(name).attname for name in COLUMNS}  # type: ignore[union-attr]
 
 
 def activities_record_bulk(
@@ -169,9 +191,13 @@ def activities_record_bulk(
             )
         changed = sorted(out.customer_ids)
         if changed:
+            activities_written.send(sender=Activity, customer_ids=changed)
             transaction.on_commit(
-                lambda: activities_changed.send(sender=Activity, customer_ids=changed)
+                lambda: activities_changed.send(
+                    sender=Activity, customer_ids=changed, stale_marked=True
+                )
             )
+    out.season_codes = {s.pk: s.code for s in finder.seasons}
     return out
 
 
@@ -211,16 +237,46 @@ def _insert(inserts: list[tuple[int, list[Any]]], out: BulkWritten) -> None:
     """INSERT the new rows; one that lost a race to a concurrent write is counted unchanged."""
     if not inserts:
         return
+    if len(inserts) == 1:  # the API's single POST: one statement, the id from the sequence
+        position, row = inserts[0]
+        new_id = _insert_one(row)
+        if new_id is None:
+            out.results[position] = Written("unchanged", None)
+        else:
+            row[0] = new_id
+            out.results[position] = Written("created", new_id, row)
+            out.customer_ids.add(row[_POS["customer"]])
+        return
     ids = allocate_ids(Activity, len(inserts))
     for new_id, (_position, row) in zip(ids, inserts, strict=True):
         row[0] = new_id
     inserted = _insert_rows([row for _p, row in inserts])
     for position, row in inserts:
         if row[0] in inserted:
-            out.results[position] = Written("created", row[0])
+            out.results[position] = Written("created", row[0], row)
             out.customer_ids.add(row[_POS["customer"]])
         else:
             out.results[position] = Written("unchanged", None)
+
+
+def _insert_one(row: list[Any]) -> int | None:
+    """INSERT one row without its id; the new id, or None when a concurrent write of the
+    same reference got there first."""
+    qn = connection.ops.quote_name
+    names = COLUMNS[1:]
+    values = list(row[1:])
+    details = _POS["details"] - 1
+    values[details] = json.dumps(values[details], ensure_ascii=False, default=str)
+    if connection.vendor != "postgresql":
+        values = [_sqlite_value(v) for v in values]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {qn(Activity._meta.db_table)} ({', '.join(qn(_column(n)) for n in names)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING RETURNING id",
+            values,
+        )
+        found = cur.fetchone()
+    return int(found[0]) if found else None
 
 
 def _column(name: str) -> str:
@@ -230,13 +286,51 @@ def _column(name: str) -> str:
 
 
 _AMOUNT = _POS["amount"]
+_NULL = "\\N"
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # as in cordee.core.bulk
 
 
-def _copy_row(row: list[Any]) -> str:
+def _copy_row_generic(row: list[Any]) -> str:
     values = list(row)
     if values[_AMOUNT] is not None:
         values[_AMOUNT] = str(values[_AMOUNT])
     return copy_line(values) + "\n"
+
+
+def _opt(value: Any) -> str:
+    return _NULL if value is None else str(value)
+
+
+def _opt_day(value: dt.date | None) -> str:
+    return _NULL if value is None else value.isoformat()
+
+
+def _copy_row(row: list[Any]) -> str:
+    """One activity row in COPY text format: what ``copy_line`` gives, column types known
+    in advance (a bulk call formats tens of thousands of them)."""
+    (
+        id_, customer, partner, source, kind, channel, reference, starts, ends, season, amount,
+        currency, quantity, payment, product, satisfaction, details, due, owner, done, batch,
+        created,
+    ) = row  # fmt: skip
+    texts = (kind, channel, reference, currency, payment, product)
+    if (
+        not all(t.__class__ is str for t in texts)
+        or starts.__class__ is not dt.date
+        or (ends is not None and ends.__class__ is not dt.date)
+        or (due is not None and due.__class__ is not dt.date)
+        or _COPY_SPECIAL.search("".join(texts)) is not None
+    ):
+        return _copy_row_generic(row)
+    return "\t".join(
+        (
+            str(id_), str(customer), str(partner), _opt(source), kind, channel, reference,
+            starts.isoformat(), _opt_day(ends), _opt(season), _opt(amount), currency,
+            _opt(quantity), payment, product, _opt(satisfaction),
+            copy_value(json_text(details)) if details else "{}", _opt_day(due), _opt(owner),
+            _NULL if done is None else done.isoformat(), _opt(batch), created.isoformat(),
+        )
+    ) + "\n"  # fmt: skip
 
 
 def _insert_rows(rows: list[list[Any]]) -> set[int]:

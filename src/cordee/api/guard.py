@@ -49,15 +49,26 @@ def max_depth(path: str = "") -> int:
 
 
 def _too_deep(value: Any, limit: int) -> bool:
+    """Whether any value lies deeper than ``limit`` (the body itself is at depth 1).
+
+    Only containers are walked: a bulk body holds tens of thousands of plain values."""
+    if limit < 1:
+        return True
+    if not (value.__class__ is dict or value.__class__ is list):
+        return False
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth > limit:
+        children = item.values() if item.__class__ is dict else item
+        if not children:
+            continue
+        if depth >= limit:  # its children would lie at depth + 1
             return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        stack.extend(
+            (child, depth + 1)
+            for child in children
+            if child.__class__ is dict or child.__class__ is list
+        )
     return False
 
 

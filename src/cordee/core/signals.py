@@ -20,5 +20,10 @@ customers_unmerged = Signal()
 customer_erased = Signal()
 # customer_id, purpose (slug), controller_id, status ("granted" | "refused" | "withdrawn").
 consent_changed = Signal()
-# customer_ids: list[int] whose activities changed (added, moved by a merge, erased).
+# customer_ids: list[int] whose activities changed (added, moved by a merge, erased);
+# stale_marked: True when ``activities_written`` was sent for them inside the transaction.
 activities_changed = Signal()
+# The exception to the rule above, sent INSIDE the transaction that writes activities, with
+# customer_ids: for work that must commit or roll back with the write (marking aggregates
+# stale for a batched refresh), never for anything seen outside the database.
+activities_written = Signal()

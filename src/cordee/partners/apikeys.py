@@ -7,12 +7,15 @@ the index key that lives outside the database (cordee.privacy.crypto).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hmac
 import secrets
+import threading
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,6 +111,45 @@ def api_key_revoke(*, key: APIKey, actor: Actor) -> APIKey:
     return key
 
 
+# prefix -> (the key's and its partner's columns as last read, the objects built from them).
+_KNOWN: dict[str, tuple[tuple[Any, ...], APIKey]] = {}
+_KNOWN_MAX = 10_000
+_known_lock = threading.Lock()
+
+
+def _key_by_prefix(prefix: str) -> APIKey | None:
+    """The key and its partner, read on every call, but built by the ORM only when changed.
+
+    Every API request authenticates: one plain statement reads every column of the key and
+    of its partner; when they are what they were, the objects built from them last time are
+    reused (a copy), else the ORM reads them again. A revoked key, a partner made inactive
+    or renamed is seen on the very next request, in every server process.
+    """
+    qn = connection.ops.quote_name
+    keys, partners = qn(APIKey._meta.db_table), qn(Partner._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT k.*, p.* FROM {keys} k JOIN {partners} p ON p.id = k.partner_id "  # noqa: S608
+            "WHERE k.prefix = %s",
+            [prefix],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    row = tuple(row)
+    known = _KNOWN.get(prefix)
+    if known is not None and known[0] == row:
+        return copy.copy(known[1])
+    key = APIKey.objects.select_related("partner").filter(prefix=prefix).first()
+    if key is None:
+        return None
+    with _known_lock:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[prefix] = (row, key)
+    return copy.copy(key)
+
+
 def api_key_for_token(token: str) -> APIKey | None:
     """The active key this token is, or None (wrong format, unknown, revoked, partner inactive)."""
     parts = token.strip().split("_", 2)
@@ -116,7 +158,7 @@ def api_key_for_token(token: str) -> APIKey | None:
     prefix, secret = parts[1], parts[2]
     if len(prefix) > 16 or len(secret) > 100:
         return None
-    key = APIKey.objects.select_related("partner").filter(prefix=prefix).first()
+    key = _key_by_prefix(prefix)
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
     if not key.is_active:

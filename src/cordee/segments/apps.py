@@ -8,3 +8,6 @@ class SegmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from cordee.segments import receivers  # noqa: F401  (connects the signal receivers)
+        from cordee.segments.refresh import register_sweep
+
+        register_sweep()

@@ -175,6 +175,20 @@ class ScoringState(models.Model):
         return self.key
 
 
+class StaleStats(models.Model):
+    """A customer whose aggregates wait for the next batched refresh (cordee.segments.refresh).
+
+    One row per mark, not per customer: marking never waits on another transaction (no
+    unique key to check), and a flush deletes exactly the marks it read. No foreign key,
+    like the aggregate tables: a mark for a customer erased meanwhile refreshes nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+
 class SegmentKind(models.TextChoices):
     DYNAMIC = "dynamic", _("Dynamique")
     FROZEN = "frozen", _("Liste figée")

@@ -10,14 +10,31 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from cordee.core.signals import activities_changed, customers_changed, customers_merged
+from cordee.core.signals import (
+    activities_changed,
+    activities_written,
+    customers_changed,
+    customers_merged,
+)
+
+
+@receiver(activities_written)
+def _activities_written(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
+    # With a worker, the customers are marked stale in the write's own transaction.
+    from cordee.segments.refresh import deferred, stats_mark_stale
+
+    if deferred():
+        stats_mark_stale(customer_ids)
 
 
 @receiver(activities_changed)
-def _activities_changed(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
-    from cordee.segments.services import stats_refresh_customers
+def _activities_changed(
+    sender: Any, customer_ids: list[int], stale_marked: bool = False, **kwargs: Any
+) -> None:
+    # At once without a worker; with one, marked stale and flushed in batches.
+    from cordee.segments.refresh import stats_changed
 
-    stats_refresh_customers(list(customer_ids))
+    stats_changed(list(customer_ids), marked=stale_marked)
 
 
 @receiver(customers_changed)

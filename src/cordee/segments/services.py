@@ -27,6 +27,7 @@ from cordee.segments.models import (
     SegmentSnapshot,
     SnapshotMember,
 )
+from cordee.segments.refresh import refresh_lock
 from cordee.segments.typology import typology_rebuild
 
 BULK_WORK_MEM = "512MB"
@@ -89,10 +90,17 @@ def stats_refresh_customers(customer_ids: list[int]) -> None:
     ids = sorted({int(i) for i in customer_ids})
     for part in chunks(ids):
         with transaction.atomic():
-            season_stats_rebuild(part)
-            reference = typology_rebuild(part)
-            churn_score(part)
-            customer_stats_rebuild(part, reference)
+            refresh_lock()
+            stats_refresh_part(part)
+
+
+def stats_refresh_part(customer_ids: list[int]) -> None:
+    """Recompute these customers' aggregates (at most one chunk), inside the caller's
+    transaction and refresh lock (cordee.segments.refresh)."""
+    season_stats_rebuild(customer_ids)
+    reference = typology_rebuild(customer_ids)
+    churn_score(customer_ids)
+    customer_stats_rebuild(customer_ids, reference)
 
 
 def segment_save(
