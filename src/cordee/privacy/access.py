@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -134,31 +133,32 @@ def customers_visible_count(actor: Actor, *, cap: int) -> int:
     """How many customers the actor sees, counted up to ``cap`` (the list's "more than 1,000").
 
     The same set as ``customers_visible_to``, counted from the gate's own indexes rather than
-    by walking customers and probing each: for a partner, the sharing consents and its links
-    are two index-only streams in customer order, merged, deduplicated and cut at ``cap``
-    (about ``2 × cap`` index entries read, whatever the size of the base). Each consent state
-    and link belongs to an existing customer (foreign keys), so no customer row is read.
+    by walking customers and probing each (4.3x the hub's list at a million customers): for
+    a partner, at most ``cap`` sharing customers (an index-only range of
+    consent_state_audience_idx) and at most ``cap`` of its links (customer_link_unique). If
+    either reaches ``cap``, so does their union; otherwise both are whole and the union is
+    exact. Each consent state and link belongs to an existing customer (foreign keys).
     """
     if actor.sees_everything:
         return Customer.objects.order_by()[:cap].count()
     if actor.partner is None or cap <= 0:
         return 0
-    shared = (
+    shared = list(
         ConsentState.objects.filter(purpose_id=_sharing_purpose_id(), status=ConsentStatus.GRANTED)
-        .values("customer_id")
         .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()[:cap]
     )
-    brought = CustomerLink.objects.filter(partner=actor.partner).values("customer_id").order_by()
-    shared_sql, shared_params = shared.query.sql_with_params()
-    brought_sql, brought_params = brought.query.sql_with_params()
-    # Both parts are the ORM's own SQL, every value a parameter.
-    sql = (
-        "SELECT COUNT(*) FROM (SELECT DISTINCT v.customer_id FROM ("  # noqa: S608
-        f"{shared_sql} UNION ALL {brought_sql} ORDER BY 1) v LIMIT %s) c"
+    if len(shared) >= cap:
+        return cap
+    brought = list(
+        CustomerLink.objects.filter(partner=actor.partner)
+        .order_by()
+        .values_list("customer_id", flat=True)[:cap]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*shared_params, *brought_params, cap])
-        return int(cursor.fetchone()[0])
+    if len(brought) >= cap:
+        return cap
+    return min(cap, len(set(shared) | set(brought)))
 
 
 def customer_for(actor: Actor, customer_id: int | str, purpose: str | None = None) -> Customer:
