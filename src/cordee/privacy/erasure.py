@@ -219,10 +219,8 @@ def delete_cascade(queryset: QuerySet[Any]) -> int:
             and (relation.one_to_many or relation.one_to_one)
         ):
             continue
-        remote = relation.field  # type: ignore[union-attr]
-        child = relation.related_model._base_manager.filter(  # type: ignore[union-attr]
-            **{f"{remote.name}__in": parents}
-        )
+        remote = relation.field
+        child = relation.related_model._base_manager.filter(**{f"{remote.name}__in": parents})
         on_delete = remote.remote_field.on_delete
         if on_delete is models.CASCADE:
             delete_cascade(child)
@@ -300,14 +298,18 @@ def _erase_batch(
             .order_by("customer_id", "purpose__slug")
         ):
             purposes[customer_id].append(slug)
-        for key, model in (("consent_events", ConsentEvent), ("activities", _activity_model())):
+        counted: tuple[tuple[str, type[models.Model]], ...] = (
+            ("consent_events", ConsentEvent),
+            ("activities", _activity_model()),
+        )
+        for count_key, model in counted:
             for customer_id, n in (
-                model.objects.filter(customer_id__in=_in(present))
+                model._base_manager.filter(customer_id__in=_in(present))
                 .values_list("customer_id")
                 .annotate(n=models.Count("pk"))
                 .order_by()
             ):
-                people[customer_id].counts[key] = n
+                people[customer_id].counts[count_key] = n
 
         _issue_rows(people, record_lines)
         _idempotency_rows(people)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -149,11 +150,12 @@ def retention_purge(
         report.erased += len(done.erased)
         for key, n in done.counts.items():
             report.erased_counts[key] = report.erased_counts.get(key, 0) + n
+    details: dict[str, Any] = {"counts": report.counts, "erased": report.erased}
+    if not dry_run:
+        details["erased_counts"] = report.erased_counts
     audit_log(
         actor=actor,
         action="retention.purge_dry_run" if dry_run else "retention.purge",
-        counts=report.counts,
-        erased=report.erased,
-        **({} if dry_run else {"erased_counts": report.erased_counts}),
+        **details,
     )
     return report
