@@ -263,16 +263,28 @@ def _erase_batch(
             if person.phone_hash:
                 by_phone.setdefault(person.phone_hash, person.pk)
 
-        hashes = Q(customer_id__in=_in(present))
+        # Three index reads rather than one OR (which PostgreSQL answers by reading the whole
+        # table: 1 s per batch at a million records).
+        found = [SourceRecord.objects.filter(customer_id__in=_in(present))]
+        unattached = SourceRecord.objects.filter(customer__isnull=True)
         if by_email:
-            hashes |= Q(customer__isnull=True, email_hash__in=_in(by_email, "text"))
+            found.append(
+                unattached.exclude(email_hash="").filter(email_hash__in=_in(by_email, "text"))
+            )
         if by_phone:
-            hashes |= Q(customer__isnull=True, phone_hash__in=_in(by_phone, "text"))
+            found.append(
+                unattached.exclude(phone_hash="").filter(phone_hash__in=_in(by_phone, "text"))
+            )
+        record_rows = {
+            row[0]: row
+            for query in found
+            for row in query.values_list(
+                "pk", "customer_id", "email_hash", "phone_hash", "batch_id", "line"
+            )
+        }
         record_owner: dict[int, int | None] = {}
         record_lines: dict[tuple[int, int], int] = {}
-        for pk, customer_id, eh, ph, batch_id, line in SourceRecord.objects.filter(
-            hashes
-        ).values_list("pk", "customer_id", "email_hash", "phone_hash", "batch_id", "line"):
+        for pk, customer_id, eh, ph, batch_id, line in record_rows.values():
             owner = customer_id
             if owner is None:
                 owner = _first(o for o in (by_email.get(eh), by_phone.get(ph)) if o is not None)
