@@ -98,7 +98,7 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
 
     from cordee.customers.queries import Filters, customer_page, encode_cursor
     from cordee.partners.models import Partner
-    from cordee.privacy.access import Actor, customers_visible_to
+    from cordee.privacy.access import Actor, customers_visible_count, customers_visible_to
 
     hub = Actor.system("bench")
     partner = Actor.for_partner(Partner.objects.get(slug="p7"), "bench")
@@ -115,7 +115,12 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
         for _ in range(runs):
             for who, actor in (("hub", hub), ("partner", partner)):
                 start = time.perf_counter()
-                customer_page(customers_visible_to(actor), filters, after=after)
+                customer_page(
+                    customers_visible_to(actor),
+                    filters,
+                    after=after,
+                    count_visible=lambda cap, actor=actor: customers_visible_count(actor, cap=cap),
+                )
                 timings[who].append((time.perf_counter() - start) * 1000)
         rows.append(
             (
@@ -132,6 +137,18 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
         plan = "\n".join(r[0] for r in cur.fetchall())
+    seen: list[tuple[str, object]] = []
+
+    def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        customers_visible_count(partner, cap=1001)
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + seen[-1][0], seen[-1][1])
+        plan += "\n\nPlan of the partner's capped count:\n\n"
+        plan += "\n".join(r[0] for r in cur.fetchall())
     return rows, plan, rights
 
 

@@ -139,7 +139,9 @@ def test_erasure_reaches_the_partners_that_knew_the_customer(destination, receiv
 
     hotel = receivers(destination.hotel)
     ski = receivers(destination.ski)
-    signals.customer_erased.send(sender=None, customer_id=42, partner_ids=[destination.hotel.pk])
+    signals.customers_erased.send(
+        sender=None, customer_ids=[42, 43], partner_ids={42: [destination.hotel.pk]}
+    )
     assert [d["type"] for d in hotel.documents()] == ["customer.erased"]
     assert ski.received == []
 

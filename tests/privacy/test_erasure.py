@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from cordee.activities.models import Activity
-from cordee.core.signals import consent_changed, customer_erased
+from cordee.core.signals import consent_changed, customers_erased
 from cordee.customers.models import Customer, SourceRecord
 from cordee.privacy.access import Actor
 from cordee.privacy.erasure import customer_erase
@@ -157,14 +157,14 @@ def test_erasure_sends_customer_erased_after_commit(
     def receiver(sender, signal, **kwargs):
         sent.append(kwargs)
 
-    customer_erased.connect(receiver)
+    customers_erased.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             customer_erase(customer=ophelie, actor=Actor.system("t"), reason="test")
     finally:
-        customer_erased.disconnect(receiver)
-    assert sent[0]["customer_id"] == ophelie.pk
-    assert set(sent[0]["partner_ids"]) == {
+        customers_erased.disconnect(receiver)
+    assert sent[0]["customer_ids"] == [ophelie.pk]
+    assert set(sent[0]["partner_ids"][ophelie.pk]) == {
         destination.hotel.pk,
         destination.camping.pk,
         destination.ski.pk,

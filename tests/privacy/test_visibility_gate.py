@@ -24,6 +24,7 @@ from cordee.privacy.access import (
     Actor,
     customer_for,
     customer_scope,
+    customers_visible_count,
     customers_visible_to,
 )
 from cordee.privacy.services import consent_record, consent_withdraw
@@ -184,6 +185,16 @@ def test_counts_never_reveal_unshared_customers(destination, customers, person):
     martins = {"elodie", "jean_luc", "zoe", "paul"}
     assert customer_page(visible, Filters(q="martin")).count == len(EXPECTED[person] & martins)
     assert visible.count() == len(EXPECTED[person])
+    # The list's count, taken from the gate's indexes, is the same set (deduplicated: Zoé
+    # is both brought by the camping and shared), capped as asked.
+    assert customers_visible_count(actor, cap=1001) == len(EXPECTED[person])
+    for cap in (1, 2, 3):
+        assert customers_visible_count(actor, cap=cap) == min(cap, len(EXPECTED[person]))
+    assert customers_visible_count(actor, cap=0) == 0
+    counted = customer_page(
+        visible, Filters(), count_visible=lambda cap: customers_visible_count(actor, cap=cap)
+    )
+    assert counted.count == customer_page(visible, Filters()).count == len(EXPECTED[person])
     assert customer_page(visible, Filters(q="paul@x.fr")).count == (
         1 if "paul" in EXPECTED[person] else 0
     )
@@ -274,3 +285,4 @@ def test_odd_ids_are_simply_not_found(destination, customers, bad_id):
 def test_a_user_without_organisation_sees_nothing(destination, customers, django_user_model):
     loner = django_user_model.objects.create(username="loner")
     assert not customers_visible_to(Actor.for_user(loner)).exists()
+    assert customers_visible_count(Actor.for_user(loner), cap=1001) == 0

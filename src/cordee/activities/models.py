@@ -159,6 +159,14 @@ class Activity(models.Model):
             models.Index(fields=["customer", "starts_on"], name="activity_customer_idx"),
             models.Index(fields=["season", "kind"], name="activity_season_idx"),
             models.Index(fields=["partner", "starts_on"], name="activity_partner_idx"),
+            # Erasing source records: PostgreSQL checks the foreign key of every deleted record
+            # here, and the set-null of the erasure finds the activities it points at; without
+            # it, each deleted record read the whole table (9 s per 1,000 erased at 20k).
+            models.Index(
+                fields=["source_record"],
+                name="activity_source_idx",
+                condition=models.Q(source_record__isnull=False),
+            ),
             models.Index(
                 fields=["owner", "due_on"],
                 name="activity_follow_up_idx",

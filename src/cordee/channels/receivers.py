@@ -40,15 +40,23 @@ def on_consent_changed(sender: Any, *, customer_id: int, **kwargs: Any) -> None:
     events_queue(event=WebhookEvent.CONSENT, partner_customers=visible)
 
 
-def on_customer_erased(
-    sender: Any, *, customer_id: int, partner_ids: list[int] | None = None, **kwargs: Any
+def on_customers_erased(
+    sender: Any,
+    *,
+    customer_ids: list[int],
+    partner_ids: dict[int, list[int]] | None = None,
+    **kwargs: Any,
 ) -> None:
-    """The customer is gone, so the gate cannot be asked: those that knew them, and the hub."""
-    if not _any_endpoint():
+    """The customers are gone, so the gate cannot be asked: those that knew them, and the hub."""
+    if not customer_ids or not _any_endpoint():
         return
-    knew = set(partner_ids or [])
-    knew |= set(Partner.objects.filter(kind=PartnerKind.HUB).values_list("pk", flat=True))
-    events_queue(event=WebhookEvent.ERASED, partner_customers={p: [customer_id] for p in knew})
+    hubs = list(Partner.objects.filter(kind=PartnerKind.HUB).values_list("pk", flat=True))
+    known = partner_ids or {}
+    partner_customers: dict[int, list[int]] = {}
+    for customer_id in customer_ids:
+        for partner_id in sorted(set(known.get(customer_id, [])) | set(hubs)):
+            partner_customers.setdefault(partner_id, []).append(customer_id)
+    events_queue(event=WebhookEvent.ERASED, partner_customers=partner_customers)
 
 
 def on_customers_merged(
@@ -63,5 +71,5 @@ def connect() -> None:
         on_customers_changed, dispatch_uid="channels-webhooks-changed"
     )
     signals.consent_changed.connect(on_consent_changed, dispatch_uid="channels-webhooks-consent")
-    signals.customer_erased.connect(on_customer_erased, dispatch_uid="channels-webhooks-erased")
+    signals.customers_erased.connect(on_customers_erased, dispatch_uid="channels-webhooks-erased")
     signals.customers_merged.connect(on_customers_merged, dispatch_uid="channels-webhooks-merged")

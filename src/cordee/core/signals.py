@@ -16,8 +16,9 @@ customers_changed = Signal()
 # customer_ids: list[int] merged away; survivor_id: int. And its undo.
 customers_merged = Signal()
 customers_unmerged = Signal()
-# customer_id: int; partner_ids: list[int] of the partners that knew the customer.
-customer_erased = Signal()
+# customer_ids: list[int] erased (one, or a batch of the retention purge); partner_ids:
+# dict[int, list[int]], for each of them the partners that knew the customer.
+customers_erased = Signal()
 # customer_id, purpose (slug), controller_id, status ("granted" | "refused" | "withdrawn").
 consent_changed = Signal()
 # customer_ids: list[int] whose activities changed (added, moved by a merge, erased);

@@ -53,6 +53,7 @@ __all__ = [
     "customer_correct",
     "customers_merge",
     "merge_ledger_erase",
+    "merge_ledger_erase_many",
     "merge_undo",
     "pair_decide",
 ]
@@ -534,14 +535,33 @@ def merge_ledger_erase(customer_id: int) -> int:
     the other customer still reads. Such a merge can no longer be undone. Returns how many
     entries were cleared.
     """
+    return merge_ledger_erase_many([customer_id]).get(customer_id, 0)
+
+
+def merge_ledger_erase_many(customer_ids: list[int]) -> dict[int, int]:
+    """``merge_ledger_erase`` for a batch of erased customers, in one update.
+
+    Returns, per customer, how many entries were cleared for them; an entry between two of
+    them counts for the first by number (what erasing them one by one in that order counts).
+    """
+    ids = set(customer_ids)
+    if not ids:
+        return {}
     with transaction.atomic():
-        return (
-            MergeEvent.objects.filter(
-                models.Q(survivor_id=customer_id) | models.Q(absorbed_id=customer_id)
-            )
+        entries = list(
+            MergeEvent.objects.filter(models.Q(survivor_id__in=ids) | models.Q(absorbed_id__in=ids))
             .exclude(erased=True)
-            .update(snapshot={}, evidence={}, moved={}, erased=True)
+            .values_list("pk", "survivor_id", "absorbed_id")
         )
+        counts: dict[int, int] = {}
+        for _pk, survivor, absorbed in entries:
+            first = min(c for c in (survivor, absorbed) if c in ids)
+            counts[first] = counts.get(first, 0) + 1
+        if entries:
+            MergeEvent.objects.filter(pk__in=[e[0] for e in entries]).update(
+                snapshot={}, evidence={}, moved={}, erased=True
+            )
+        return counts
 
 
 def customer_correct(

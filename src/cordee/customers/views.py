@@ -18,6 +18,7 @@ from cordee.privacy.access import (
     Actor,
     customer_for,
     customer_scope,
+    customers_visible_count,
     customers_visible_to,
 )
 from cordee.privacy.audit import audit_log, client_ip
@@ -69,7 +70,11 @@ def customer_list(request: SignedInRequest) -> HttpResponse:
     form = CustomerSearchForm(request.GET or None, partners=partners)
     filters = form.filters() if form.is_bound else Filters()
     page = customer_page(
-        visible, filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+        visible,
+        filters,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        count_visible=lambda cap: customers_visible_count(actor, cap=cap),
     )
     if filters.active():
         # The kind of search and the filters used, never what was typed: it may be a name.

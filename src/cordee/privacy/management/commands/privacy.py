@@ -209,6 +209,9 @@ class Command(CordeeCommand):
         self._confirm(_("Effacer ces %(n)s clients ?") % {"n": total}, options["yes"])
         done = retention_purge(actor=actor, dry_run=False)
         self.stdout.write(_("%(n)s client(s) effacé(s).") % {"n": done.erased})
+        summary = ", ".join(f"{k}={v}" for k, v in done.erased_counts.items() if v)
+        if summary:
+            self.stdout.write(summary)
 
     def handle_rotate_key(self, **options: Any) -> None:
         from cordee.privacy import encryption, rotation
