@@ -187,7 +187,7 @@ def encrypt(value: str) -> str:
     ring = _fresh_keyring()
     nonce = os.urandom(_NONCE)
     sealed = ring.cipher(ring.current).encrypt(nonce, value.encode("utf-8", "surrogatepass"), None)
-    return f"{PREFIX}{ring.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+    return f"{PREFIX}{ring.current}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
 def is_encrypted(value: Any) -> bool:
@@ -215,7 +215,7 @@ def decrypt(value: str) -> str:
             "(CORDEE_FIELD_KEYS ou CORDEE_HOME/field_keys)"
         )
     try:
-        blob = base64.b64decode(text, validate=True)
+        blob = binascii.a2b_base64(text, strict_mode=True)
         if len(blob) < _NONCE + 16:
             raise ValueError
         clear = _cipher(key).decrypt(blob[:_NONCE], blob[_NONCE:], None)
