@@ -7,11 +7,14 @@ the same e-mail) must still work. Then a key rotation, a retired key, a tampered
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -237,8 +240,6 @@ def test_a_malformed_key_setting_is_refused_with_its_reason(monkeypatch, setting
 
 def test_keys_from_the_environment_first_is_current(monkeypatch):
     one, two = encryption.new_key(), encryption.new_key()
-    import base64
-
     b64 = base64.b64encode
     monkeypatch.setenv("CORDEE_FIELD_KEYS", f"new1:{b64(two).decode()},old1:{b64(one).decode()}")
     keyring.cache_clear()
@@ -336,3 +337,28 @@ def test_the_system_check_names_a_malformed_key_setting(monkeypatch):
     keyring.cache_clear()
     (error,) = _field_keys_check()
     assert error.id == "cordee.E001" and "32 octets" in error.msg
+
+
+def test_a_running_process_picks_up_a_key_another_process_added(monkeypatch):
+    import time
+
+    from cordee.privacy.encryption import key_line, new_key
+
+    old = keyring()
+    stored_before = encrypt("x@y.fr")
+    # Another process (cordee privacy rotate-key) rewrites the key file; this one's cache is old.
+    path = encryption.key_file()
+    path.write_text(key_line("fresh1", new_key()) + "\n" + path.read_text())
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert keyring() is old  # still cached
+    monkeypatch.setattr(encryption, "_checked", [0.0])  # the next check is due
+    stored = encrypt("a@b.fr")
+    assert encryption.key_id_of(stored) == "fresh1"
+    assert decrypt(stored) == "a@b.fr" and decrypt(stored_before) == "x@y.fr"
+    # A value under a key this process has never seen, before its next check: read again.
+    key = new_key()
+    path.write_text(key_line("fresh2", key) + "\n" + path.read_text())
+    monkeypatch.setattr(encryption, "_checked", [time.monotonic()])
+    sealed = AESGCM(key).encrypt(b"\0" * 12, b"lu", None)
+    assert decrypt("enc:v1:fresh2:" + base64.b64encode(b"\0" * 12 + sealed).decode()) == "lu"

@@ -23,6 +23,7 @@ import binascii
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -49,6 +50,7 @@ class Keyring:
     current: str
     keys: dict[str, bytes]
     source: str  # "env" or the path of the key file
+    stamp: float = 0.0  # the key file's mtime when read
 
     def cipher(self, key_id: str) -> AESGCM:
         return _cipher(self.keys[key_id])
@@ -150,17 +152,42 @@ def keyring() -> Keyring:
         keys = read_key_file(path)
     except OSError as exc:
         raise FieldKeyError(f"{path}: {exc.strerror}") from None
-    return Keyring(next(iter(keys)), keys, str(path))
+    return Keyring(next(iter(keys)), keys, str(path), path.stat().st_mtime)
+
+
+_RECHECK = 2.0
+_checked = [0.0]
+
+
+def _fresh_keyring() -> Keyring:
+    """keyring(), read again if the key file changed (another process rotated the key).
+
+    Checked every few seconds at most: a long-running server or worker starts encrypting
+    with a new key soon after ``rotate-key`` wrote it, without a restart.
+    """
+    ring = keyring()
+    if ring.source != "env":
+        now = time.monotonic()
+        if now - _checked[0] > _RECHECK:
+            _checked[0] = now
+            try:
+                changed = Path(ring.source).stat().st_mtime != ring.stamp
+            except OSError:
+                changed = False
+            if changed:
+                keyring.cache_clear()
+                ring = keyring()
+    return ring
 
 
 def encrypt(value: str) -> str:
     """The stored form of ``value`` under the current key; '' stays ''."""
     if not value:
         return value
-    ring = keyring()
+    ring = _fresh_keyring()
     nonce = os.urandom(_NONCE)
     sealed = ring.cipher(ring.current).encrypt(nonce, value.encode("utf-8", "surrogatepass"), None)
-    return f"{PREFIX}{ring.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+    return f"{PREFIX}{ring.current}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
 def is_encrypted(value: Any) -> bool:
@@ -178,13 +205,17 @@ def decrypt(value: str) -> str:
     key_id, sep, text = value[len(PREFIX) :].partition(":")
     ring = keyring()
     key = ring.keys.get(key_id)
+    if key is None and ring.source != "env":
+        keyring.cache_clear()  # a key another process has just added?
+        ring = keyring()
+        key = ring.keys.get(key_id)
     if key is None or not sep:
         raise FieldKeyError(
             f"valeur chiffrée avec la clé {key_id[:16]!r}, absente de {ring.source} "
             "(CORDEE_FIELD_KEYS ou CORDEE_HOME/field_keys)"
         )
     try:
-        blob = base64.b64decode(text, validate=True)
+        blob = binascii.a2b_base64(text, strict_mode=True)
         if len(blob) < _NONCE + 16:
             raise ValueError
         clear = _cipher(key).decrypt(blob[:_NONCE], blob[_NONCE:], None)
