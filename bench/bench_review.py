@@ -87,11 +87,11 @@ def measure(pairs: int, runs: int) -> list[tuple[str, float, float, float, float
     ):
         cursor = None if position == 0 else ReviewCursor(*queue[position - 1])
 
-        def keyset(cursor=cursor) -> None:
+        def keyset(cursor: ReviewCursor | None = cursor, label: str = label) -> None:
             page = review_page(actor, after=cursor)
             assert page.pairs, label
 
-        def offset(position=position) -> None:
+        def offset(position: int = position) -> None:
             pending = PairDecision.objects.filter(status=ReviewStatus.PENDING)
             decisions = list(
                 pending.select_related("left", "right").order_by("-score", "-pk")[
