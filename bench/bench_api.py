@@ -296,7 +296,8 @@ def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
     body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}`
 (also run by `bench/run.py --api`).
 
-Setup: `cordee serve --workers {args.workers} --no-worker` (gunicorn, gthread, 4 threads per worker) on
+Setup: `cordee serve --workers {args.workers}` (gunicorn, gthread, 4 threads per worker, and the
+task worker that refreshes the customers' aggregates in batches after activities change) on
 PostgreSQL, {args.customers:,} customers of Hôtel des Alpes imported first; the load generator is
 Python threads with one keep-alive connection each (stdlib `http.client`), **on the same 2 cores**
 as gunicorn and PostgreSQL, and the machine is shared with other developers' runs: figures are
@@ -312,6 +313,7 @@ report was written: {load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
 | activity file → PostgreSQL (`cordee import --activities`), {f["lines"]:,} lines | **{f["seconds"]:.1f} s** ({f["lines"] / f["seconds"]:,.0f} lines/s, peak {f["peak_rss_mib"]:.0f} MiB) | 10M in ≤ 300 s | — |
 
 Status counts: single {s["statuses"]}, bulk {b["statuses"]}, lookup {lk["statuses"]}, health {h["statuses"]}.
+After the bulk load the worker had refreshed every customer's aggregates {r.get("catch_up_s", "—")} s later.
 
 10M activities from files: measured at {f["lines"]:,} lines ({f["created"]:,} created) for lack of time
 on a shared machine; at the same rate 10M lines would take **{per_line * 10_000_000 / 60:.1f} min**
