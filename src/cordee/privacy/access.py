@@ -143,20 +143,19 @@ def customers_visible_count(actor: Actor, *, cap: int) -> int:
         return Customer.objects.order_by()[:cap].count()
     if actor.partner is None or cap <= 0:
         return 0
-    shared = list(
+    shared = (
         ConsentState.objects.filter(purpose_id=_sharing_purpose_id(), status=ConsentStatus.GRANTED)
         .order_by()
         .values_list("customer_id", flat=True)
-        .distinct()[:cap]
+        .distinct()
     )
-    if len(shared) >= cap:
-        return cap
-    brought = list(
+    brought = (
         CustomerLink.objects.filter(partner=actor.partner)
         .order_by()
-        .values_list("customer_id", flat=True)[:cap]
+        .values_list("customer_id", flat=True)
     )
-    if len(brought) >= cap:
+    # Counted in the database first (one row back, not a thousand ids).
+    if shared[:cap].count() >= cap or brought[:cap].count() >= cap:
         return cap
     return min(cap, len(set(shared) | set(brought)))
 
