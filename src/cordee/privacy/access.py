@@ -160,7 +160,13 @@ def customers_visible_count(actor: Actor, *, cap: int) -> int:
         f"(SELECT COUNT(*) FROM (SELECT customer_id FROM {CustomerLink._meta.db_table} "
         "WHERE partner_id = %s LIMIT %s) b)"
     )
-    params = [SHARING_PURPOSE, ConsentStatus.GRANTED.value, cap, actor.partner.pk, cap]
+    params: list[str | int] = [
+        SHARING_PURPOSE,
+        str(ConsentStatus.GRANTED.value),
+        cap,
+        int(actor.partner.pk),
+        cap,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         shared_count, brought_count = cursor.fetchone()
