@@ -269,14 +269,7 @@ def main() -> None:
         )
     lines += [
         "",
-        "Reading: the hub's list is a bare index scan of `customer_name_idx` (the reference). "
-        "The list page's capped count (1,001) used to walk the partner's customers and probe "
-        "its `CustomerLink` and the `partner_offers` ConsentState for each (~3 customers "
-        "walked per visible one: 4.3x the hub's list on 2026-11-22 19:48); it now comes from "
-        "`customers_visible_count`, two index-only reads of at most 1,001 entries (the sharing "
-        "consents, the partner's links) united in Python, the same set as the gate's. The "
-        "first page still walks `customer_name_idx` with the two probes (~150 rows for 51). "
-        "A name search keeps the probes on its matches (not part of the list target).",
+        "Reading: the hub's list is a bare index scan of `customer_name_idx` (the reference). Before this change the partner's list cost 4.3x the hub's (p95, 2026-11-22 19:48): its capped count (1,001) walked the partner's customers and probed its `CustomerLink` and the `partner_offers` ConsentState for each (~3 customers walked per visible one). The count now comes from `customers_visible_count`: one statement with two capped index-only counts (the sharing consents, the partner's links; 0.2 ms), exact by union only when both are under the cap; the sharing purpose's id became a plain scalar subquery (the ORM's compilation of the gate cost more than its reads). What is left is the first page: it still walks `customer_name_idx` with the two probes per row (~150 rows for 51, ~1.2 ms) and Django compiles the two EXISTS (~1.7 ms of Python against 0.3 ms for the hub). **Target ≤ 1.3x: not met** — 1.74x in CPU time, 1.60x at p50 wall (from 4.3x p95). Closing it needs the page itself to stop probing: a denormalised sharing flag on the customer (one probe instead of two, none for shared customers) kept current by every consent write, or the gate's condition written as SQL; neither was done here. A name search keeps the probes on its matches (not part of the list target).",
     ]
     lines += ["", "Rights of a person in the same base (median of 3, target < 1 s each):", ""]
     lines += ["| operation | ms |", "|---|---:|"]
