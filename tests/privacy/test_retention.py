@@ -104,3 +104,32 @@ def test_the_purge_page_shows_the_dry_run_then_purges_on_confirmation(client, de
     assert Customer.objects.count() == 4
     assert client.post("/confidentialite/conservation/", {"confirm": "1"}).status_code == 302
     assert Customer.objects.count() == 2
+
+
+def test_the_purge_reports_what_went(people):
+    report = retention_purge(actor=Actor.system("t"), dry_run=False, batch_size=1)
+    assert report.erased == 2
+    assert report.erased_counts["source_records"] == 2
+    assert report.erased_counts["activities"] == 1  # Anna's stay; Paul had none
+
+
+def test_someone_who_came_back_since_the_list_was_made_stays(people):
+    """Each batch checks the rule again on the rows it locks."""
+    from cordee.privacy.erasure import customers_erase
+    from cordee.privacy.retention import purge_candidates, purge_rules
+    from cordee.privacy.services import consent_record
+
+    rule = next(r for r in purge_rules() if r.reason == "prospect")
+    listed = list(purge_candidates(rule).values_list("pk", flat=True))
+    assert listed == [people["paul"].pk]
+    consent_record(
+        customer=people["paul"],
+        purpose="newsletter",
+        status="granted",
+        channel="form",
+        actor=Actor.system("t"),
+    )
+    done = customers_erase(
+        customer_ids=listed, actor=Actor.system("t"), reason="r", restrict=purge_candidates(rule)
+    )
+    assert done.erased == [] and Customer.objects.filter(pk=people["paul"].pk).exists()

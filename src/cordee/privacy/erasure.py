@@ -86,7 +86,7 @@ class _Person:
     pk: int
     email_hash: str
     phone_hash: str
-    needles: list[str]
+    needles: list[str]  # the e-mail and phone, lower-cased, searched for in stored text
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
 
 
@@ -121,7 +121,7 @@ def _claim(people: dict[int, _Person], key: str, owners: dict[Any, int | None]) 
 
 def _needle_owner(people: Sequence[_Person], text: str) -> int | None:
     lowered = text.lower()
-    return _first(p.pk for p in people if any(n.lower() in lowered for n in p.needles))
+    return _first(p.pk for p in people if any(n in lowered for n in p.needles))
 
 
 def _issue_rows(people: dict[int, _Person], record_lines: dict[tuple[int, int], int]) -> None:
@@ -143,12 +143,9 @@ def _issue_rows(people: dict[int, _Person], record_lines: dict[tuple[int, int], 
         for pk, cells in ImportIssue.objects.filter(level=IssueLevel.ERROR).values_list(
             "pk", "cells"
         ):
-            texts = [str(c) for c in cells or []]
-            owner = _first(
-                p.pk
-                for p in with_needles
-                if any(n.lower() in t.lower() for n in p.needles for t in texts)
-            )
+            # One text per row: a needle holds no NUL, so it cannot match across two cells.
+            text = "\x00".join(str(c).lower() for c in cells or [])
+            owner = _first(p.pk for p in with_needles if any(n in text for n in p.needles))
             if owner is not None:
                 owners[pk] = min(owner, owners.get(pk) or owner)
     claimed = _claim(people, "import_issues", owners)
@@ -172,9 +169,7 @@ def _pending_files(people: dict[int, _Person]) -> list[Path]:
             content = path.read_bytes().lower()
         except OSError:
             continue
-        owner = _first(
-            p.pk for p in with_needles if any(n.lower().encode() in content for n in p.needles)
-        )
+        owner = _first(p.pk for p in with_needles if any(n.encode() in content for n in p.needles))
         if owner is not None:
             people[owner].counts["pending_files"] += 1
             ImportBatch.objects.filter(pk=batch_id).update(stored_path="")
@@ -249,7 +244,9 @@ def _erase_batch(
             .values_list("pk", "email_hash", "phone_hash", "email", "phone")
         )
         people = {
-            pk: _Person(pk, eh or "", ph or "", [v for v in (email, phone) if v and len(v) >= 6])
+            pk: _Person(
+                pk, eh or "", ph or "", [v.lower() for v in (email, phone) if v and len(v) >= 6]
+            )
             for pk, eh, ph, email, phone in rows
         }
         if not people:
