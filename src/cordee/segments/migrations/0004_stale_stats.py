@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("segments", "0002_builtin_3f_segments"),
+        ("segments", "0003_household_pair_view"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0004_customer_birth_place_index"),
+        ("customers", "0005_encrypted_identification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
