@@ -51,6 +51,7 @@ def test_a_killed_worker_restarted_sends_each_message_exactly_once(
         pytest.skip("the child process cannot open an in-memory SQLite database")
     from cordee.campaigns.sending import campaign_start
     from cordee.privacy.access import Actor
+    from cordee.privacy.encryption import keys_setting
 
     for i in range(240):
         grant(make_customer(f"P{i}", f"p{i}@example.org"), "newsletter")
@@ -66,6 +67,8 @@ def test_a_killed_worker_restarted_sends_each_message_exactly_once(
             "CORDEE_SMTP_CONNECTIONS": "4",
             "CORDEE_CAMPAIGN_RATE": "150",
             "PYTHONPATH": str(ROOT / "src"),
+            # Another home, the same keys: the e-mails are encrypted with this process's.
+            "CORDEE_FIELD_KEYS": keys_setting(),
         }
         first = worker(campaign.pk, env)
         deadline = time.monotonic() + 120

@@ -362,3 +362,12 @@ def test_a_running_process_picks_up_a_key_another_process_added(monkeypatch):
     monkeypatch.setattr(encryption, "_checked", [time.monotonic()])
     sealed = AESGCM(key).encrypt(b"\0" * 12, b"lu", None)
     assert decrypt("enc:v1:fresh2:" + base64.b64encode(b"\0" * 12 + sealed).decode()) == "lu"
+
+
+def test_a_child_process_given_keys_setting_reads_what_this_one_wrote(monkeypatch):
+    from cordee.privacy.encryption import keys_setting
+
+    stored = encrypt("p0@example.org")
+    monkeypatch.setenv("CORDEE_FIELD_KEYS", keys_setting())
+    keyring.cache_clear()
+    assert keyring().source == "env" and decrypt(stored) == "p0@example.org"

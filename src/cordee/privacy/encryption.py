@@ -73,6 +73,12 @@ def new_key() -> bytes:
     return AESGCM.generate_key(bit_length=256)
 
 
+def keys_setting() -> str:
+    """The keys in use as a CORDEE_FIELD_KEYS value (for a child process with another home)."""
+    ring = keyring()
+    return ",".join(key_line(k, v).replace(" ", ":") for k, v in ring.keys.items())
+
+
 def key_line(key_id: str, key: bytes) -> str:
     return f"{key_id} {base64.b64encode(key).decode()}"
 
