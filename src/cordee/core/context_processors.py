@@ -4,6 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from cordee.customers.desk import may_enter_customers
+
 
 def cordee(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -12,5 +14,6 @@ def cordee(request: HttpRequest) -> dict[str, Any]:
         "current_partner": user.partner if authenticated else None,  # type: ignore[union-attr]
         "can_manage_partners": authenticated and user.can_manage_partners,  # type: ignore[union-attr]
         "can_import": authenticated and user.can_import,  # type: ignore[union-attr]
+        "can_enter_customers": authenticated and may_enter_customers(user),  # type: ignore[arg-type]
         "can_read_register": authenticated and user.can_read_register,  # type: ignore[union-attr]
     }

@@ -1,0 +1,255 @@
+"""The front desk's entry page: suggestions while typing, creation through the intake,
+consents given aloud, and everything a hurried or hostile hand may send."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from cordee.activities.models import Activity
+from cordee.customers.models import Customer, SourceRecord
+from cordee.privacy.models import ConsentEvent
+
+URL = "/clients/nouveau/"
+SUGGEST = "/clients/nouveau/suggestions/"
+
+
+@pytest.fixture
+def with_model(home, trained_model):
+    """The trained identity model in the test's data directory: names count, not only keys."""
+    (home / "matching").mkdir()
+    shutil.copy(trained_model, home / "matching" / "model.json")
+    return home
+
+
+def _token(client) -> str:
+    page = client.get(URL)
+    assert page.status_code == 200
+    match = re.search(r'name="token" value="([^"]+)"', page.content.decode())
+    assert match
+    return match[1]
+
+
+def _post(client, **fields):
+    data = {"token": _token(client), "language": "fr"} | fields
+    return client.post(URL, data)
+
+
+def test_the_page_shows_the_form_with_the_consent_wordings(signed_in, destination):
+    page = signed_in(destination.helene).get(URL)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'hx-get="/clients/nouveau/suggestions/"' in html
+    assert "input changed delay:300ms" in html
+    assert 'hx-target="#suggestions"' in html  # the form itself is never swapped
+    assert "consent_newsletter" in html and "consent_sms" in html
+
+
+def test_the_customer_list_links_to_the_desk(signed_in, destination):
+    html = signed_in(destination.helene).get("/clients/").content.decode()
+    assert 'href="/clients/nouveau/"' in html
+
+
+def test_a_dpo_may_not_enter_customers(signed_in, destination):
+    client = signed_in(destination.sophie)
+    assert client.get(URL).status_code == 403
+    assert client.get(SUGGEST, {"last_name": "Martin"}).status_code == 403
+    assert 'href="/clients/nouveau/"' not in client.get("/clients/").content.decode()
+
+
+def test_create_through_the_intake_with_visit_and_consent(signed_in, destination):
+    client = signed_in(destination.helene)
+    response = _post(
+        client, civility="MME", first_name="anne", last_name="VERDIER",
+        email="Anne.Verdier@Example.org", phone="06 11 22 33 44", postal_code="74400",
+        city="chamonix", birth_date="02/05/1990", reason="request", note="Horaires du musée",
+        consent_newsletter="on",
+    )  # fmt: skip
+    customer = Customer.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/clients/{customer.pk}/"
+    assert (customer.first_name, customer.last_name) == ("Anne", "Verdier")
+    assert customer.email == "anne.verdier@example.org"
+    assert customer.birth_date.isoformat() == "1990-05-02"
+    source = SourceRecord.objects.get()
+    assert (source.channel, source.partner) == ("desk", destination.hotel)
+    assert source.customer_id == customer.pk
+    activity = Activity.objects.get()
+    assert (activity.kind, activity.partner, activity.product) == (
+        "request", destination.hotel, "Horaires du musée",
+    )  # fmt: skip
+    consent = ConsentEvent.objects.get()
+    assert (consent.purpose.slug, consent.status, consent.channel) == (
+        "newsletter", "granted", "desk",
+    )  # fmt: skip
+    assert consent.recorded_by == destination.helene
+    assert consent.wording is not None and consent.wording.purpose.slug == "newsletter"
+    assert consent.source_record_id == source.pk
+    page = client.get(response["Location"])
+    assert "Client créé." in page.content.decode()
+
+
+def test_the_wording_recorded_is_the_one_the_page_showed(signed_in, destination):
+    from cordee.privacy.models import ConsentWording
+
+    client = signed_in(destination.helene)
+    token = _token(client)
+    shown = ConsentWording.objects.filter(purpose__slug="sms", language="fr").latest("version")
+    ConsentWording.objects.create(
+        purpose=shown.purpose, kind=shown.kind, language="fr", version=shown.version + 1,
+        text="Un texte plus récent, jamais montré sur cette page.",
+    )  # fmt: skip
+    client.post(URL, {"token": token, "language": "fr", "last_name": "Roux", "consent_sms": "on"})
+    assert ConsentEvent.objects.get().wording == shown
+
+
+def test_a_double_click_creates_one_customer(signed_in, destination):
+    client = signed_in(destination.helene)
+    data = {"token": _token(client), "language": "fr", "first_name": "Léa", "last_name": "Brun"}
+    data |= {"reason": "visit", "consent_sms": "on"}
+    first = client.post(URL, data)
+    second = client.post(URL, data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Customer.objects.count() == 1 and SourceRecord.objects.count() == 1
+    assert Activity.objects.count() == 1 and ConsentEvent.objects.count() == 1
+    # A new page is a new entry: a namesake met later is another record.
+    _post(client, first_name="Léa", last_name="Brun")
+    assert SourceRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({}, None, "Saisissez au moins le nom"),
+        ({"first_name": "Jean"}, None, "Saisissez au moins le nom"),
+        ({"last_name": "Roux", "email": "pas-une-adresse"}, "email", "mail"),
+        ({"last_name": "Roux", "phone": "12"}, "phone", "éléphone"),
+        ({"last_name": "Roux", "birth_date": "31/02/1990"}, "birth_date", "ate"),
+        ({"last_name": "Roux", "card_number": "1234"}, "card_number", "carte"),
+        ({"last_name": "Ro\x00ux"}, "last_name", "caractère nul"),
+        ({"last_name": "Roux\r\nBcc: x@y.fr"}, "last_name", "Caractères de contrôle interdits."),
+        ({"last_name": "Roux", "email": "a@b.fr\r\nBcc: c@d.fr"}, "email", "ontrôle"),
+        ({"last_name": "x" * 101}, "last_name", "100"),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field_and_nothing_saved(
+    signed_in, destination, fields, field, message
+):
+    client = signed_in(destination.helene)
+    response = _post(client, **fields)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    if field:
+        assert f'id="id_{field}_error"' in html
+    assert Customer.objects.count() == 0 and SourceRecord.objects.count() == 0
+
+
+def test_an_expired_or_forged_token_saves_nothing(signed_in, destination):
+    client = signed_in(destination.helene)
+    response = client.post(URL, {"token": "forged:abc", "language": "fr", "last_name": "Roux"})
+    assert "Ce formulaire a expiré" in response.content.decode()
+    assert Customer.objects.count() == 0
+
+
+def test_hostile_names_are_stored_as_text_and_escaped(signed_in, destination):
+    client = signed_in(destination.helene)
+    response = _post(
+        client, first_name="<script>alert(1)</script>", last_name="Robert'); DROP TABLE customers;--",
+        city='<img src=x onerror="alert(2)">',
+    )  # fmt: skip
+    assert response.status_code == 302
+    customer = Customer.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "DROP TABLE" in customer.last_name.upper()
+    suggest = client.get(SUGGEST, {"last_name": customer.last_name}).content.decode()
+    assert "<script>" not in suggest
+
+
+def test_a_ten_megabyte_body_is_refused(signed_in, destination):
+    client = signed_in(destination.helene)
+    token = _token(client)
+    response = client.post(
+        URL, {"token": token, "language": "fr", "last_name": "x" * (10 * 1024 * 1024)}
+    )
+    assert response.status_code in (200, 400, 413)
+    assert Customer.objects.count() == 0
+
+
+def test_suggestions_on_an_exact_email_show_the_evidence(signed_in, destination, customers):
+    client = signed_in(destination.helene)
+    html = client.get(SUGGEST, {"email": "elodie.martin@orange.fr"}).content.decode()
+    elodie = customers["Élodie"]
+    assert f'href="/clients/{elodie.pk}/"' in html
+    assert "C'est ce client" in html
+    assert "Concordent" in html and "e-mail" in html.lower()
+    assert f'action="/activites/clients/{elodie.pk}/noter/"' in html
+    assert "<form" in html and 'name="first_name"' not in html  # a fragment, never the form
+
+
+def test_suggestions_while_typing_a_name(signed_in, destination, customers, with_model):
+    client = signed_in(destination.camille)
+    html = client.get(
+        SUGGEST, {"first_name": "Elodie", "last_name": "Martin", "postal_code": "74400"}
+    ).content.decode()
+    assert f'href="/clients/{customers["Élodie"].pk}/"' in html
+
+
+def test_a_partner_never_sees_a_customer_outside_its_view(signed_in, destination, customers):
+    """Without a trained model the exact keys count: the e-mail and the phone."""
+    # Élodie and Jean-Luc are the hotel's, not the camping's.
+    for name, query in (
+        ("Élodie", {"email": "elodie.martin@orange.fr"}),
+        ("Jean-Luc", {"phone": "04 50 11 22 33"}),
+    ):
+        pk = customers[name].pk
+        html = signed_in(destination.nadia).get(SUGGEST, query).content.decode()
+        assert f"/clients/{pk}/" not in html and name not in html
+        # The hotel sees them with the same query: the gate, not the search, hides them.
+        hotel = signed_in(destination.helene).get(SUGGEST, query).content.decode()
+        assert f"/clients/{pk}/" in hotel
+    nadia = signed_in(destination.nadia)
+    # Claire came to both: the camping sees her.
+    claire = customers["Claire"]
+    html = nadia.get(SUGGEST, {"email": "claire.fontaine@example.fr"}).content.decode()
+    assert f"/clients/{claire.pk}/" in html
+
+
+def test_a_partner_never_sees_a_namesake_outside_its_view(
+    signed_in, destination, customers, with_model
+):
+    elodie = customers["Élodie"]
+    query = {"first_name": "Élodie", "last_name": "Martin", "postal_code": "74400"}
+    html = signed_in(destination.nadia).get(SUGGEST, query).content.decode()
+    assert f"/clients/{elodie.pk}/" not in html and "Élodie" not in html
+    html = signed_in(destination.helene).get(SUGGEST, query).content.decode()
+    assert f"/clients/{elodie.pk}/" in html
+    claire = customers["Claire"]
+    query = {"first_name": "Claire", "last_name": "Fontaine", "postal_code": "38000"}
+    html = signed_in(destination.nadia).get(SUGGEST, query).content.decode()
+    assert f"/clients/{claire.pk}/" in html
+
+
+def test_log_the_visit_on_the_suggested_customer(signed_in, destination, customers):
+    client = signed_in(destination.helene)
+    elodie = customers["Élodie"]
+    html = client.get(SUGGEST, {"email": "elodie.martin@orange.fr"}).content.decode()
+    kind = re.search(r'name="log-kind" value="(\w+)"', html)[1]
+    day = re.search(r'name="log-starts_on" value="([\d-]+)"', html)[1]
+    response = client.post(
+        f"/activites/clients/{elodie.pk}/noter/", {"log-kind": kind, "log-starts_on": day}
+    )
+    assert response.status_code == 302
+    assert Activity.objects.get(customer=elodie).kind == "visit"
+
+
+def test_suggestions_ignore_garbage(signed_in, destination, customers):
+    client = signed_in(destination.helene)
+    for query in ({}, {"last_name": "\x00\x01"}, {"email": "x" * 5000}, {"phone": "<script>"}):
+        response = client.get(SUGGEST, query)
+        assert response.status_code == 200
+        assert "C'est ce client" not in response.content.decode()
