@@ -253,3 +253,10 @@ def test_suggestions_ignore_garbage(signed_in, destination, customers):
         response = client.get(SUGGEST, query)
         assert response.status_code == 200
         assert "C'est ce client" not in response.content.decode()
+
+
+def test_the_page_in_english(signed_in, destination, settings):
+    client = signed_in(destination.helene)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(URL).content.decode()
+    assert "New customer at the desk" in html and "Consents given aloud" in html

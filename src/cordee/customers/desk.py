@@ -135,7 +135,12 @@ class DeskForm(forms.Form):
     civility = forms.ChoiceField(
         label=_("Civilité"), choices=[("", "—"), *Civility.choices], required=False
     )
-    first_name = _Text(label=_("Prénom"), max_length=100, required=False)
+    first_name = _Text(
+        label=_("Prénom"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
     last_name = _Text(label=_("Nom"), max_length=100, required=False)
     email = _Text(label=_("E-mail"), max_length=254, required=False)
     phone = _Text(label=_("Téléphone"), max_length=40, required=False)
