@@ -17,6 +17,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.fixture(autouse=True)
+def purposes(db):
+    """The purposes and wordings seeded by the privacy migration (flushed by transactional tests)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("cordee.privacy.migrations.0003_seed_purposes").seed(apps, None)
+
+
 def test_desk_agent_is_warned_then_creates_another_person(
     visit: Visit,  # noqa: F811
     destination,

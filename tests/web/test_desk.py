@@ -16,6 +16,16 @@ URL = "/clients/nouveau/"
 SUGGEST = "/clients/nouveau/suggestions/"
 
 
+@pytest.fixture(autouse=True)
+def purposes(db):
+    """The purposes and wordings seeded by the privacy migration (flushed by transactional tests)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("cordee.privacy.migrations.0003_seed_purposes").seed(apps, None)
+
+
 @pytest.fixture
 def with_model(home, trained_model):
     """The trained identity model in the test's data directory: names count, not only keys."""
@@ -96,7 +106,9 @@ def test_the_wording_recorded_is_the_one_the_page_showed(signed_in, destination)
 
     client = signed_in(destination.helene)
     token = _token(client)
-    shown = ConsentWording.objects.filter(purpose__slug="sms", language="fr").latest("version")
+    shown = ConsentWording.objects.filter(purpose__slug="sms", language="fr", kind="shown").latest(
+        "version"
+    )
     ConsentWording.objects.create(
         purpose=shown.purpose, kind=shown.kind, language="fr", version=shown.version + 1,
         text="Un texte plus récent, jamais montré sur cette page.",
