@@ -35,6 +35,11 @@ from cordee.privacy.access import Actor
 from cordee.privacy.models import ConsentChannel, ConsentStatus, ConsentWording, Purpose
 from cordee.privacy.services import consent_record, current_wording
 
+try:  # PostgreSQL's COPY raises the driver's own error, not Django's wrapper
+    from psycopg import IntegrityError as DriverIntegrityError
+except ImportError:  # pragma: no cover - SQLite only
+    DriverIntegrityError = IntegrityError  # type: ignore[assignment,misc]
+
 TOKEN_SALT = "cordee.customers.desk"  # noqa: S105 - a signing salt, not a secret
 TOKEN_MAX_AGE = 12 * 3600
 DESK_CONSENTS = ("newsletter", "partner_offers", "sms")
@@ -254,7 +259,10 @@ def desk_customer_create(
     try:
         with transaction.atomic():
             result = source_records_attach(partner=partner, channel=Channel.DESK, records=[record])
-    except IntegrityError:  # the same page sent twice at the same instant: the other won
+    except (
+        IntegrityError,
+        DriverIntegrityError,
+    ):  # the same page sent twice at the same instant: the other won
         result = None
     if result is None or not result.source_record_ids:
         stored = (
