@@ -140,7 +140,7 @@ def test_a_double_click_creates_one_customer(signed_in, destination):
         ({"last_name": "Roux", "email": "pas-une-adresse"}, "email", "mail"),
         ({"last_name": "Roux", "phone": "12"}, "phone", "éléphone"),
         ({"last_name": "Roux", "birth_date": "31/02/1990"}, "birth_date", "ate"),
-        ({"last_name": "Roux", "card_number": "1234"}, "card_number", "carte"),
+        ({"last_name": "Roux", "card_number": "1234"}, "card_number", "Numéro de carte faux"),
         ({"last_name": "Ro\x00ux"}, "last_name", "caractère nul"),
         ({"last_name": "Roux\r\nBcc: x@y.fr"}, "last_name", "Caractères de contrôle interdits."),
         ({"last_name": "Roux", "email": "a@b.fr\r\nBcc: c@d.fr"}, "email", "ontrôle"),
@@ -315,3 +315,25 @@ def test_two_clicks_at_the_same_instant_create_one_customer(destination):
     assert len(found) == 2 and found[0] == found[1]
     assert Customer.objects.count() == 1 and SourceRecord.objects.count() == 1
     assert ConsentEvent.objects.count() == 1
+
+
+def test_a_partner_employee_enters_a_customer_and_opens_the_page(signed_in, destination):
+    client = signed_in(destination.lucas)
+    response = _post(client, first_name="Inès", last_name="Garnier", phone="07 45 12 98 33")
+    assert response.status_code == 302
+    assert SourceRecord.objects.get().partner == destination.ski
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_person_known_by_email_is_completed_not_duplicated(signed_in, destination, customers):
+    client = signed_in(destination.nadia)
+    elodie = customers["Élodie"]
+    before = Customer.objects.count()
+    response = _post(
+        client, first_name="Élodie", last_name="Martin", email="elodie.martin@orange.fr"
+    )
+    assert response["Location"] == f"/clients/{elodie.pk}/"
+    assert Customer.objects.count() == before
+    record = SourceRecord.objects.get(channel="desk")
+    assert (record.partner, record.customer_id) == (destination.camping, elodie.pk)
+    assert "déjà connue" in client.get(response["Location"]).content.decode()

@@ -46,6 +46,7 @@ DESK_CONSENTS = ("newsletter", "partner_offers", "sms")
 DESK_ROLES = frozenset(
     {Role.HUB_ADMIN, Role.HUB_MARKETER, Role.PARTNER_MANAGER, Role.PARTNER_STAFF}
 )
+CARD_INVALID = _("Numéro de carte faux : 12 chiffres, le dernier étant le chiffre de contrôle.")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LANGUAGES = [
     ("fr", _("Français")),
@@ -207,6 +208,8 @@ class DeskForm(forms.Form):
         typed = {name: value for name, value in typed.items() if value}
         normalised = normalise_fields(typed)
         for name, message in normalised.warnings:
+            if name == "card_number":  # the intake ignores it; here it is refused
+                message = str(CARD_INVALID)
             if name in self.fields and name not in self.errors:
                 self.add_error(name, message)
         if normalised.error and not self.errors:
