@@ -197,6 +197,16 @@ def test_create_update_and_what_a_key_may_not_change(people, destination, key):
     assert nobody.post("/api/v1/segments/count", {"definition": {}}).status_code == 403
 
 
+def test_count_is_a_path_not_a_segment(people, destination, key):
+    hotel = key(destination.hotel)
+    refused = hotel.post("/api/v1/segments", {"name": "Count", "definition": {}})
+    assert refused.status_code == 422 and "réservé" in refused.json()["detail"]
+    assert not Segment.objects.filter(slug="count").exists()
+    # The counting path answers 405 to a read or an update, as the schema says.
+    assert hotel.get("/api/v1/segments/count").status_code == 405
+    assert hotel.put("/api/v1/segments/count", {"name": "x", "definition": {}}).status_code == 405
+
+
 def test_create_is_idempotent(people, destination, key):
     hotel = key(destination.hotel)
     body = {"slug": "tous-hotel", "name": "Tous", "definition": {}}

@@ -142,6 +142,10 @@ def _out(actor: Actor, segment: Segment, size: int | None = None) -> SegmentOut:
     )
 
 
+# Paths of their own under /segments/: a segment with such a slug could not be read here.
+RESERVED_SLUGS = frozenset({"count"})
+
+
 def _segment_for(actor: Actor, slug: str) -> Segment:
     segment = segments_visible_to(actor).filter(slug=slug).first()
     if segment is None:
@@ -234,7 +238,7 @@ def segment_count(
 @router.get(
     "/segments/{slug}",
     auth=segments_read,
-    response={200: SegmentOut, 404: Error, **COMMON_ERRORS},
+    response={200: SegmentOut, 404: Error, 405: Error, **COMMON_ERRORS},
     summary="Lire un segment",
     description="Sa définition et le nombre de ses membres visibles par la clé.",
 )
@@ -308,6 +312,12 @@ def segment_create(
                 _("Donnez un identifiant (slug) : le nom n'en donne aucun."),
                 [{"loc": ["body", "slug"], "msg": _("Identifiant vide."), "type": "missing"}],
             )
+        if slug in RESERVED_SLUGS:
+            raise APIError(
+                422,
+                _("« %(slug)s » est réservé : choisissez un autre identifiant.") % {"slug": slug},
+                [{"loc": ["body", "slug"], "msg": _("Identifiant réservé."), "type": "value"}],
+            )
         if Segment.objects.filter(slug=slug).exists():
             raise APIError(
                 409, _("Un segment porte déjà l'identifiant « %(slug)s ».") % {"slug": slug}
@@ -335,10 +345,11 @@ def segment_create(
 @router.put(
     "/segments/{slug}",
     auth=segments_write,
-    response={200: SegmentOut, 404: Error, **COMMON_ERRORS},
+    response={200: SegmentOut, 404: Error, 405: Error, **COMMON_ERRORS},
     summary="Modifier un segment",
     description="Nom, description et définition d'un segment que la clé peut modifier "
-    "(`mine`) : pas un segment prédéfini, ni, pour un partenaire, un segment de l'office.",
+    "(`mine`) : pas un segment prédéfini, ni, pour un partenaire, un segment de l'office. "
+    "`count` n'est pas un identifiant de segment : ce chemin est celui du comptage (405).",
 )
 def segment_update(
     request: KeyRequest, payload: SegmentUpdate, slug: str = Path(..., max_length=60)
