@@ -182,10 +182,10 @@ def main() -> None:
     purged = int(r["erased"])  # type: ignore[call-overload]
     single_total = float(r["single_ms"]) * purged / 1000  # type: ignore[arg-type]
     lines = [
-        f"Load average (1 min) at the end: {load:.1f} on {machine()}, shared by six developers.",
+        f"Load average (1 min) at the end: {load:.1f} on {machine()}, a machine shared with other developers' runs.",
         "",
-        f"{r['base']:,} customers on PostgreSQL (the visibility gate's base, fill "
-        f"{fill_seconds:.0f} s) with one source record, two activities and an aggregates row "
+        f"{r['base']:,} customers on PostgreSQL (the visibility gate's base, "
+        f"{f'filled in {fill_seconds:.0f} s' if fill_seconds >= 1 else 'filled by an earlier run'}) with one source record, two activities and an aggregates row "
         f"each; one in {EXPIRED_MODULO} silent for seven years (half of them with an old "
         f"purchase). Batches of {args.batch_size}.",
         "",
@@ -213,8 +213,8 @@ def main() -> None:
         "at COMMIT for every deleted customer (13 referencing tables) and source record (6): "
         "~0.4 s of each batch on this machine. Before `activity_source_idx`, each deleted "
         "source record read the whole activity table at COMMIT (9 s per batch at 20,000 "
-        "customers). The target (< 60 s) is judged on CPU time here: the wall time depends on "
-        "what the five other developers run on the two cores.",
+        "customers). The target (< 60 s) is wall time; the CPU time beside it is what to "
+        "compare when other runs share the two cores.",
     ]
     body = "\n".join(lines)
     print(body)

@@ -78,7 +78,7 @@ def write_section(title: str, body: str) -> None:
         else "# Benchmarks\n\nWritten by `bench/run.py`; each section by its own benchmark.\n"
     )
     marker_start, marker_end = f"<!-- {title} -->", f"<!-- /{title} -->"
-    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = f"{marker_start}\n## {title}\n\n_Run {stamp} on {machine()}._\n\n{body.strip()}\n{marker_end}"
     if marker_start in text and marker_end in text:
         before, rest = text.split(marker_start, 1)
