@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from cordee.customers.candidates import customer_candidates
 from cordee.customers.arrival import ARRIVAL_REASON, arrival_match
+from cordee.customers.candidates import customer_candidates
 from cordee.customers.models import Customer, PairDecision, ReviewStatus
 from cordee.privacy.access import Actor
 
@@ -63,7 +63,9 @@ def test_her_twin_sharing_the_address_and_phone_is_not_merged(hotel, model_home)
             "email": "eloise@free.fr", "birth_date": "1990-07-21"}  # fmt: skip
     del twin["phone"]
     twin["address_line1"] = "12 rue des Lilas"
-    response = hotel.post("/api/v1/customers", {k: v for k, v in twin.items() if k != "external_id"})
+    response = hotel.post(
+        "/api/v1/customers", {k: v for k, v in twin.items() if k != "external_id"}
+    )
     assert response.status_code == 201, response.content
     assert Customer.objects.count() == 2
     assert not arrival_pairs().exists()
@@ -71,11 +73,15 @@ def test_her_twin_sharing_the_address_and_phone_is_not_merged(hotel, model_home)
     typed = {"first_name": "Éloïse", "last_name": "Martin", "birth_date": "1990-07-21",
              "address_line1": "12 rue des Lilas", "postal_code": "74400"}  # fmt: skip
     created = response.json()["customer"]["id"]
-    (seen,) = customer_candidates(typed, base=Customer.objects.exclude(pk=created), min_probability=0)
+    (seen,) = customer_candidates(
+        typed, base=Customer.objects.exclude(pk=created), min_probability=0
+    )
     assert seen.household == "shared contact, different first names"
 
 
-def test_a_doubtful_record_creates_its_customer_and_goes_to_review(hotel, model_home, client, destination):
+def test_a_doubtful_record_creates_its_customer_and_goes_to_review(
+    hotel, model_home, client, destination
+):
     elodie = hotel.post("/api/v1/customers", ELODIE).json()["customer"]["id"]
     elsewhere = {"first_name": "Elodie", "last_name": "Martin", "birth_date": "1985-03-14",
                  "postal_code": "69000"}  # fmt: skip
@@ -116,7 +122,9 @@ PLACEHOLDER = {"first_name": "Client", "last_name": "Anonyme", "email": "test@te
 
 def test_placeholders_never_join_anyone(hotel, model_home):
     first = hotel.post("/api/v1/customers", PLACEHOLDER)
-    again = hotel.post("/api/v1/customers", {**PLACEHOLDER, "first_name": "Anonyme", "last_name": "Client"})
+    again = hotel.post(
+        "/api/v1/customers", {**PLACEHOLDER, "first_name": "Anonyme", "last_name": "Client"}
+    )
     assert first.status_code == 201 and again.status_code == 201, again.content
     assert first.json()["customer"]["id"] != again.json()["customer"]["id"]
     # Placeholders around a real name do not carry it to her either.

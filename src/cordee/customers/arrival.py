@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Min
 from django.utils import timezone
 
 from cordee.customers.candidates import customer_candidates, stored_model
@@ -88,13 +89,13 @@ def arrival_pairs_write(matches: Sequence[tuple[int, ArrivalMatch]]) -> None:
     customer's first record), decided for a join, pending for a review."""
     if not matches:
         return
-    firsts: dict[int, int] = {}
-    for customer_id, record_id in (
+    firsts: dict[int, int] = dict(
         SourceRecord.objects.filter(customer_id__in={m.customer_id for _, m in matches})
-        .order_by("-pk")
-        .values_list("customer_id", "pk")
-    ):
-        firsts[customer_id] = record_id  # descending: the smallest id wins
+        .order_by()
+        .values("customer_id")
+        .annotate(first=Min("pk"))
+        .values_list("customer_id", "first")
+    )
     now = timezone.now()
     pairs = []
     for record_id, match in matches:

@@ -31,6 +31,7 @@ from cordee.core.bulk import (
     select_keys,
 )
 from cordee.core.signals import customers_changed
+from cordee.customers.arrival import ArrivalMatch, arrival_match, arrival_pairs_write
 from cordee.customers.golden import (
     DERIVED_COLUMNS,
     GOLDEN_COLUMNS,
@@ -38,7 +39,6 @@ from cordee.customers.golden import (
     customer_values,
     stored_values,
 )
-from cordee.customers.arrival import ArrivalMatch, arrival_match, arrival_pairs_write
 from cordee.customers.incoming import IncomingRecord
 from cordee.customers.matching.features import (
     DEFAULT_MAX_SHARING,
