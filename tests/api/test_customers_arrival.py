@@ -150,3 +150,21 @@ def test_a_bulk_call_is_left_to_the_batch_run(hotel, model_home):
     response = hotel.post("/api/v1/customers/bulk", {"records": [TYPO, other]})
     assert response.json()["created"] == 2, response.content
     assert not arrival_pairs().exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["'; DROP TABLE customers_customer; --", "<script>alert(1)</script>", "Ma%_rtin", "é" * 100],
+)
+def test_hostile_names_are_matched_as_text(hotel, model_home, name):
+    """Scored like any surname (the first name, birth date and postcode may still make her:
+    the model, as in the batch run, forgives a changed surname), stored as text."""
+    from cordee.customers.models import SourceRecord
+
+    hotel.post("/api/v1/customers", ELODIE)
+    response = hotel.post("/api/v1/customers", {**TYPO, "last_name": name})
+    assert response.status_code in (200, 201), response.content
+    assert SourceRecord.objects.count() == 2 and Customer.objects.exists()
+    # Without the first name and birth date that carried her, the same surname joins no one.
+    other = {"first_name": "Zacharie", "last_name": name, "postal_code": "74400"}
+    assert hotel.post("/api/v1/customers", other).status_code == 201
