@@ -359,6 +359,10 @@ def test_a_person_typed_with_a_typo_joins_her_customer(
     assert Customer.objects.count() == before
     (pair,) = PairDecision.objects.filter(reason="arrival")
     assert pair.status == ReviewStatus.MERGED and pair.evidence["birth_date"] == "same"
+    # Her page says why the record joined her.
+    page = client.get(response["Location"]).content.decode()
+    assert f'id="arrival-{pair.pk}"' in page and "Rattachés à leur arrivée" in page
+    assert "Pourquoi ?" in page
 
 
 def test_a_partner_typing_someone_it_does_not_see_creates_a_customer(
