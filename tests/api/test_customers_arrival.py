@@ -144,6 +144,24 @@ def test_a_name_alone_never_joins(hotel, model_home):
     assert sure is not None and sure.zone == "merge"
 
 
+def test_a_sure_score_without_a_strong_field_waits_for_a_person(hotel, model_home):
+    elodie = hotel.post("/api/v1/customers", ELODIE).json()["customer"]["id"]
+    # The same names and postcode only: a common name in a town is not proof enough.
+    same_names = {"first_name": "Élodie", "last_name": "Martin", "postal_code": "74400",
+                  "city": "Chamonix"}  # fmt: skip
+    # Her first name, birth date and postcode under another surname.
+    other_surname = {"first_name": "Élodie", "last_name": "Dupont", "birth_date": "1985-03-14",
+                     "postal_code": "74400"}  # fmt: skip
+    for record in (same_names, other_surname):
+        match = arrival_match(record, Actor.system("t"))
+        assert match is not None and match.customer_id == elodie, record
+        assert match.score >= 0.99 and match.zone == "review", (record, match)
+        assert hotel.post("/api/v1/customers", record).status_code == 201
+    assert Customer.objects.count() == 3
+    assert arrival_pairs(ReviewStatus.PENDING).count() == 2
+    assert not arrival_pairs(ReviewStatus.MERGED).exists()
+
+
 def test_a_bulk_call_is_left_to_the_batch_run(hotel, model_home):
     hotel.post("/api/v1/customers", ELODIE)
     other = {"first_name": "Paul", "last_name": "Durand", "email": "paul.durand@free.fr"}

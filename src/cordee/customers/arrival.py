@@ -4,7 +4,8 @@ A record no exact key attaches (e-mail, phone, external id, card) would create a
 Before it does, it is scored against the whole base (:func:`customer_candidates`), with the
 batch run's zones (:class:`Thresholds`) and its household rule:
 
-- merge zone: the record joins that customer, through the normal attach path (golden
+- merge zone, with one of birth date, e-mail, phone or street address the same and no name
+  or birth date contradicting: the record joins that customer, through the normal attach path (golden
   record, links, signals). The pair is kept as a decided :class:`PairDecision` (reason
   ``arrival``, with its score and evidence): the batch run then never asks about it again;
 - review zone: the customer is created and the pair waits in the review queue;
@@ -28,6 +29,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from cordee.customers.candidates import customer_candidates, stored_model
+from cordee.customers.matching.evidence import DIFFERENT, SAME
 from cordee.customers.matching.features import feature_row
 from cordee.customers.matching.resolve import Thresholds
 from cordee.customers.models import Customer, PairDecision, ReviewStatus, SourceRecord
@@ -39,6 +41,17 @@ ARRIVAL_REASON = "arrival"
 # The fields that, besides the names, may identify a person: a record with none of them
 # (a name alone, or placeholders only) never joins anyone.
 _IDENTIFYING = ("birth_date", "email", "phone", "address", "postcode")
+# A join nobody checks needs more than the score: one of these the same on both sides, and
+# no name nor birth date contradicting. A name and a postcode alone (a common name in a
+# town) or a surname that differs (a married name?) wait for a person in the review queue.
+_STRONG = ("birth_date", "email", "phone", "address_line1")
+_NOT_CONTRADICTED = ("first_name", "last_name", "birth_date")
+
+
+def _sure(evidence: Mapping[str, str]) -> bool:
+    return any(evidence.get(f) == SAME for f in _STRONG) and all(
+        evidence.get(f) != DIFFERENT for f in _NOT_CONTRADICTED
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +92,11 @@ def arrival_match(
     if best.probability >= thresholds.merge:
         # Two customers in the merge zone: which one is for a person to say.
         alone = len(scored) == 1 or (scored[1].probability or 0.0) < thresholds.merge
-        if alone and best.customer_id in customers_fully_visible(actor, [best.customer_id]):
+        if (
+            alone
+            and _sure(best.evidence)
+            and best.customer_id in customers_fully_visible(actor, [best.customer_id])
+        ):
             zone = "merge"
     return ArrivalMatch(best.customer_id, zone, best.probability, best.evidence)
 
