@@ -377,3 +377,28 @@ def test_switching_language_keeps_the_page_and_the_visitor(client, hotel_forms):
     assert 'lang="en"' in english
     assert 'name="page" value="https://www.hotel-des-alpes.fr/"' in english
     assert 'name="visitor" value="abc"' in english
+
+
+def test_an_entry_is_matched_as_it_arrives(submit, hotel_forms, destination, model_home):
+    """No exact key (another e-mail): the entry is scored against the base (issue 3). Name and
+    postcode without a birth date are doubtful: a new customer, and the pair to review."""
+    from cordee.customers.incoming import IncomingRecord
+    from cordee.customers.models import Customer, PairDecision, ReviewStatus
+    from cordee.customers.services import source_records_attach
+
+    elodie = {"first_name": "Élodie", "last_name": "Martin", "email": "elodie.martin@orange.fr",
+              "birth_date": "1985-03-14", "postal_code": "74400"}  # fmt: skip
+    known = source_records_attach(
+        partner=destination.hotel,
+        channel="import",
+        records=[IncomingRecord(raw=elodie, data=elodie)],
+    ).customer_ids[0]
+    submit(
+        hotel_forms["questionnaire"],
+        {"first_name": "Elodie", "last_name": "Martin", "email": "e.martin@gmail.com",
+         "postal_code": "74400"},
+    )  # fmt: skip
+    assert Customer.objects.count() == 2
+    (pair,) = PairDecision.objects.filter(reason="arrival")
+    assert pair.status == ReviewStatus.PENDING
+    assert known in {pair.left.customer_id, pair.right.customer_id}

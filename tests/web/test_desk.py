@@ -337,3 +337,56 @@ def test_a_person_known_by_email_is_completed_not_duplicated(signed_in, destinat
     record = SourceRecord.objects.get(channel="desk")
     assert (record.partner, record.customer_id) == (destination.camping, elodie.pk)
     assert "déjà connue" in client.get(response["Location"]).content.decode()
+
+
+def test_a_person_typed_with_a_typo_joins_her_customer(
+    signed_in, destination, customers, with_model
+):
+    """No exact key: the arrival match finds her (issue 3), and the pair is kept with its why."""
+    from cordee.customers.models import PairDecision, ReviewStatus
+
+    client = signed_in(destination.helene)
+    elodie = customers["Élodie"]
+    before = Customer.objects.count()
+    response = _post(
+        client,
+        first_name="Elodei",
+        last_name="Martin",
+        birth_date="14/03/1985",
+        postal_code="74400",
+    )
+    assert response["Location"] == f"/clients/{elodie.pk}/"
+    assert Customer.objects.count() == before
+    (pair,) = PairDecision.objects.filter(reason="arrival")
+    assert pair.status == ReviewStatus.MERGED and pair.evidence["birth_date"] == "same"
+    # Her page says why the record joined her.
+    page = client.get(response["Location"]).content.decode()
+    assert f'id="arrival-{pair.pk}"' in page and "Rattachés à leur arrivée" in page
+    assert "Pourquoi ?" in page
+
+
+def test_a_partner_typing_someone_it_does_not_see_creates_a_customer(
+    signed_in, destination, customers, with_model
+):
+    """Nadia (camping) types the hotel's Élodie: the destination reviews, Nadia sees nothing."""
+    from cordee.customers.models import PairDecision, ReviewStatus
+
+    client = signed_in(destination.nadia)
+    elodie = customers["Élodie"]
+    response = _post(
+        client,
+        first_name="Elodei",
+        last_name="Martin",
+        birth_date="14/03/1985",
+        postal_code="74400",
+    )
+    assert response.status_code == 302 and response["Location"] != f"/clients/{elodie.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "orange" not in page.lower()
+        and "Lilas" not in page
+        and f"/clients/{elodie.pk}/" not in page
+    )
+    (pair,) = PairDecision.objects.filter(reason="arrival")
+    assert pair.status == ReviewStatus.PENDING
+    assert client.get(f"/clients/{elodie.pk}/").status_code == 404

@@ -128,8 +128,10 @@ def _likely_existing(customer: Customer, actor: Any) -> list[LikelyExisting]:
         "Les champs sont lus comme les cellules d'un fichier importé, puis normalisés "
         "(e-mail, téléphone E.164, nom, date...) ; une valeur illisible est écartée et "
         "signalée dans `warnings`. 201 quand la fiche est créée, 200 quand l'enregistrement "
-        "rejoint une fiche existante (même identifiant externe, e-mail ou téléphone) ou a "
-        "déjà été reçu à l'identique. 422 quand rien n'identifie la personne."
+        "rejoint une fiche existante (même identifiant externe, e-mail ou téléphone ; ou, "
+        "avec un modèle de rapprochement appris, une fiche que la clé voit en entier et qui "
+        "est sûrement la même personne) ou a déjà été reçu à l'identique. 422 quand rien "
+        "n'identifie la personne."
     ),
 )
 def customer_submit(

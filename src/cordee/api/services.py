@@ -80,7 +80,14 @@ def customers_submit(
 
     with transaction.atomic():
         started = timezone.now()
-        result = source_records_attach(partner=key.partner, channel=Channel.API, records=records)
+        # One record is matched as it arrives; a bulk call is a file's batch, left to the
+        # batch run (``cordee resolve``).
+        result = source_records_attach(
+            partner=key.partner,
+            channel=Channel.API,
+            records=records,
+            arrival=actor if len(items) == 1 else None,
+        )
         already = _customers_of_known_records(key, records, result.customer_ids)
         owners = [
             cid if cid is not None else already.get(r.fingerprint)

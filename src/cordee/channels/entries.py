@@ -136,7 +136,9 @@ def _entry_store(entry: FormEntry, fields: dict[str, str]) -> None:
     raw = dict(fields) | {"form": form.slug}
     record = IncomingRecord(raw=raw, data=normalised.data, collected_at=entry.submitted_at)
     channel, _consent_channel = _CHANNELS[FormKind(form.kind)]
-    result = source_records_attach(partner=form.partner, channel=channel, records=[record])
+    result = source_records_attach(
+        partner=form.partner, channel=channel, records=[record], arrival=form_actor(form)
+    )
     if result.source_record_ids:
         entry.source_record_id = result.source_record_ids[0]
         entry.customer_id = result.customer_ids[0]

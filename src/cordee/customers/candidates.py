@@ -56,6 +56,8 @@ class Candidate:
     customer_id: int
     probability: float | None  # None without a trained model (exact key only)
     evidence: dict[str, str]
+    # Why the two are two people sharing a contact detail (the household rule), or None.
+    household: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -173,6 +175,7 @@ def customer_candidates(
     ``data``); ``base`` is what the caller may see (``customers_visible_to``), minus the
     record's own customer if it already has one.
     """
+    from cordee.customers.matching.resolve import is_household_pair
     from cordee.customers.matching.score import pair_probability
 
     model = stored_model()
@@ -190,10 +193,12 @@ def customer_candidates(
     for row in rows:
         data = {k: _as_data(v) for k, v in row.items() if k != "pk"}
         probability: float | None = None
+        theirs = feature_row(data)
         if model is not None:
-            probability = pair_probability(model, mine, feature_row(data))[1]
+            probability = pair_probability(model, mine, theirs)[1]
             if probability < min_probability:
                 continue
-        scored.append(Candidate(row["pk"], probability, pair_evidence(incoming, data)))
+        household = is_household_pair(mine, theirs)
+        scored.append(Candidate(row["pk"], probability, pair_evidence(incoming, data), household))
     scored.sort(key=lambda c: -(c.probability if c.probability is not None else 1.0))
     return scored[:limit]

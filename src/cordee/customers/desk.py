@@ -261,7 +261,9 @@ def desk_customer_create(
     record = IncomingRecord(raw=raw, data=dict(form.normalised), collected_at=now)
     try:
         with transaction.atomic():
-            result = source_records_attach(partner=partner, channel=Channel.DESK, records=[record])
+            result = source_records_attach(
+                partner=partner, channel=Channel.DESK, records=[record], arrival=actor
+            )
     except (
         IntegrityError,
         DriverIntegrityError,

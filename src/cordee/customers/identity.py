@@ -283,9 +283,31 @@ def _review_pairs(actor: Actor, decisions: list[PairDecision]) -> list[ReviewPai
     return pairs
 
 
+@dataclass
+class ArrivalEntry:
+    decision: PairDecision
+    evidence: list[EvidenceLine]
+
+
+def arrivals_of(customer: Customer) -> list[ArrivalEntry]:
+    """The records that joined this customer as they arrived on a score (no exact key),
+    newest first, with their why (``customers/arrival.py``)."""
+    from cordee.customers.arrival import ARRIVAL_REASON
+
+    # Through the customer's records (source_customer_idx), then the pairs' own indexes.
+    records = SourceRecord.objects.filter(customer=customer).values("pk")
+    decisions = PairDecision.objects.filter(
+        Q(left_id__in=records) | Q(right_id__in=records),
+        reason=ARRIVAL_REASON,
+        status=ReviewStatus.MERGED,
+    ).order_by("-pk")[:50]
+    return [ArrivalEntry(d, evidence_lines(d.evidence)) for d in decisions]
+
+
 def customer_identity(customer: Customer, actor: Actor) -> dict[str, Any]:
     """What the customer page shows of identity resolution."""
     return {
         "households": households_of(customer, actor),
         "history": merge_history(customer, actor),
+        "arrivals": arrivals_of(customer),
     }

@@ -31,6 +31,7 @@ from cordee.core.bulk import (
     select_keys,
 )
 from cordee.core.signals import customers_changed
+from cordee.customers.arrival import ArrivalMatch, arrival_match, arrival_pairs_write
 from cordee.customers.golden import (
     DERIVED_COLUMNS,
     GOLDEN_COLUMNS,
@@ -47,6 +48,7 @@ from cordee.customers.matching.features import (
 from cordee.customers.matching.resolve import birth_dates_compatible, first_names_compatible
 from cordee.customers.models import Customer, CustomerLink, SourceRecord
 from cordee.partners.models import Partner
+from cordee.privacy.access import Actor
 
 _LOOKUP_CHUNK = 2000
 
@@ -171,6 +173,7 @@ def source_records_attach(
     records: Sequence[IncomingRecord],
     batch_id: int | None = None,
     dry_run: bool = False,
+    arrival: Actor | None = None,
 ) -> AttachResult:
     """Store the records and attach each to a customer, creating customers as needed.
 
@@ -178,6 +181,10 @@ def source_records_attach(
     A record already received from this partner (same raw content) is skipped, so importing
     the same file twice changes nothing. With ``dry_run`` nothing is written and the counts
     say what would happen.
+
+    With ``arrival`` (who sends the record: the single-record channels), a record no exact
+    key attaches is matched against the whole base before it creates a customer
+    (:mod:`cordee.customers.arrival`); files leave that to the batch run that follows them.
     """
     now = timezone.now()
     result = AttachResult(customer_ids=[None] * len(records))
@@ -194,7 +201,8 @@ def source_records_attach(
         owner_of: list[int | None] = []
         new_count = 0
         matched_existing: set[int] = set()
-        for i, _record in enumerate(records):
+        arrived: list[tuple[int, ArrivalMatch]] = []
+        for i, record in enumerate(records):
             fp = fingerprints[i]
             if fp in known or fp in seen:
                 result.unchanged += 1
@@ -202,6 +210,12 @@ def source_records_attach(
                 continue
             seen.add(fp)
             owner = next((key_owner[k] for k in record_keys[i] if k in key_owner), None)
+            if owner is None and arrival is not None and not dry_run:
+                match = arrival_match(record.data, arrival)
+                if match is not None:
+                    arrived.append((i, match))
+                    if match.zone == "merge":
+                        owner = match.customer_id
             if owner is None:
                 new_count += 1
                 owner = -new_count
@@ -238,6 +252,7 @@ def source_records_attach(
             records, real, source_id_of, new_ids, matched_existing, now, copy=copy
         )
         _write_links(partner, new_ids, matched_existing, now, copy=copy)
+        arrival_pairs_write([(source_id_of[i], match) for i, match in arrived])
         _announce(partner.pk, list(new_ids), sorted(matched_existing))
     return result
 
