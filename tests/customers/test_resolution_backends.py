@@ -44,6 +44,8 @@ def test_hostile_backend_names_are_a_clear_error(name):
 
 
 def test_spark_without_java_says_so(destination, settings, monkeypatch, tmp_path):
+    # Without the spark extra, pyspark is what is missing first (the test below).
+    pytest.importorskip("pyspark", reason="pyspark is an optional extra (cordee[spark])")
     settings.CORDEE_RESOLUTION_BACKEND = "spark"
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no java on this PATH

@@ -115,6 +115,29 @@ def valley(history, destination):
 # fmt: skip
 
 
+def test_a_value_selected_whole_when_a_redraw_lands_is_typed_over(page, valley, destination):
+    """The person selects the value (Ctrl+A) while a redraw is on its way; it lands before the
+    first key: the new field keeps the selection, and typing replaces the value."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    sign_in(page, destination.marc)
+    page.goto(page.base + "/segments/nouveau/")
+    page.get_by_role("button", name="+ condition").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="+ groupe").first.click()
+    expect(page.locator("select[name='n-0.1-type']")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    slow_network(page, 0.5)
+    page.locator("select[name='n-0.1-type']").select_option("any")
+    field = page.locator("input[name='n-0.1.0-value']")
+    field.click()
+    field.press("Control+a")
+    page.wait_for_timeout(1_500)  # the redraw has landed, the value is still selected
+    field.press_sequentially("92, 93", delay=80)
+    expect(field).to_have_value("92, 93")
+
+
 def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley, destination):
     from playwright.sync_api import expect
 

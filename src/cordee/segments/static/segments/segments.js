@@ -87,11 +87,48 @@
     }
   }
 
+  // htmx gives the focus back to the redrawn field but not a selection that starts at 0 (a
+  // value selected whole, a caret before the first character): the next key would then be
+  // typed before the old value instead of over it. Keep the selection and put it back.
+  let selection = null; // {name, value, start, end} of the focused field before a redraw
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    selection = null;
+    const target = event.detail.target;
+    const field = document.activeElement;
+    if (!target || target.id !== "workspace" || !(field instanceof HTMLInputElement)) return;
+    if (!field.name || !field.closest("#workspace")) return;
+    try {
+      selection = {
+        name: field.name,
+        value: field.value,
+        start: field.selectionStart,
+        end: field.selectionEnd,
+      };
+    } catch (_error) {
+      // number inputs have no selection
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", (event) => {
+    let typed = new Map();
     if (redraw && redraw.xhr && event.detail.xhr === redraw.xhr) {
-      const { keep, typed } = redraw;
+      const keep = redraw.keep;
+      typed = redraw.typed;
       redraw.typed = new Map();
       if (keep) putBack(typed);
+    }
+    const kept = selection;
+    selection = null;
+    if (!kept || kept.start === null || typed.has(kept.name)) return;
+    const form = document.getElementById("builder");
+    const field = form && form.elements.namedItem(kept.name);
+    if (!(field instanceof HTMLInputElement) || field.value !== kept.value) return;
+    if (document.activeElement !== field) field.focus();
+    try {
+      field.setSelectionRange(kept.start, kept.end);
+    } catch (_error) {
+      // number inputs have no selection
     }
   });
 
