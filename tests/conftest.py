@@ -121,3 +121,24 @@ def model_home(settings, tmp_path: Path, trained_model: Path) -> Path:
     (tmp_path / "matching").mkdir()
     shutil.copy(trained_model, tmp_path / "matching" / "model.json")
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, one per test module (see tests/browser.py)."""
+    from tests.browser import chromium_launched
+
+    with chromium_launched() as browser:
+        yield browser
+
+
+@pytest.fixture
+def visit(chromium, live_server, request):
+    """A desktop tab on the live server; the story fails on any console error."""
+    from tests.browser import Visit, tab
+
+    context, page, errors = tab(chromium, viewport={"width": 1280, "height": 860})
+    current = Visit(page=page, base_url=live_server.url, errors=errors)
+    yield current
+    context.close()
+    assert current.errors == [], f"console errors in {request.node.name}: {current.errors}"

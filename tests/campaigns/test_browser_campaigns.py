@@ -1,30 +1,23 @@
-"""Marc writes, previews, tests and sends a campaign in a real browser (screenshots in /tmp)."""
+"""Marc writes, previews, tests and sends a campaign in a real browser (screenshots in test-artifacts/screenshots/campaigns)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from tests.web.test_browser import chromium, visit  # noqa: F401  (fixtures)
+from tests.browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/cordee-shots/campaigns")
 
 
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, people, sink):  # noqa: F811
+def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, people, sink):
     from playwright.sync_api import expect
 
     page = visit.page
     visit.sign_in(destination.marc)
     page.get_by_role("link", name="Campagnes").click()
     page.wait_for_url(re.compile(r"/campagnes/$"))
-    shot(page, "01-list-empty")
+    shot(page, "campaigns/01-list-empty")
     page.get_by_role("button", name="Nouvelle campagne").click()
     page.get_by_label("Nom de la campagne").fill("Ouverture de l'hiver")
     page.get_by_label("Adresse de l'expéditeur").fill("bonjour@vallee.example")
@@ -41,7 +34,7 @@ def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, peo
     rows.nth(3).locator("textarea").fill(
         "-20 % sur les forfaits pour le groupe {{ loyalty_group }}"
     )
-    shot(page, "02-editor")
+    shot(page, "campaigns/02-editor")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url(re.compile(r"/campagnes/\d+/$"))
     expect(page.locator("#audience li")).to_have_count(5)
@@ -56,12 +49,12 @@ def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, peo
     page.get_by_label("Adresse de test").fill("marc@office.example")
     page.get_by_role("button", name="Envoyer le test").click()
     expect(page.locator("#test-result")).to_contain_text("Envoi de test parti")
-    shot(page, "03-detail-preview-test")
+    shot(page, "campaigns/03-detail-preview-test")
 
     page.get_by_role("button", name="Programmer / envoyer").click()
     expect(page.locator("#follow-up")).to_be_visible()
     expect(page.locator("#follow-up .figures div").first).to_contain_text("3")
-    shot(page, "04-follow-up")
+    shot(page, "campaigns/04-follow-up")
     assert sink.count == 4  # the test and the three consenting customers
 
     # Hostile input is refused with a clear message.
@@ -74,4 +67,4 @@ def test_marc_writes_previews_tests_and_sends_a_campaign(visit, destination, peo
     )
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".form-error")).to_contain_text("le HTML n'est pas accepté")
-    shot(page, "05-hostile-refused")
+    shot(page, "campaigns/05-hostile-refused")

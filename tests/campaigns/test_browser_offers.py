@@ -1,26 +1,19 @@
 """Hélène proposes an offer, Marc approves and sends it as a joint action, Hélène follows
-it — in a real browser (screenshots in /tmp/cordee-shots/offers)."""
+it — in a real browser (screenshots in test-artifacts/screenshots/offers)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
+from tests.browser import shot
 from tests.campaigns.conftest import grant
-from tests.web.test_browser import chromium, visit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/cordee-shots/offers")
 
 
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_a_partner_offer_from_proposal_to_joint_sending(visit, destination, people, sink):  # noqa: F811
+def test_a_partner_offer_from_proposal_to_joint_sending(visit, destination, people, sink):
     from playwright.sync_api import expect
 
     grant(people["elodie"], "partner_offers")
@@ -39,7 +32,7 @@ def test_a_partner_offer_from_proposal_to_joint_sending(visit, destination, peop
     page.get_by_label("Objet", exact=True).fill("{{ first_name }}, une nuit offerte")
     rows = page.locator("#blocks-fr .block-row")
     rows.nth(1).locator("textarea").fill("La troisième nuit est offerte à l'Hôtel des Alpes.")
-    shot(page, "01-proposal")
+    shot(page, "offers/01-proposal")
     page.get_by_role("button", name="Envoyer à l'office").click()
     page.wait_for_url(re.compile(r"/campagnes/offres/\d+/$"))
     expect(page.locator("#offer-state")).to_have_text("En attente de l'office")
@@ -53,11 +46,11 @@ def test_a_partner_offer_from_proposal_to_joint_sending(visit, destination, peop
     page.get_by_role("link", name="Nuit offerte").click()
     page.get_by_label("Adresse de l'expéditeur").fill("bonjour@vallee.example")
     page.get_by_label("Envoyer tout de suite").check()
-    shot(page, "02-review")
+    shot(page, "offers/02-review")
     page.get_by_role("button", name="Approuver", exact=True).click()
     page.wait_for_url(re.compile(r"/campagnes/\d+/$"))
     expect(page.locator("#follow-up .figures div").first).to_contain_text("2")
-    shot(page, "03-joint-campaign")
+    shot(page, "offers/03-joint-campaign")
     assert sorted(m.rcpt_tos[0] for m in sink.messages) == [
         "elodie.martin@example.fr",
         "hans.mueller@example.de",
@@ -69,4 +62,4 @@ def test_a_partner_offer_from_proposal_to_joint_sending(visit, destination, peop
     expect(page.locator("#offer-state")).to_have_text("Approuvée")
     expect(page.locator("#offer-figures div").first).to_contain_text("2")
     expect(page.locator("body")).not_to_contain_text("elodie.martin")
-    shot(page, "04-partner-follow-up")
+    shot(page, "offers/04-partner-follow-up")

@@ -2,47 +2,20 @@
 
 The partner page is served by a small http.server on 127.0.0.1 while Cordée runs on
 localhost: two different origins (and sites), as on the Internet. Screenshots go to
-/tmp/cordee-channels-shots/ for a person to look at.
+test-artifacts/screenshots/channels/ for a person to look at.
 """
 
 from __future__ import annotations
 
 import http.server
-import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from tests.browser import shot, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp/cordee-channels-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -100,16 +73,10 @@ def _wait_for(check, timeout=15.0):
 
 
 def _context(chromium, **options):
-    context = chromium.new_context(locale="fr-FR", **options)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)  # a shared, loaded machine: be patient, not flaky
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, page, errors
+    return tab(chromium, **options)
 
 
 def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
@@ -120,7 +87,6 @@ def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
     from cordee.channels.models import CookieChoice, FormEntry, PageView, VisitorLink
     from cordee.privacy.models import ConsentEvent
 
-    SHOTS.mkdir(exist_ok=True)
     context, page, errors = _context(chromium, viewport={"width": 1100, "height": 800})
     page.goto(partner_site + "/sejour")
     banner = page.locator("#cordee-consent")
@@ -132,7 +98,7 @@ def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
     assert len({round(b["height"]) for b in boxes}) == 1 and len(set(colours)) == 1
     frame = page.frame_locator("iframe")
     expect(frame.get_by_role("heading", level=1)).to_have_text("La lettre de l'Hôtel des Alpes")
-    page.screenshot(path=str(SHOTS / "partner-site-banner.png"), full_page=True)
+    shot(page, "channels/partner-site-banner")
 
     buttons[0].click()
     expect(banner).to_have_count(0)
@@ -152,18 +118,18 @@ def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
     frame = page.frame_locator("iframe")
     frame.get_by_role("textbox", name="E-mail").fill("lea.roux@example.fr")
     frame.locator('input[name="consent_newsletter"]').check()
-    page.screenshot(path=str(SHOTS / "partner-site-form-filled.png"), full_page=True)
+    shot(page, "channels/partner-site-form-filled")
     frame.get_by_role("button", name="Je m'inscris").click()
     # The sign-up sends its confirmation mail before answering: give a loaded machine time.
     expect(frame.get_by_role("heading", level=1)).to_have_text(
         "Vérifiez votre boîte mail", timeout=20_000
     )
-    page.screenshot(path=str(SHOTS / "partner-site-form-sent.png"), full_page=True)
+    shot(page, "channels/partner-site-form-sent")
     assert FormEntry.objects.get().page == partner_site + "/sejour"
 
     link = mailbox.link(mailbox.wait(1)[0])
     page.goto(link)
-    page.screenshot(path=str(SHOTS / "confirm-page.png"), full_page=True)
+    shot(page, "channels/confirm-page")
     page.get_by_role("button", name="Je confirme").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("C'est confirmé, merci !")
     event = ConsentEvent.objects.get()
@@ -183,7 +149,7 @@ def test_a_visitor_refuses_with_one_click_and_nothing_is_collected(
 
     context, page, errors = _context(chromium, viewport={"width": 390, "height": 844})
     page.goto(partner_site + "/")
-    page.screenshot(path=str(SHOTS / "partner-site-banner-phone.png"), full_page=True)
+    shot(page, "channels/partner-site-banner-phone")
     page.locator('[data-cordee="refuse"]').click()
     expect(page.locator("#cordee-consent")).to_have_count(0)
     assert _wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 1)
@@ -195,11 +161,11 @@ def test_a_visitor_refuses_with_one_click_and_nothing_is_collected(
     assert "v=" not in (page.locator("iframe").get_attribute("src") or "")
     time.sleep(0.3)
     assert not PageView.objects.exists()
-    page.screenshot(path=str(SHOTS / "partner-site-phone-after-refusal.png"), full_page=True)
+    shot(page, "channels/partner-site-phone-after-refusal")
     # "Choisir" then save with the box unticked is a refusal too.
     page.evaluate("window.CordeeConsent.open()")
     page.locator('[data-cordee="choose"]').click()
-    page.screenshot(path=str(SHOTS / "partner-site-choose-panel.png"), full_page=True)
+    shot(page, "channels/partner-site-choose-panel")
     page.locator('[data-cordee="save"]').click()
     assert _wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 2)
     assert errors == []

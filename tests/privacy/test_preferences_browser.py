@@ -1,42 +1,19 @@
 """Zoé's preference centre on a phone, in Chromium: one tap per purpose (htmx), and without
-JavaScript. Screenshots go to /tmp/cordee-shots/ for a person to look at."""
+JavaScript. Screenshots go to test-artifacts/screenshots/ for a person to look at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from tests.browser import shot, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp/cordee-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -58,18 +35,7 @@ def zoe(destination):
 
 
 def phone_page(chromium, javascript=True, locale="fr-FR"):
-    context = chromium.new_context(**PHONE, locale=locale, java_script_enabled=javascript)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, page, errors
-
-
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return tab(chromium, **PHONE, locale=locale, java_script_enabled=javascript)
 
 
 def test_zoe_turns_the_newsletter_on_with_one_tap(chromium, live_server, zoe):

@@ -1,58 +1,30 @@
 """The segment pages in a real browser (Debian's Chromium through Playwright): a marketer
 builds a nested segment with a live count, opens its members and profile; the director reads
 the 3F dashboard and a customer's loyalty card. Fails on any console error (CSP included);
-screenshots go to /tmp/cordee-segments-shots for a person to look at."""
+screenshots go to test-artifacts/screenshots/segments for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
+from tests import browser
+from tests.browser import tab
 
 from cordee.segments.services import stats_refresh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp/cordee-segments-shots")
-PASSWORD = "une-corde-solide-2026"
-
 
 @pytest.fixture
-def page(live_server, request):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        tab = context.new_page()
-        tab.set_default_timeout(20_000)
-        tab.on(
-            "console",
-            lambda msg: (
-                msg.type == "error" and errors.append(f"{tab.url}: {msg.text[:60]} {msg.location}")
-            ),
-        )
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        tab.base = live_server.url  # type: ignore[attr-defined]
-        yield tab
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    assert errors == [], f"console errors: {errors}"
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def page(chromium, live_server, request):
+    context, tab_, errors = tab(chromium, viewport={"width": 1280, "height": 900})
+    tab_.set_default_timeout(20_000)
+    tab_.base = live_server.url  # type: ignore[attr-defined]
+    yield tab_
+    context.close()
+    assert errors == [], f"console errors in {request.node.name}: {errors}"
 
 
 def slow_network(page, seconds: float) -> None:
@@ -76,13 +48,7 @@ def type_fast(page, name: str, text: str) -> None:
 
 
 def sign_in(page, user) -> None:
-    user.set_password(PASSWORD)
-    user.save()
-    page.goto(page.base + "/connexion/")
-    page.get_by_label("Identifiant").fill(user.username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/clients/$"))
+    browser.sign_in(page, page.base, user)
 
 
 @pytest.fixture
@@ -145,7 +111,7 @@ def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley
     sign_in(page, destination.marc)
     page.goto(page.base + "/segments/")
     expect(page.get_by_role("link", name="Fidèles")).to_be_visible()
-    shot(page, "segments-list")
+    browser.shot(page, "segments/segments-list")
 
     page.get_by_role("button", name="Nouveau segment").click()
     expect(page.locator("#segment-count")).to_have_text("5")
@@ -180,11 +146,11 @@ def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley
     expect(page.locator("#preview")).to_contain_text("Élodie")
     page.get_by_role("button", name="Comparer avec la base").click()
     expect(page.locator("#profile")).to_contain_text("Profil du segment")
-    shot(page, "segment-builder")
+    browser.shot(page, "segments/segment-builder")
 
     page.locator("input[name='n-0.2-value']").fill("pas-un-groupe")
     expect(page.locator(".seg-errors")).to_contain_text("inconnue")
-    shot(page, "segment-builder-error")
+    browser.shot(page, "segments/segment-builder-error")
     page.locator("input[name='n-0.2-value']").fill("fidele")
     page.wait_for_load_state("networkidle")
     page.get_by_placeholder("Nom du segment").fill("Parisiennes fidèles")
@@ -195,8 +161,8 @@ def test_marketer_builds_a_nested_segment_and_director_reads_the_3f(page, valley
 
     page.goto(page.base + "/segments/fidelite/")
     expect(page.locator(".seg-flow")).to_be_visible()
-    shot(page, "loyalty-dashboard")
+    browser.shot(page, "segments/loyalty-dashboard")
     page.goto(page.base + f"/clients/{valley[1].pk}/")
     expect(page.locator("#fidelite")).to_contain_text("Forcé")
     page.locator("#fidelite").scroll_into_view_if_needed()
-    shot(page, "customer-loyalty")
+    browser.shot(page, "segments/customer-loyalty")

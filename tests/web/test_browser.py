@@ -6,10 +6,7 @@ and leaves full-page screenshots in test-artifacts/screenshots/ for a person to 
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -19,85 +16,12 @@ from cordee.privacy.access import Actor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "une-corde-solide-2026"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 IMPORT_FILE = (
     "Prénom;Nom;E-mail;Téléphone;CP;Ville;Remarque\r\n"
     "Lucie;Bernard;lucie.bernard@example.fr;06 21 43 65 87;74120;Megève;VIP\r\n"
     "Thomas;Girard;thomas.girard@@example.fr;06 31 42 53 64;73120;Courchevel;\r\n"
     ";;pas-un-email;;;;\r\n"
 )
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI runs these tests")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # (fixtures, assertions) are plain synchronous code all the same.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@dataclass
-class Visit:
-    """One browser tab on the live server, with the console errors it collected."""
-
-    page: object
-    base_url: str
-    errors: list[str] = field(default_factory=list)
-
-    def go(self, path: str) -> None:
-        self.page.goto(self.base_url + path)
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-    def sign_in(self, user) -> None:
-        user.set_password(PASSWORD)
-        user.save()
-        self.go("/connexion/")
-        self.page.get_by_label("Identifiant").fill(user.username)
-        self.page.get_by_label("Mot de passe").fill(PASSWORD)
-        self.page.get_by_role("button", name="Se connecter").click()
-        self.page.wait_for_url(re.compile(r"/clients/$"))
-
-
-@pytest.fixture
-def visit(chromium, live_server, request):
-    context = chromium.new_context(viewport={"width": 1280, "height": 860}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    current = Visit(page=page, base_url=live_server.url)
-    page.on("console", lambda msg: msg.type == "error" and current.errors.append(msg.text))
-    page.on("pageerror", lambda exc: current.errors.append(str(exc)))
-    yield current
-    context.close()
-    assert current.errors == [], f"console errors in {request.node.name}: {current.errors}"
 
 
 def test_camille_finds_a_customer_with_live_search_and_reads_her_page(

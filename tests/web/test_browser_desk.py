@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_browser import Visit, chromium, visit  # noqa: F401  (fixtures)
+from tests.browser import Visit
 
 from cordee.customers.models import Customer
 from cordee.privacy.models import ConsentEvent
@@ -28,7 +28,7 @@ def purposes(db):
 
 
 def test_desk_agent_is_warned_then_creates_another_person(
-    visit: Visit,  # noqa: F811
+    visit: Visit,
     destination,
     customers,
     home,

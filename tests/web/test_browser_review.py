@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import chromium, visit  # noqa: F401  (fixtures)
 
 from cordee.customers.matching.evidence import pair_evidence
 from cordee.customers.merging import customers_merge
@@ -14,7 +13,7 @@ from cordee.customers.models import Customer, HouseholdLink, PairDecision
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_camille_reviews_pairs_and_undoes_a_merge(visit, destination, customers):  # noqa: F811
+def test_camille_reviews_pairs_and_undoes_a_merge(visit, destination, customers):
     from playwright.sync_api import expect
 
     jean_luc, hans = customers["Jean-Luc"], customers["Hans"]

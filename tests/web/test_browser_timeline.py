@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
-from test_browser import Visit, chromium, visit  # noqa: F401  (fixtures)
+from tests.browser import shot
 
 from cordee.activities.cards import loyalty_card_issue
 from cordee.activities.models import Activity
@@ -15,15 +14,9 @@ from cordee.activities.services import activity_record
 from cordee.privacy.access import Actor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/cordee-shots")
 
 
-def shot(v: Visit, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_timeline_follow_up_and_card(visit, destination, customers, chromium):  # noqa: F811
+def test_timeline_follow_up_and_card(visit, destination, customers, chromium):
     from playwright.sync_api import expect
 
     elodie = customers["Élodie"]
@@ -48,10 +41,10 @@ def test_timeline_follow_up_and_card(visit, destination, customers, chromium):  
     page.get_by_label("Objet de la relance").fill("Proposer l'été")
     page.get_by_role("button", name="Créer la relance").click()
     expect(page.locator(".follow-ups-due")).to_contain_text("Proposer l'été")
-    shot(visit, "timeline")
+    visit.shot("timeline")
     page.get_by_role("link", name="Relances").click()
     expect(page.locator("table")).to_contain_text("Proposer l'été")
-    shot(visit, "follow-ups")
+    visit.shot("follow-ups")
     page.get_by_role("button", name="Faite").click()
     expect(page.get_by_text("Aucune relance en attente.")).to_be_visible()
 
@@ -63,7 +56,7 @@ def test_timeline_follow_up_and_card(visit, destination, customers, chromium):  
     mobile.goto(f"{visit.base_url}/activites/carte/{card.token}/")
     expect(mobile.locator(".card-number")).to_have_text(card.display_number)
     expect(mobile.locator(".qr svg")).to_be_visible()
-    mobile.screenshot(path=str(SHOTS / "card-phone.png"), full_page=True)
+    shot(mobile, "card-phone")
     phone.close()
     assert errors == []
 
@@ -76,5 +69,5 @@ def test_timeline_follow_up_and_card(visit, destination, customers, chromium):  
     page.get_by_label("Montant (€)").fill("4.50")
     page.get_by_role("button", name="Enregistrer le passage").click()
     expect(page.locator(".messages")).to_contain_text("Passage enregistré")
-    shot(visit, "card-desk")
+    visit.shot("card-desk")
     assert Activity.objects.filter(partner=destination.camping, customer=elodie).count() == 1
