@@ -211,6 +211,36 @@ def test_suggestions_while_typing_a_name(signed_in, destination, customers, with
     assert f'href="/clients/{customers["Élodie"].pk}/"' in html
 
 
+def test_each_suggested_customer_is_logged_once_per_desk_entry(
+    signed_in, destination, customers
+):
+    """The DPO reads who saw which customer; typing pauses do not flood the trail, and what
+    was typed (a name, an e-mail) is never written."""
+    from cordee.privacy.models import AuditEvent
+    from cordee.privacy.queries import audit_search
+
+    client = signed_in(destination.helene)
+    elodie, claire = customers["Élodie"], customers["Claire"]
+    client.get(URL)
+    for _ in range(3):  # three pauses in the typing, the same suggestion each time
+        client.get(SUGGEST, {"email": "elodie.martin@orange.fr"})
+    client.get(SUGGEST, {"email": "claire.fontaine@example.fr"})
+    shown = AuditEvent.objects.filter(action="customer.desk_suggest")
+    assert sorted(shown.values_list("object_id", flat=True)) == sorted(
+        [str(elodie.pk), str(claire.pk)]
+    )
+    assert all(e.actor_label and e.partner_id == destination.hotel.pk for e in shown.all())
+    assert "orange.fr" not in str(list(shown.values_list("details", flat=True)))
+    assert audit_search(customer=elodie.pk).filter(action="customer.desk_suggest").count() == 1
+    # A new entry at the desk: what it shows is logged again.
+    client.get(URL)
+    client.get(SUGGEST, {"email": "elodie.martin@orange.fr"})
+    assert shown.filter(object_id=str(elodie.pk)).count() == 2
+    # Nothing shown, nothing logged.
+    client.get(SUGGEST, {"email": "personne@nulle-part.example"})
+    assert shown.all().count() == 3
+
+
 def test_a_partner_never_sees_a_customer_outside_its_view(signed_in, destination, customers):
     """Without a trained model the exact keys count: the e-mail and the phone."""
     # Élodie and Jean-Luc are the hotel's, not the camping's.

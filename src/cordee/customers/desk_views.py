@@ -19,9 +19,13 @@ from cordee.customers.desk import DeskForm, desk_customer_create, desk_partner, 
 from cordee.customers.models import Customer
 from cordee.partners.models import Partner
 from cordee.privacy.access import Actor, customers_visible_to
-from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.audit import audit_log_many, client_ip
 
 AGREEING = ("same", "close")
+# The customers already shown at this desk entry (session key): each is written to the audit
+# trail once per entry, not at every pause in the typing.
+SEEN = "desk_seen"
+SEEN_MAX = 500
 
 
 @dataclass
@@ -71,6 +75,8 @@ def desk_new(request: SignedInRequest) -> HttpResponse:
                     request, _("Cette personne était déjà connue : sa fiche est complétée.")
                 )
             return redirect("customers:detail", result.customer.pk)
+    if request.method == "GET":
+        request.session.pop(SEEN, None)  # a new entry: what it shows is logged afresh
     return render(request, "customers/desk.html", {"form": form, "suggestions": []})
 
 
@@ -99,11 +105,7 @@ def desk_suggestions(request: SignedInRequest) -> HttpResponse:
             ]
             suggestions.append(Suggestion(customer, agreeing, candidate.probability))
         if suggestions:
-            # How many were shown, never what was typed: it may be a name.
-            audit_log(
-                actor=actor, action="customer.desk_suggest", ip=client_ip(request),
-                results=len(suggestions),
-            )  # fmt: skip
+            _audit_shown(request, actor, [s.customer for s in suggestions])
     return render(
         request,
         "customers/_desk_suggestions.html",
@@ -113,3 +115,18 @@ def desk_suggestions(request: SignedInRequest) -> HttpResponse:
             "today": dt.date.today().isoformat(),
         },
     )
+
+
+def _audit_shown(request: SignedInRequest, actor: Actor, shown: list[Customer]) -> None:
+    """Log who saw which customer among the suggestions: one entry per customer the first
+    time this desk entry shows it (never what was typed: it may be a name)."""
+    seen = set(request.session.get(SEEN, []))
+    new = [customer for customer in shown if customer.pk not in seen]
+    if not new:
+        return
+    audit_log_many(
+        actor=actor,
+        action="customer.desk_suggest",
+        details=[{"obj": customer, "ip": client_ip(request)} for customer in new],
+    )
+    request.session[SEEN] = ([*seen, *(c.pk for c in new)])[-SEEN_MAX:]
