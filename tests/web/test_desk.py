@@ -211,9 +211,7 @@ def test_suggestions_while_typing_a_name(signed_in, destination, customers, with
     assert f'href="/clients/{customers["Élodie"].pk}/"' in html
 
 
-def test_each_suggested_customer_is_logged_once_per_desk_entry(
-    signed_in, destination, customers
-):
+def test_each_suggested_customer_is_logged_once_per_desk_entry(signed_in, destination, customers):
     """The DPO reads who saw which customer; typing pauses do not flood the trail, and what
     was typed (a name, an e-mail) is never written."""
     from cordee.privacy.models import AuditEvent
