@@ -214,7 +214,48 @@ def _examples(seed: int, today: dt.date) -> dict[str, int]:
     system = Actor.system("demo")
     for customer in Customer.objects.filter(pk__in=chosen).order_by("pk"):
         loyalty_card_issue(customer=customer, actor=system)
-    return {"segments": 2, "campaigns": 1, "cards": len(chosen)}
+    offers = _partner_offer(today)
+    return {"segments": 2, "campaigns": 1, "cards": len(chosen), "offers": offers}
+
+
+def _partner_offer(today: dt.date) -> int:
+    """The office offers its skiers' segment to partners; Hôtel des Alpes proposes a winter
+    offer to it, waiting for the office's decision (Marc sees it under Campagnes → Offres)."""
+    from cordee.campaigns.offers import offer_save, segment_expose
+    from cordee.segments.models import Segment
+
+    marc = User.objects.filter(username="marc").first()
+    helene = User.objects.filter(username="helene").first()
+    skiers = Segment.objects.filter(slug=SKIERS_SLUG, owner__isnull=True).first()
+    if marc is None or helene is None or skiers is None:
+        return 0
+    segment_expose(actor=Actor.for_user(marc), segment=skiers, exposed=True)
+    winter = today.year + (1 if today.month >= 4 else 0)
+    offer_save(
+        actor=Actor.for_user(helene),
+        title="Semaine ski aux Alpes : la 7e nuit offerte",
+        valid_from=today,
+        valid_until=dt.date(winter, 4, 15),
+        link="https://hotel-des-alpes.example/offre-ski",
+        code="SKI7",
+        segment_slug=SKIERS_SLUG,
+        subject_fr='{{ first_name|default:"Bonjour" }}, votre 7e nuit offerte à l\'Hôtel des Alpes',
+        blocks_fr=[
+            {"type": "title", "text": "La 7e nuit offerte cet hiver"},
+            {
+                "type": "paragraph",
+                "text": "Pour une semaine réservée avant le 15 avril, l'Hôtel des Alpes vous offre "
+                "la septième nuit, à deux pas des pistes.",
+            },
+            {"type": "offer", "text": "Code SKI7 à la réservation"},
+            {
+                "type": "button",
+                "text": "Réserver ma semaine",
+                "url": "https://hotel-des-alpes.example/offre-ski",
+            },
+        ],
+    )
+    return 1
 
 
 def demo_counts() -> dict[str, Any]:
@@ -222,7 +263,7 @@ def demo_counts() -> dict[str, Any]:
     from django.db.models import Count
 
     from cordee.activities.models import LoyaltyCard, Season
-    from cordee.campaigns.models import Campaign
+    from cordee.campaigns.models import Campaign, PartnerOffer
     from cordee.customers.models import HouseholdLink, PairDecision, ReviewStatus
     from cordee.segments.models import CustomerStats, Segment
 
@@ -249,4 +290,5 @@ def demo_counts() -> dict[str, Any]:
         "segments": Segment.objects.count(),
         "draft_campaigns": Campaign.objects.filter(state="draft").count(),
         "cards": LoyaltyCard.objects.count(),
+        "pending_offers": PartnerOffer.objects.filter(state="pending").count(),
     }
