@@ -393,6 +393,45 @@ def test_a_person_typed_with_a_typo_joins_her_customer(
     assert "Pourquoi ?" in page
 
 
+def test_an_arrival_join_is_undone_from_the_customer_page(
+    signed_in, destination, customers, with_model
+):
+    """Camille says the record that joined Élodie at the desk is someone else: it leaves as a
+    new customer, and the pair is decided so that no later run joins them again."""
+    from cordee.customers.models import PairDecision, ReviewStatus
+
+    helene = signed_in(destination.helene)
+    elodie = customers["Élodie"]
+    _post(helene, first_name="Elodei", last_name="Martin", birth_date="14/03/1985",
+          postal_code="74400")  # fmt: skip
+    (pair,) = PairDecision.objects.filter(reason="arrival", status=ReviewStatus.MERGED)
+    arrived = SourceRecord.objects.get(pk=pair.right_id)
+    assert arrived.customer_id == elodie.pk and arrived.data["first_name"] == "Elodei"
+    url = f"/clients/arrivees/{pair.pk}/separer/"
+    # A partner's manager sees why, but may not undo.
+    assert url not in helene.get(f"/clients/{elodie.pk}/").content.decode()
+    assert helene.post(url).status_code == 403
+    camille = signed_in(destination.camille)
+    assert f'action="{url}"' in camille.get(f"/clients/{elodie.pk}/").content.decode()
+    before = Customer.objects.count()
+    response = camille.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == f"/clients/{elodie.pk}/"
+    assert "mis à part dans le client" in response.content.decode()
+    arrived.refresh_from_db()
+    assert arrived.customer_id != elodie.pk and Customer.objects.count() == before + 1
+    assert Customer.objects.get(pk=arrived.customer_id).first_name == "Elodei"
+    assert SourceRecord.objects.filter(customer=elodie).exclude(pk=arrived.pk).exists()
+    pair.refresh_from_db()
+    assert pair.status == ReviewStatus.DIFFERENT and pair.decided_by == destination.camille
+    page = camille.get(f"/clients/{elodie.pk}/").content.decode()
+    assert f'id="arrival-{pair.pk}"' not in page
+    # Twice is refused with a message, nothing moves.
+    response = camille.post(url, follow=True)
+    assert "déjà été défait" in response.content.decode()
+    assert Customer.objects.count() == before + 1
+    assert camille.post("/clients/arrivees/999999/separer/").status_code == 403
+
+
 def test_a_partner_typing_someone_it_does_not_see_creates_a_customer(
     signed_in, destination, customers, with_model
 ):

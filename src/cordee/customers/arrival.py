@@ -25,8 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cordee.customers.candidates import customer_candidates, stored_model
 from cordee.customers.matching.evidence import DIFFERENT, SAME
@@ -34,8 +37,15 @@ from cordee.customers.matching.features import feature_row
 from cordee.customers.matching.resolve import Thresholds
 from cordee.customers.models import Customer, PairDecision, ReviewStatus, SourceRecord
 from cordee.privacy.access import Actor, customers_fully_visible
+from cordee.privacy.audit import audit_log
 
-__all__ = ["ArrivalMatch", "arrival_match", "arrival_pairs_write", "ARRIVAL_REASON"]
+__all__ = [
+    "ArrivalMatch",
+    "arrival_match",
+    "arrival_pairs_write",
+    "arrival_undo",
+    "ARRIVAL_REASON",
+]
 
 ARRIVAL_REASON = "arrival"
 # The fields that, besides the names, may identify a person: a record with none of them
@@ -133,3 +143,49 @@ def arrival_pairs_write(matches: Sequence[tuple[int, ArrivalMatch]]) -> None:
             )
         )
     PairDecision.objects.bulk_create(pairs, ignore_conflicts=True)
+
+
+def arrival_undo(*, decision_id: int, actor: Actor) -> int | None:
+    """A record joined a customer at its arrival and a person says it is someone else: the
+    record (with what came through it: activities, consents) is set apart as a new customer,
+    and the pair is decided *different people*, so that no later run joins them again.
+
+    The newer record of the pair is the one that arrived. Returns the new customer's id, or
+    None when the two records are no longer on one customer (split since): the pair is then
+    only decided.
+    """
+    from cordee.customers.splitting import customer_split
+
+    with transaction.atomic():
+        decision = (
+            PairDecision.objects.select_for_update()
+            .filter(pk=decision_id, reason=ARRIVAL_REASON)
+            .first()
+        )
+        if decision is None:
+            raise ValidationError(_("Ce rattachement n'existe pas."))
+        if decision.status != ReviewStatus.MERGED:
+            raise ValidationError(_("Ce rattachement a déjà été défait."))
+        owners = dict(
+            SourceRecord.objects.filter(pk__in=(decision.left_id, decision.right_id)).values_list(
+                "pk", "customer_id"
+            )
+        )
+        customer_id = owners.get(decision.left_id)
+        arrived = decision.right_id
+        created: int | None = None
+        if customer_id is not None and customer_id == owners.get(arrived):
+            events = customer_split(customer_id=customer_id, groups=[[arrived]], actor=actor)
+            created = events[0].absorbed_id if events else None
+        decision.status = ReviewStatus.DIFFERENT
+        decision.decided_by = actor.user
+        decision.decided_at = timezone.now()
+        decision.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_log(
+            actor=actor,
+            action="customer.arrival_undo",
+            obj=Customer(pk=customer_id) if customer_id else None,
+            pair=decision.pk,
+            new_customer=created,
+        )
+    return created

@@ -287,9 +287,10 @@ def _review_pairs(actor: Actor, decisions: list[PairDecision]) -> list[ReviewPai
 class ArrivalEntry:
     decision: PairDecision
     evidence: list[EvidenceLine]
+    can_undo: bool = False
 
 
-def arrivals_of(customer: Customer) -> list[ArrivalEntry]:
+def arrivals_of(customer: Customer, actor: Actor | None = None) -> list[ArrivalEntry]:
     """The records that joined this customer as they arrived on a score (no exact key),
     newest first, with their why (``customers/arrival.py``)."""
     from cordee.customers.arrival import ARRIVAL_REASON
@@ -301,7 +302,8 @@ def arrivals_of(customer: Customer) -> list[ArrivalEntry]:
         reason=ARRIVAL_REASON,
         status=ReviewStatus.MERGED,
     ).order_by("-pk")[:50]
-    return [ArrivalEntry(d, evidence_lines(d.evidence)) for d in decisions]
+    admin = bool(actor and actor.user and actor.user.can_manage_partners)
+    return [ArrivalEntry(d, evidence_lines(d.evidence), can_undo=admin) for d in decisions]
 
 
 def customer_identity(customer: Customer, actor: Actor) -> dict[str, Any]:
@@ -309,5 +311,5 @@ def customer_identity(customer: Customer, actor: Actor) -> dict[str, Any]:
     return {
         "households": households_of(customer, actor),
         "history": merge_history(customer, actor),
-        "arrivals": arrivals_of(customer),
+        "arrivals": arrivals_of(customer, actor),
     }

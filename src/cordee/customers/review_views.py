@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordee.core.views import SignedInRequest
+from cordee.customers.arrival import arrival_undo
 from cordee.customers.identity import ReviewCursor, review_page
 from cordee.customers.merging import customers_merge, merge_undo, pair_decide
-from cordee.customers.models import MergeEvent, MergeKind, ReviewStatus
+from cordee.customers.models import MergeEvent, MergeKind, PairDecision, ReviewStatus, SourceRecord
 from cordee.partners.models import User
 from cordee.privacy.access import Actor, customer_for
 from cordee.privacy.audit import audit_log, client_ip
@@ -97,3 +98,38 @@ def merge_undo_view(request: SignedInRequest, event_id: int) -> HttpResponse:
         return redirect("customers:detail", event.survivor_id)
     messages.success(request, done)
     return redirect("customers:detail", event.survivor_id)
+
+
+@require_POST
+def arrival_undo_view(request: SignedInRequest, decision_id: int) -> HttpResponse:
+    """Set apart a record that joined a customer at its arrival (not the same person)."""
+    user = request.user
+    if not user.can_manage_partners:
+        raise PermissionDenied(
+            _("Seuls les administrateurs de l'office peuvent défaire un rattachement.")
+        )
+    actor = Actor.for_user(user)
+    decision = PairDecision.objects.filter(pk=decision_id).first()
+    owner = (
+        SourceRecord.objects.filter(pk=decision.left_id)
+        .values_list("customer_id", flat=True)
+        .first()
+        if decision is not None
+        else None
+    )
+    if owner is None:
+        raise PermissionDenied(_("Ce rattachement n'existe pas."))
+    customer_for(actor, owner)  # 404 unless the reader may see the customer
+    try:
+        created = arrival_undo(decision_id=decision_id, actor=actor)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:detail", owner)
+    if created is None:
+        messages.success(request, _("C'est noté : ce ne sont pas les mêmes personnes."))
+    else:
+        messages.success(
+            request,
+            _("L'enregistrement arrivé est mis à part dans le client n° %(id)s.") % {"id": created},
+        )
+    return redirect("customers:detail", owner)

@@ -11,4 +11,9 @@ urlpatterns = [
     path("doublons/", review_views.review_list, name="review"),
     path("doublons/<int:decision_id>/", review_views.review_decide, name="review_decide"),
     path("fusions/<int:event_id>/annuler/", review_views.merge_undo_view, name="merge_undo"),
+    path(
+        "arrivees/<int:decision_id>/separer/",
+        review_views.arrival_undo_view,
+        name="arrival_undo",
+    ),
 ]
