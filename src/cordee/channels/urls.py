@@ -1,9 +1,10 @@
 from django.urls import path
 
-from cordee.channels import views_cookies, views_public, views_staff
+from cordee.channels import views_cookies, views_public, views_staff, views_survey
 
 app_name = "channels"
 urlpatterns = [
+    path("enquete/", views_survey.survey, name="survey"),
     path("f/confirmer/<str:token>/", views_public.confirm, name="confirm"),
     path("f/<slug:slug>/", views_public.form_page, name="form"),
     path("f/<slug:slug>/renvoyer/", views_public.resend, name="resend"),
