@@ -169,3 +169,22 @@ def test_the_text_part_is_generated_from_the_blocks():
         "",
         "* -20 % : https://vallee.example/o",
     ]
+
+
+def test_a_survey_block_draws_the_recipients_own_link_or_nothing():
+    compiled = message_compile(
+        "Objet",
+        check_blocks([{"type": "survey", "text": "Votre avis, {{ first_name }} <3 ?"}]),
+        "",
+        "fr",
+    )
+    url = "https://vallee.example/enquete/?t=abc&x=1"
+    out = message_render(compiled, {"first_name": "Zoé", "survey_url": url})
+    assert '<a href="https://vallee.example/enquete/?t=abc&amp;x=1"' in out.html
+    assert "Votre avis, Zoé &lt;3 ?</a>" in out.html
+    assert f"Votre avis, Zoé <3 ? : {url}" in out.text
+    assert compiled.links == []  # a per-recipient link, not one of the tracked ones
+    empty = message_render(compiled, {"first_name": "Zoé"})
+    assert "Votre avis" not in empty.html and "Votre avis" not in empty.text
+    with pytest.raises(ValidationError, match="vide"):
+        check_blocks([{"type": "survey", "text": "  "}])

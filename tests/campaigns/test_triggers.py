@@ -122,6 +122,46 @@ def test_post_stay_survey_n_days_after(rule, sink, destination):
     assert run(dt.date(2026, 7, 11))[0].queued == 1
 
 
+def test_the_post_stay_message_carries_the_link_to_that_stays_survey(
+    rule, sink, destination, client
+):
+    """The survey block draws Paul's own link; following it, he scores the stay that was just
+    over, and the score lands on that stay."""
+    import re
+    from urllib.parse import urlsplit
+
+    made = rule("post_stay", days=3)
+    Message.objects.filter(pk=made.message_id).update(
+        blocks_fr=[
+            {"type": "paragraph", "text": "Merci de votre venue, {{ first_name }}."},
+            {"type": "survey", "text": "Donner mon avis"},
+        ]
+    )
+    paul = person("Paul")
+    old = Activity.objects.create(
+        customer=paul, partner=destination.camping, kind="stay", channel="import",
+        starts_on=dt.date(2025, 7, 1), ends_on=dt.date(2025, 7, 8),
+    )  # fmt: skip
+    stay = Activity.objects.create(
+        customer=paul, partner=destination.hotel, kind="stay", channel="import",
+        starts_on=dt.date(2026, 7, 1), ends_on=dt.date(2026, 7, 8),
+    )  # fmt: skip
+    assert run(dt.date(2026, 7, 11))[0].queued == 1
+    mail = by_recipient(sink)["paul@example.fr"]
+    html = mail.get_body(("html",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    (link,) = set(re.findall(r'href="(http[^"]*/enquete/\?t=[^"]+)"', html))
+    assert f"Donner mon avis : {link}" in text
+    address = urlsplit(link)
+    page = client.get(f"{address.path}?{address.query}")
+    assert page.status_code == 200 and "Hôtel des Alpes" in page.content.decode()
+    token = link.partition("?t=")[2]
+    assert client.post("/enquete/", {"t": token, "score": "6"}).status_code == 200
+    stay.refresh_from_db()
+    old.refresh_from_db()
+    assert stay.satisfaction == 6 and old.satisfaction is None
+
+
 def test_win_back_once_per_lapse(rule, sink, destination):
     rule("winback", days=365)
     zoe = person("Zoe")

@@ -16,6 +16,7 @@ BLOCK_LABELS = {
     "button": _("Bouton"),
     "image": _("Image (adresse)"),
     "offer": _("Offre"),
+    "survey": _("Bouton « Donner mon avis » (dernier séjour)"),
 }
 
 

@@ -1,8 +1,10 @@
 """The values a message is personalised with, read for a whole batch in a few queries.
 
-Last stay: the latest stay (the partner's name and the month). Favourite activity: the product
-(or else the kind) the customer did most often, stays aside. Loyalty group: the customer's
-``attributes["loyalty_group"]`` until the segments' typology is wired in.
+Last stay: the latest stay (the partner's name and the month), and the link to that stay's
+satisfaction survey (``survey_url``, drawn by a "survey" block). Favourite activity: the product
+(or else the kind) the customer did most often, stays aside. Loyalty group: the customer's 3F
+group as the typology last computed it (fidèle, forcé, fuyant, nouveau; nothing for a
+prospect), in the customer's language, or else ``attributes["loyalty_group"]`` as imported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from django.db.models import Count
 from django.utils import formats, translation
 
 from cordee.activities.models import Activity, ActivityKind
+from cordee.channels.surveys import survey_token_for, survey_url_base
 from cordee.customers.models import Customer
+from cordee.segments.models import CustomerStats, LoyaltyGroup
 
 # What a person chooses to do (a request, a complaint or a call is not a favourite activity).
 LEISURE = (
@@ -39,19 +43,31 @@ def personal_values(customers: Iterable[Customer]) -> dict[int, dict[str, str]]:
     }
     if not ids:
         return values
+    groups = CustomerStats.objects.filter(customer_id__in=ids).exclude(
+        loyalty_group=LoyaltyGroup.PROSPECT
+    )
+    labels_of = dict(LoyaltyGroup.choices)
+    for customer_id, group in groups.values_list("customer_id", "loyalty_group"):
+        lang = (people[customer_id].language or "fr")[:2]
+        with translation.override("en" if lang == "en" else "fr"):
+            values[customer_id]["loyalty_group"] = str(labels_of.get(group, ""))
     stays = (
         Activity.objects.filter(customer_id__in=ids, kind=ActivityKind.STAY)
         .order_by("customer_id", "-starts_on", "-id")
-        .values_list("customer_id", "starts_on", "partner__name")
+        .values_list("customer_id", "starts_on", "partner__name", "id")
     )
-    for customer_id, starts_on, partner_name in stays:
+    base = survey_url_base()
+    for customer_id, starts_on, partner_name, stay_id in stays:
         entry = values[customer_id]
         if "last_stay" in entry:
             continue
         entry["last_stay"] = partner_name
-        lang = (people[customer_id].language or "fr")[:2]
+        customer = people[customer_id]
+        lang = (customer.language or "fr")[:2]
         with translation.override("en" if lang == "en" else "fr"):
             entry["last_stay_date"] = formats.date_format(starts_on, "F Y")
+        if customer.created_at is not None:
+            entry["survey_url"] = base + survey_token_for(stay_id, customer_id, customer.created_at)
     counts = (
         Activity.objects.filter(customer_id__in=ids, kind__in=LEISURE)
         .values_list("customer_id", "kind", "product")

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-BLOCK_TYPES = ("title", "paragraph", "button", "image", "offer")
+BLOCK_TYPES = ("title", "paragraph", "button", "image", "offer", "survey")
 MAX_TEXT = 5_000
 MAX_URL = 500
 MAX_BLOCKS = 50
@@ -136,7 +136,7 @@ def check_blocks(blocks: Any) -> list[dict[str, str]]:
             )
         kind = block["type"]
         item = {"type": kind, "text": check_text(block.get("text") or "", where)}
-        if kind in {"title", "paragraph", "offer", "button"} and not item["text"].strip():
+        if kind in {"title", "paragraph", "offer", "button", "survey"} and not item["text"].strip():
             raise ValidationError(_("%(where)s : le texte est vide.") % {"where": where})
         if kind in {"button", "image"} or (kind == "offer" and block.get("url")):
             item["url"] = check_url(block.get("url"), where)
@@ -176,7 +176,12 @@ class Compiled:
     text: list[Piece | int]
     sms: list[Piece]
     links: list[str] = field(default_factory=list)
+    # The label of each survey button: a piece ("@survey", i) draws button i with the
+    # recipient's own survey link, or nothing for a recipient without a stay to ask about.
+    surveys: list[list[Piece]] = field(default_factory=list)
 
+
+SURVEY = "@survey"
 
 _STYLE = {
     "title": "font:bold 22px/1.3 Arial,sans-serif;color:#1d3557;margin:0 0 16px",
@@ -234,6 +239,12 @@ def message_compile(
             html += [*alt, '" style="max-width:100%;height:auto" width="552"></p>']
             if body:
                 text += ["[", *_pieces(body), "]\n\n"]
+        elif kind == "survey":
+            # The recipient's own link (a signed token per stay): not tracked by redirect.
+            compiled.surveys.append(_pieces(body))
+            slot_piece: Piece = (SURVEY, str(len(compiled.surveys) - 1))
+            html.append(slot_piece)
+            text.append(slot_piece)
         elif kind == "offer":
             html += [f'<div style="{_STYLE["offer"]}">', *_escaped(_pieces(body))]
             text += ["* ", *_pieces(body)]
@@ -257,8 +268,26 @@ def _value(name: str, explicit: str | None, values: dict[str, str], language: st
     return en if language == "en" else fr
 
 
+def _survey(label: list[Piece], values: dict[str, str], language: str, html: bool) -> str:
+    url = values.get("survey_url") or ""
+    if not url:
+        return ""
+    text = _join(_escaped(label) if html else label, values, language, [], html)
+    if not html:
+        return f"{text} : {url}\n\n"
+    return (
+        f'<p style="margin:0 0 16px"><a href="{escape(url)}" style="{_STYLE["button"]}">'
+        f"{text}</a></p>"
+    )
+
+
 def _join(
-    pieces: list[Any], values: dict[str, str], language: str, links: list[str], html: bool
+    pieces: list[Any],
+    values: dict[str, str],
+    language: str,
+    links: list[str],
+    html: bool,
+    surveys: list[list[Piece]] | None = None,
 ) -> str:
     out: list[str] = []
     for piece in pieces:
@@ -266,6 +295,8 @@ def _join(
             out.append(piece)
         elif isinstance(piece, int):
             out.append(escape(links[piece]) if html else links[piece])
+        elif piece[0] == SURVEY:
+            out.append(_survey((surveys or [])[int(piece[1])], values, language, html))
         else:
             value = _value(piece[0], piece[1], values, language)
             out.append(escape(value) if html else value)
@@ -291,9 +322,13 @@ def message_render(
     """One recipient's message. ``links`` replaces the template's URLs (tracked redirects)."""
     lang = compiled.language
     urls = links if links is not None else compiled.links
-    html = _join(compiled.html, values, lang, urls, True)
+    html = _join(compiled.html, values, lang, urls, True, compiled.surveys)
     html = html.replace("<!--footer-->", footer_html + "</div></body></html>")
-    text = _join(compiled.text, values, lang, urls, False).rstrip() + "\n\n" + footer_text
+    text = (
+        _join(compiled.text, values, lang, urls, False, compiled.surveys).rstrip()
+        + "\n\n"
+        + footer_text
+    )
     return Rendered(
         subject=_join(compiled.subject, values, lang, urls, False),
         html=html,

@@ -13,6 +13,7 @@ site's secret under its own salt, as the preference centre's links are.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ __all__ = [
     "survey_link",
     "survey_stay",
     "survey_token",
+    "survey_token_for",
+    "survey_url_base",
     "TokenExpired",
     "TokenInvalid",
 ]
@@ -50,22 +53,33 @@ def link_days() -> int:
     return int(getattr(settings, "CORDEE_SURVEY_LINK_DAYS", DEFAULT_DAYS))
 
 
-def survey_token(stay: Activity, *, days: int | None = None) -> str:
+def survey_token_for(
+    stay_id: int, customer_id: int, customer_created: dt.datetime, *, days: int | None = None
+) -> str:
     expires = int(time.time()) + 86_400 * (days or link_days())
     payload = {
-        "a": stay.pk,
-        "c": stay.customer_id,
-        "k": int(stay.customer.created_at.timestamp()),
+        "a": stay_id,
+        "c": customer_id,
+        "k": int(customer_created.timestamp()),
         "e": expires,
     }
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
-def survey_link(stay: Activity, *, days: int | None = None) -> str:
+def survey_token(stay: Activity, *, days: int | None = None) -> str:
+    return survey_token_for(stay.pk, stay.customer_id, stay.customer.created_at, days=days)
+
+
+def survey_url_base() -> str:
+    """The survey page's address up to its token (``…/enquete/?t=``)."""
     base = (
         getattr(settings, "CORDEE_PUBLIC_URL", "") or os.environ.get("CORDEE_PUBLIC_URL", "")
     ).rstrip("/") or "http://localhost:8000"
-    return f"{base}{reverse('channels:survey')}?t={survey_token(stay, days=days)}"
+    return f"{base}{reverse('channels:survey')}?t="
+
+
+def survey_link(stay: Activity, *, days: int | None = None) -> str:
+    return survey_url_base() + survey_token(stay, days=days)
 
 
 def survey_stay(token: str) -> Activity:
@@ -78,11 +92,13 @@ def survey_stay(token: str) -> Activity:
         raise TokenInvalid from None
     if not isinstance(payload, dict):
         raise TokenInvalid
-    values = [payload.get(k) for k in ("a", "c", "k", "e")]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise TokenInvalid
+    values: list[int] = []
+    for key in ("a", "c", "k", "e"):
+        value = payload.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TokenInvalid
+        values.append(value)
     activity_id, customer_id, created, expires = values
-    assert isinstance(expires, int)  # noqa: S101 (checked above)
     if expires < time.time():
         raise TokenExpired
     stay = (
