@@ -1,6 +1,6 @@
 """Segments at a million customers and 20 million activities on PostgreSQL.
 
-.venv/bin/python bench/bench_segments.py [--customers 1000000] [--activities-per-season 4]
+.venv/bin/python bench/bench_segments.py [--customers 1000000] [--activities-per-customer 20]
 
 Generates the data with set-based SQL (generate_series) in a fresh database, then measures:
 the rebuild of aggregates + RFM + 3F + churn risk (target ≤ 5 min), a compound segment count
@@ -64,7 +64,7 @@ def _fill(cur, table: str, given: dict[str, str]) -> tuple[str, str]:
     return ", ".join(cols), ", ".join(exprs)
 
 
-def generate(url: str, customers: int, per_season: float) -> dict[str, float]:
+def generate(url: str, customers: int, activities: int) -> dict[str, float]:
     import psycopg
 
     timings: dict[str, float] = {}
@@ -177,10 +177,16 @@ def generate(url: str, customers: int, per_season: float) -> dict[str, float]:
         )
         cur.execute(
             "CREATE UNLOGGED TABLE bench_visits AS SELECT b.id AS cid, s.id AS sid, s.starts_on, s.len, b.sat, b.business, "
-            f"1 + floor(random() * {2 * per_season - 1})::int AS n "
-            "FROM bench_people b CROSS JOIN bench_seasons s "
+            "0 AS n FROM bench_people b CROSS JOIN bench_seasons s "
             "WHERE random() < b.p + (b.sat - 6.5) * 0.035 * (s.ord - 8) / 8.0"
         )
+        # As many activities per customer-season as it takes to reach the target total:
+        # 1 + round(U * 2(m - 1)) has mean m (the visits drawn vary with the propensities).
+        cur.execute("SELECT count(*) FROM bench_visits")
+        visits = cur.fetchone()[0]
+        mean = max(1.0, activities / max(visits, 1))
+        cur.execute("UPDATE bench_visits SET n = 1 + round(random() * %s)::int", [2 * (mean - 1)])
+        print(f"{visits:,} customer-seasons, {mean:.2f} activities each on average", flush=True)
         cur.execute(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'activities_activity' AND indexname NOT LIKE '%pkey'"
         )
@@ -418,13 +424,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument(
-        "--activities-per-season", type=int, default=4, help="mean activities per customer-season"
+        "--activities-per-customer",
+        type=float,
+        default=20.0,
+        help="activities to generate per customer, over all seasons (20M for 1M customers)",
     )
     parser.add_argument("--database", default="cordee_bench_segments")
     parser.add_argument(
         "--measure-only", action="store_true", help="reuse the database already generated"
     )
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate the database, measure nothing"
+    )
     parser.add_argument("--skip-rebuild", action="store_true", help="time the counts only")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="cordee-bench-segments-")
@@ -435,8 +447,10 @@ def main() -> None:
         url = pg_fresh_database(args.database)
         env = {**os.environ, "CORDEE_HOME": home, "CORDEE_DATABASE_URL": url}
         subprocess.run(cordee("migrate", "-v", "0"), env=env, check=True)
-        gen = generate(url, args.customers, args.activities_per_season)
+        gen = generate(url, args.customers, round(args.customers * args.activities_per_customer))
         print("generated", {k: round(v, 1) for k, v in gen.items()}, flush=True)
+        if args.generate_only:
+            return
     body = measure(url, home, skip_rebuild=args.skip_rebuild)
     gen_line = (
         "Generation (set-based SQL, not part of the targets): "
