@@ -263,7 +263,7 @@ def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
 STATS_COLUMNS = (
     "customer_id", "activity_count", "amount_total", "first_on", "last_on",
     "winter_count", "winter_amount", "winter_last_on", "winter_seasons",
-    "summer_count", "summer_amount", "summer_last_on", "summer_seasons",
+    "summer_count", "summer_amount", "summer_last_on", "summer_seasons", "seasons_attended",
     "satisfaction_avg", "complaints", "rfm_r", "rfm_f", "rfm_m", "loyalty_group",
     "loyalty_season_id", "churn_risk", "updated_at",
 )  # fmt: skip
@@ -296,13 +296,13 @@ def customer_stats_rebuild(
     # Activities outside any season count in the all-time figures only.
     unseasoned = f"""
         SELECT a.customer_id AS cid, COUNT(*) AS n, COALESCE(SUM(a.amount), 0) AS amt,
-               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on, NULL AS kind,
+               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on, NULL AS kind, NULL AS sid,
                COALESCE(SUM(a.satisfaction), 0) AS ssum, COUNT(a.satisfaction) AS sn,
                SUM(CASE WHEN a.kind = 'complaint' THEN 1 ELSE 0 END) AS compl
         FROM {activities} a WHERE a.season_id IS NULL AND {where_a} GROUP BY a.customer_id"""
     seasoned = f"""
         SELECT ss.customer_id AS cid, ss.activity_count AS n, ss.amount AS amt, ss.first_on,
-               ss.last_on, se.kind AS kind, ss.satisfaction_sum AS ssum,
+               ss.last_on, se.kind AS kind, ss.season_id AS sid, ss.satisfaction_sum AS ssum,
                ss.satisfaction_n AS sn, ss.complaints AS compl
         FROM {season_stats} ss JOIN {seasons} se ON se.id = ss.season_id WHERE {where_s}"""
     per_customer = f"""
@@ -315,6 +315,7 @@ def customer_stats_rebuild(
                SUM(CASE WHEN kind = 'summer' THEN amt ELSE 0 END) AS sa,
                MAX(CASE WHEN kind = 'summer' THEN last_on END) AS sl,
                SUM(CASE WHEN kind = 'summer' THEN 1 ELSE 0 END) AS ss_,
+               {_seasons_list("sid")} AS attended,
                CASE WHEN SUM(sn) > 0 THEN 1.0 * SUM(ssum) / SUM(sn) END AS sat,
                SUM(compl) AS compl
         FROM ({seasoned} UNION ALL {unseasoned}) AS u GROUP BY cid"""
@@ -345,7 +346,7 @@ def customer_stats_rebuild(
             SELECT c.id, COALESCE(p.n, 0), COALESCE(p.amt, 0), p.first_on, p.last_on,
                    COALESCE(p.wn, 0), COALESCE(p.wa, 0), p.wl, COALESCE(p.ws, 0),
                    COALESCE(p.sn_, 0), COALESCE(p.sa, 0), p.sl, COALESCE(p.ss_, 0),
-                   p.sat, COALESCE(p.compl, 0), {", ".join(scores)},
+                   COALESCE(p.attended, ''), p.sat, COALESCE(p.compl, 0), {", ".join(scores)},
                    COALESCE(t."group", 'prospect'), %s, r.risk, %s
             FROM {customers} c
             LEFT JOIN ({per_customer}) AS p ON p.cid = c.id
@@ -359,19 +360,29 @@ def customer_stats_rebuild(
         _breakpoints_store("all", _table(CustomerStats), None)
 
 
+def _seasons_list(column: str) -> str:
+    """The aggregate writing ``seasons_attended``: " 3 5 12 " (NULLs skipped; '' for none)."""
+    if connection.vendor == "postgresql":
+        joined = f"string_agg(CAST({column} AS text), ' ' ORDER BY {column})"
+    else:  # SQLite: group_concat takes no ORDER BY before 3.44; the order does not matter
+        joined = f"group_concat(CAST({column} AS text), ' ')"
+    return f"CASE WHEN COUNT({column}) > 0 THEN ' ' || {joined} || ' ' ELSE '' END"
+
+
 def stats_rows_ensure(customer_ids: list[int]) -> None:
     """An empty row for each of these customers that has none (a new customer: a prospect)."""
     customers, stats = _table(Customer), _table(CustomerStats)
     where, ids = _in("c.id", customer_ids)
     columns = (
         "customer_id", "activity_count", "amount_total", "winter_count", "winter_amount",
-        "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "complaints",
+        "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "seasons_attended",
+        "complaints",
         "rfm_r", "rfm_f", "rfm_m", "loyalty_group", "updated_at",
     )  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {stats} ({_cols(columns)}) "
-            f"SELECT c.id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'prospect', %s FROM {customers} c "
+            f"SELECT c.id, 0, 0, 0, 0, 0, 0, 0, 0, '', 0, 0, 0, 0, 'prospect', %s FROM {customers} c "
             f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {stats} s WHERE s.customer_id = c.id)",
             [dt.datetime.now(dt.UTC), *ids],
         )
