@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import subprocess
@@ -313,6 +314,9 @@ def _median(fn, runs: int = 5) -> tuple[float, object]:
 CPU_TIMES: list[float] = []
 
 
+FIGURES: dict[str, object] = {}
+
+
 def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
     os.environ["CORDEE_HOME"] = home
     os.environ["CORDEE_DATABASE_URL"] = url
@@ -383,6 +387,13 @@ def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
         orm_s, orm_n = _median(orm(definition))
         orm_cpu = CPU_TIMES[-1]
         hand_s, hand_n, hand_name, hand_cpu = best_hand(sql, p)
+        FIGURES[label] = {
+            "orm_ms": orm_s * 1000,
+            "orm_cpu_ms": orm_cpu * 1000,
+            "hand_ms": hand_s * 1000,
+            "hand_cpu_ms": hand_cpu * 1000,
+            "count": orm_n,
+        }
         rows.append(
             f"| {label} | {orm_n:,} | {orm_s * 1000:.0f} ms ({orm_cpu * 1000:.0f} ms CPU) | {hand_n:,} "
             f"| {hand_s * 1000:.0f} ms ({hand_cpu * 1000:.0f} ms CPU, {hand_name}) | {orm_s / hand_s:.2f}× |"
@@ -390,6 +401,11 @@ def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
     partner = Actor.for_partner(Partner.objects.get(slug="partenaire-3"), "bench")
     p_s, p_n = _median(lambda: definition_queryset(COMPOUND, partner, today=TODAY).count())
 
+    FIGURES["rebuild_s"] = rebuild if report else None
+    FIGURES["rebuild_cpu_s"] = rebuild_cpu if report else None
+    FIGURES["steps"] = dict(report.seconds) if report else {}
+    FIGURES["activities"] = activities
+    FIGURES["load"] = os.getloadavg()[0]
     churn = report.churn if report else None
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()) if report else "skipped"
     factors = ", ".join(
@@ -420,6 +436,39 @@ def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
     )
 
 
+def before_after(before: dict, after: dict) -> str:
+    """The previous code's run and this one, on the same database (each at its own load)."""
+
+    def rebuild(f: dict) -> str:
+        if f.get("rebuild_s") is None:
+            return "not run"
+        return f"{f['rebuild_s']:.0f} s wall, {f['rebuild_cpu_s']:.0f} s CPU"
+
+    def count(f: dict, label: str) -> str:
+        r = f.get(label)
+        if not r:
+            return "–"
+        return f"{r['orm_ms']:.0f} ms ({r['orm_cpu_ms']:.0f} ms CPU) vs hand {r['hand_ms']:.0f} ms ({r['hand_cpu_ms']:.0f} ms CPU)"
+
+    lines = [
+        f"Before / after on the same database ({after.get('activities', 0):,} activities); "
+        f"the previous code: {before.get('code', 'previous commit')}.",
+        "",
+        "| | before | after |",
+        "|---|---|---|",
+        f"| load average at the end of the run | {before.get('load', 0):.1f} | {after.get('load', 0):.1f} |",
+        f"| RFM + 3F + risk rebuild | {rebuild(before)} | {rebuild(after)} |",
+    ]
+    for step in dict.fromkeys([*before.get("steps", {}), *after.get("steps", {})]):
+        b, a = before.get("steps", {}).get(step), after.get("steps", {}).get(step)
+        lines.append(
+            f"| — {step} (wall) | {'–' if b is None else f'{b:.1f} s'} | {'–' if a is None else f'{a:.1f} s'} |"
+        )
+    for label in ("compound (aggregates)", "raw activity window"):
+        lines.append(f"| {label} count | {count(before, label)} | {count(after, label)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -434,6 +483,12 @@ def main() -> None:
         "--measure-only", action="store_true", help="reuse the database already generated"
     )
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--label", default="", help="which code ran (kept in --json)")
+    parser.add_argument(
+        "--before",
+        help="figures (--json) of a run of the previous code on the same database, shown beside",
+    )
     parser.add_argument(
         "--generate-only", action="store_true", help="generate the database, measure nothing"
     )
@@ -464,6 +519,11 @@ def main() -> None:
         f"--customers {args.customers}` (PostgreSQL; also run by `bench/run.py`). The machine is shared "
         "with other developers' jobs (2 cores): timings are noisy.\n\n" + body + "\n\n" + gen_line
     )
+    if args.before:
+        text += "\n\n" + before_after(json.loads(Path(args.before).read_text()), FIGURES)
+    FIGURES["code"] = args.label
+    if args.json:
+        Path(args.json).write_text(json.dumps(FIGURES, indent=1))
     print(text)
     if not args.no_report:
         write_section("Segments, RFM, 3F and churn", text)
