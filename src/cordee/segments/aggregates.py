@@ -41,6 +41,7 @@ from cordee.segments.models import (
 CHUNK = 5_000
 ZERO = Value(Decimal("0.00"))
 CHURN_TABLE = "segments_churn_scores"
+SEASON_GROUPS = "segments_season_groups"  # scratch table of a bulk rebuild (PostgreSQL)
 BULK_MAINTENANCE_WORK_MEM = "512MB"  # index builds after a bulk load
 
 
@@ -252,9 +253,19 @@ def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
             cur.execute(insert, params)
         return
     with bulk_load(CustomerSeasonStats), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # PostgreSQL never plans an INSERT … SELECT in parallel, but does a CREATE TABLE
+            # … AS: the grouping of every activity (the bulk of the work) goes into a scratch
+            # table with parallel workers, the ranking reads it from there.
+            cur.execute(f"DROP TABLE IF EXISTS {SEASON_GROUPS}")
+            cur.execute(f"CREATE TEMPORARY TABLE {SEASON_GROUPS} AS {sql}", grouped_params)
+            insert = insert.replace(f"FROM ({sql}) AS g", f"FROM {SEASON_GROUPS} AS g")
+            params = score_params
         # Written in customer order: a customer's seasons share a page or two, which is
         # what the typology pass and the segment conditions read by customer.
         cur.execute(insert + " ORDER BY customer_id, season_id", params)
+        if connection.vendor == "postgresql":
+            cur.execute(f"DROP TABLE {SEASON_GROUPS}")
     _breakpoints_store("seasons", _table(CustomerSeasonStats), "season_id")
 
 
