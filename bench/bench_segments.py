@@ -344,7 +344,11 @@ def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
         backend = cur.fetchone()[0]
     BACKEND.append(backend)
     start, cpu_start = time.perf_counter(), _cpu_seconds(backend) + time.process_time()
-    report = stats_refresh() if not skip_rebuild else None
+
+    def clock() -> float:
+        return _cpu_seconds(backend) + time.process_time()
+
+    report = stats_refresh(cpu_clock=clock) if not skip_rebuild else None
     rebuild = time.perf_counter() - start
     rebuild_cpu = _cpu_seconds(backend) + time.process_time() - cpu_start
 
@@ -422,10 +426,17 @@ def measure(url: str, home: str, skip_rebuild: bool = False) -> str:
     FIGURES["rebuild_s"] = rebuild if report else None
     FIGURES["rebuild_cpu_s"] = rebuild_cpu if report else None
     FIGURES["steps"] = dict(report.seconds) if report else {}
+    FIGURES["steps_cpu"] = dict(report.cpu) if report else {}
     FIGURES["activities"] = activities
     FIGURES["load"] = os.getloadavg()[0]
     churn = report.churn if report else None
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()) if report else "skipped"
+    steps = (
+        ", ".join(
+            f"{k} {v:.1f} s ({report.cpu.get(k, 0):.1f} s CPU)" for k, v in report.seconds.items()
+        )
+        if report
+        else "skipped"
+    )
     factors = ", ".join(
         f"{name} {weight:+.2f}" for name, weight in (churn.factors[:5] if churn else [])
     )
@@ -487,11 +498,15 @@ def before_after(before: dict, after: dict) -> str:
         f"| load average at the end of the run | {before.get('load', 0):.1f} | {after.get('load', 0):.1f} |",
         f"| RFM + 3F + risk rebuild | {rebuild(before)} | {rebuild(after)} |",
     ]
+
+    def step_time(f: dict, step: str) -> str:
+        wall, cpu = f.get("steps", {}).get(step), f.get("steps_cpu", {}).get(step)
+        if wall is None:
+            return "–"
+        return f"{wall:.1f} s" + ("" if cpu is None else f" ({cpu:.1f} s CPU)")
+
     for step in dict.fromkeys([*before.get("steps", {}), *after.get("steps", {})]):
-        b, a = before.get("steps", {}).get(step), after.get("steps", {}).get(step)
-        lines.append(
-            f"| — {step} (wall) | {'–' if b is None else f'{b:.1f} s'} | {'–' if a is None else f'{a:.1f} s'} |"
-        )
+        lines.append(f"| — {step} | {step_time(before, step)} | {step_time(after, step)} |")
     for label in ("compound (aggregates)", "raw activity window"):
         lines.append(f"| {label} count | {count(before, label)} | {count(after, label)} |")
     return "\n".join(lines)
