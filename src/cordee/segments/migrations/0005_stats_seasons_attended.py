@@ -3,6 +3,23 @@
 from django.db import migrations, models
 
 
+def fill_seasons_attended(apps, schema_editor):
+    """The seasons each customer attended, from the per-season rows already there: segment
+    conditions read the new column at once, without waiting for the next rebuild."""
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
+        joined = "string_agg(CAST(ss.season_id AS text), ' ' ORDER BY ss.season_id)"
+    else:
+        joined = "group_concat(CAST(ss.season_id AS text), ' ')"
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE segments_customerstats SET seasons_attended = ("  # noqa: S608 — fixed SQL
+            f"SELECT CASE WHEN COUNT(ss.season_id) > 0 THEN ' ' || {joined} || ' ' ELSE '' END "
+            "FROM segments_customerseasonstats ss "
+            "WHERE ss.customer_id = segments_customerstats.customer_id)"
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("segments", "0004_stale_stats"),
@@ -14,4 +31,5 @@ class Migration(migrations.Migration):
             name="seasons_attended",
             field=models.TextField(blank=True, default=""),
         ),
+        migrations.RunPython(fill_seasons_attended, migrations.RunPython.noop),
     ]
