@@ -92,6 +92,10 @@ CASES = [
     ({"all": [{"field": "interests", "op": "contains", "value": "randonnée"}]}, {"Élodie"}),
     ({"all": [{"field": "interests", "op": "contains", "value": "Surf"}]}, {"Élodie", "Inès"}),
     ({"field": "activities", "metric": "seasons", "seasons": {"kind": "summer", "last": 3}, "op": "gte", "value": 2}, {"Élodie", "Jean"}),
+    ({"field": "activities", "metric": "seasons", "seasons": {"kind": "summer", "last": 3}, "op": "lt", "value": 2}, {"Inès", "Hans", "Zoé"}),
+    ({"field": "activities", "metric": "seasons", "seasons": {"kind": "summer", "last": 3}, "op": "eq", "value": 1}, {"Hans"}),
+    ({"field": "activities", "metric": "seasons", "seasons": {"kind": "summer", "last": 5}, "op": "between", "value": [2, 2]}, {"Jean", "Inès"}),
+    ({"field": "activities", "metric": "seasons", "season": "ete-2021", "op": "gte", "value": 1}, {"Inès"}),
     ({"field": "activities", "metric": "amount", "op": "gt", "value": 400}, {"Élodie", "Inès"}),
     ({"field": "activities", "metric": "count", "op": "lt", "value": 1}, {"Zoé"}),
     ({"field": "activities", "kind": "lesson", "op": "gte", "value": 1}, {"Hans"}),
@@ -116,6 +120,17 @@ CASES = [
 @pytest.mark.parametrize(("definition", "expected"), CASES)
 def test_definition_selects_the_expected_customers(base, definition, expected):
     assert names(definition) == expected
+
+
+def test_seasons_attended_of_a_customer_without_stats_row(base):
+    """A customer the aggregates have not seen yet came in no season: « fewer than 2 » holds."""
+    from cordee.customers.models import Customer
+
+    Customer.objects.create(first_name="Nouvelle", last_name="Test")
+    window = {"field": "activities", "metric": "seasons", "seasons": {"kind": "summer", "last": 3}}
+    assert names({**window, "op": "lt", "value": 2}) == {"Inès", "Hans", "Zoé", "Nouvelle"}
+    assert names({**window, "op": "gte", "value": 1}) == {"Élodie", "Jean", "Hans"}
+    assert "Nouvelle" in names({"not": {**window, "op": "gte", "value": 2}})
 
 
 def test_marketer_segment_from_the_issue_is_one_query(base):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,8 @@ from cordee.segments.models import (
 CHUNK = 5_000
 ZERO = Value(Decimal("0.00"))
 CHURN_TABLE = "segments_churn_scores"
+SEASON_GROUPS = "segments_season_groups"  # scratch table of a bulk rebuild (PostgreSQL)
+BULK_MAINTENANCE_WORK_MEM = "512MB"  # index builds after a bulk load
 
 
 def chunks[T](ids: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -55,6 +58,56 @@ def _in(column: str, ids: list[int] | None) -> tuple[str, list[Any]]:
     if ids is None:
         return "1=1", []
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+@contextmanager
+def bulk_load(model: Any) -> Iterator[None]:
+    """A full rebuild of an aggregate table: emptied, then filled by one ``INSERT … SELECT``.
+
+    On PostgreSQL its indexes and unique constraints are dropped while the rows go in and
+    created again afterwards under the same names: one sorted build per index instead of
+    millions of random insertions into each (at a million customers, the difference between
+    minutes and seconds). The caller's transaction holds it all, as it already holds the
+    ``TRUNCATE``'s lock: readers wait for the new rows, never see the table half built or
+    without its unique keys, and a failure rolls everything back. The primary key stays when
+    another table refers to it. Elsewhere (SQLite) the table is just emptied.
+    """
+    table = model._meta.db_table
+    if connection.vendor != "postgresql":
+        _clear(model, None)
+        yield
+        return
+    quoted = _table(model)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.conname, pg_get_constraintdef(c.oid), c.contype FROM pg_constraint c "
+            "WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.confrelid = c.conrelid "
+            "AND r.contype = 'f')",
+            [table],
+        )
+        constraints = [(name, definition) for name, definition, _kind in cur.fetchall()]
+        cur.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [table],
+        )
+        indexes = cur.fetchall()
+        cur.execute(f"TRUNCATE {quoted}")
+        for name, _definition in constraints:
+            cur.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cur.execute(f"DROP INDEX {name}")  # regclass text: already quoted where needed
+    yield
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = %s", [BULK_MAINTENANCE_WORK_MEM])
+        for name, definition in constraints:
+            cur.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+            )
+        for _name, definition in indexes:
+            cur.execute(definition)
 
 
 def _clear(model: Any, customer_ids: list[int] | None) -> None:
@@ -81,9 +134,16 @@ def _rfm_bulk(value: str, partition: str) -> str:
 
 
 def _rfm_from_breakpoints(value: str, breakpoints: list[Any]) -> tuple[str, list[Any]]:
+    """The score of ``value``: the highest score whose lowest value it reaches (else 1).
+
+    ``breakpoints`` are ``(score, lowest value)`` pairs. A score may be missing — values
+    tied across a quintile boundary all get the upper score (``CUME_DIST``) — so the score
+    is the one stored, never the breakpoint's rank."""
     if not breakpoints:
         return "1", []
-    return "(1 + " + " + ".join(f"(CASE WHEN {value} >= %s THEN 1 ELSE 0 END)" for _ in breakpoints) + ")", list(breakpoints)  # fmt: skip
+    pairs = sorted(breakpoints, key=lambda p: p[0], reverse=True)
+    whens = " ".join(f"WHEN {value} >= %s THEN {int(score)}" for score, _low in pairs)
+    return f"(CASE {whens} ELSE 1 END)", [low for _score, low in pairs]
 
 
 def _rfm_state() -> dict[str, Any]:
@@ -91,10 +151,24 @@ def _rfm_state() -> dict[str, Any]:
     return row.value if row else {}
 
 
-def _decode(values: list[Any], column: str) -> list[Any]:
-    if column in ("last_on", "p.last_on"):
-        return [dt.date.fromisoformat(v) for v in values]
-    return [Decimal(str(v)) for v in values]
+def _decode(stored: list[Any], column: str) -> list[tuple[int, Any]]:
+    """The stored breakpoints of ``column`` as (score, value) pairs, values typed for the
+    comparison (SQLite compares a number with a decimal sent as text as smaller than it).
+    An older state kept the values alone, the scores following from 2."""
+    name = column.removeprefix("p.")
+    pairs = [
+        (int(item[0]), item[1]) if isinstance(item, list) else (2 + i, item)
+        for i, item in enumerate(stored)
+    ]
+
+    def typed(v: Any) -> Any:
+        if name == "last_on":
+            return dt.date.fromisoformat(v)
+        if name == "n":
+            return int(v)
+        return Decimal(str(v)) if connection.vendor == "postgresql" else float(v)
+
+    return [(score, typed(v)) for score, v in pairs]
 
 
 def _encode(value: Any) -> Any:
@@ -120,8 +194,8 @@ def _breakpoints_store(key: str, table: str, partition: str | None) -> None:
                 f"SELECT {part}, {score}, MIN({column}) FROM {table} WHERE {score} > 1 "
                 f"GROUP BY {keys} ORDER BY {keys}"
             )
-            for k, _score, low in cur.fetchall():
-                out.setdefault(str(k), {}).setdefault(score, []).append(_encode(low))
+            for k, got, low in cur.fetchall():
+                out.setdefault(str(k), {}).setdefault(score, []).append([got, _encode(low)])
     state[key] = out
     ScoringState.objects.update_or_create(key="rfm", defaults={"value": state})
 
@@ -132,7 +206,6 @@ def _breakpoints_store(key: str, table: str, partition: str | None) -> None:
 def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
     """One row per customer and season attended: counts, spend, satisfaction, complaints, RFM."""
     motives = segments_config()["constrained_motives"]
-    _clear(CustomerSeasonStats, customer_ids)
     activities = Activity.objects.filter(season__isnull=False)
     if customer_ids is not None:
         activities = activities.filter(customer_id__in=customer_ids)
@@ -169,15 +242,31 @@ def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
         "customer_id", "season_id", "activity_count", "amount", "first_on", "last_on",
         "satisfaction_sum", "satisfaction_n", "complaints", "constrained", "rfm_r", "rfm_f", "rfm_m",
     )  # fmt: skip
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {_table(CustomerSeasonStats)} ({_cols(columns)}) "
-            f"SELECT customer_id, season_id, n, amt, first_on, last_on, ssum, sn, compl, cons, {', '.join(scores)} "
-            f"FROM ({sql}) AS g",
-            params,
-        )
-    if customer_ids is None:
-        _breakpoints_store("seasons", _table(CustomerSeasonStats), "season_id")
+    insert = (
+        f"INSERT INTO {_table(CustomerSeasonStats)} ({_cols(columns)}) "
+        f"SELECT customer_id, season_id, n, amt, first_on, last_on, ssum, sn, compl, cons, {', '.join(scores)} "
+        f"FROM ({sql}) AS g"
+    )
+    if customer_ids is not None:
+        _clear(CustomerSeasonStats, customer_ids)
+        with connection.cursor() as cur:
+            cur.execute(insert, params)
+        return
+    with bulk_load(CustomerSeasonStats), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # PostgreSQL never plans an INSERT … SELECT in parallel, but does a CREATE TABLE
+            # … AS: the grouping of every activity (the bulk of the work) goes into a scratch
+            # table with parallel workers, the ranking reads it from there.
+            cur.execute(f"DROP TABLE IF EXISTS {SEASON_GROUPS}")
+            cur.execute(f"CREATE TEMPORARY TABLE {SEASON_GROUPS} AS {sql}", grouped_params)
+            insert = insert.replace(f"FROM ({sql}) AS g", f"FROM {SEASON_GROUPS} AS g")
+            params = score_params
+        # Written in customer order: a customer's seasons share a page or two, which is
+        # what the typology pass and the segment conditions read by customer.
+        cur.execute(insert + " ORDER BY customer_id, season_id", params)
+        if connection.vendor == "postgresql":
+            cur.execute(f"DROP TABLE {SEASON_GROUPS}")
+    _breakpoints_store("seasons", _table(CustomerSeasonStats), "season_id")
 
 
 # Per customer ---------------------------------------------------------------------------------
@@ -185,7 +274,7 @@ def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
 STATS_COLUMNS = (
     "customer_id", "activity_count", "amount_total", "first_on", "last_on",
     "winter_count", "winter_amount", "winter_last_on", "winter_seasons",
-    "summer_count", "summer_amount", "summer_last_on", "summer_seasons",
+    "summer_count", "summer_amount", "summer_last_on", "summer_seasons", "seasons_attended",
     "satisfaction_avg", "complaints", "rfm_r", "rfm_f", "rfm_m", "loyalty_group",
     "loyalty_season_id", "churn_risk", "updated_at",
 )  # fmt: skip
@@ -205,7 +294,6 @@ def customer_stats_rebuild(
     """One row per customer — those without any activity too: they are the prospects — with
     the RFM scores, the 3F group of the ``reference`` season and the churn risk computed
     just before (typology and churn scratch table)."""
-    _clear(CustomerStats, customer_ids)
     churn_scores_table()
     season_stats, seasons, activities = (
         _table(CustomerSeasonStats),
@@ -219,13 +307,13 @@ def customer_stats_rebuild(
     # Activities outside any season count in the all-time figures only.
     unseasoned = f"""
         SELECT a.customer_id AS cid, COUNT(*) AS n, COALESCE(SUM(a.amount), 0) AS amt,
-               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on, NULL AS kind,
+               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on, NULL AS kind, NULL AS sid,
                COALESCE(SUM(a.satisfaction), 0) AS ssum, COUNT(a.satisfaction) AS sn,
                SUM(CASE WHEN a.kind = 'complaint' THEN 1 ELSE 0 END) AS compl
         FROM {activities} a WHERE a.season_id IS NULL AND {where_a} GROUP BY a.customer_id"""
     seasoned = f"""
         SELECT ss.customer_id AS cid, ss.activity_count AS n, ss.amount AS amt, ss.first_on,
-               ss.last_on, se.kind AS kind, ss.satisfaction_sum AS ssum,
+               ss.last_on, se.kind AS kind, ss.season_id AS sid, ss.satisfaction_sum AS ssum,
                ss.satisfaction_n AS sn, ss.complaints AS compl
         FROM {season_stats} ss JOIN {seasons} se ON se.id = ss.season_id WHERE {where_s}"""
     per_customer = f"""
@@ -238,6 +326,7 @@ def customer_stats_rebuild(
                SUM(CASE WHEN kind = 'summer' THEN amt ELSE 0 END) AS sa,
                MAX(CASE WHEN kind = 'summer' THEN last_on END) AS sl,
                SUM(CASE WHEN kind = 'summer' THEN 1 ELSE 0 END) AS ss_,
+               {_seasons_list("sid")} AS attended,
                CASE WHEN SUM(sn) > 0 THEN 1.0 * SUM(ssum) / SUM(sn) END AS sat,
                SUM(compl) AS compl
         FROM ({seasoned} UNION ALL {unseasoned}) AS u GROUP BY cid"""
@@ -258,14 +347,17 @@ def customer_stats_rebuild(
             score_params += p
     ref = reference.pk if reference else None
     params = [*score_params, ref, dt.datetime.now(dt.UTC), *ids_s, *ids_a, ref, *ids]
-    with connection.cursor() as cur:
+    load = bulk_load(CustomerStats) if customer_ids is None else nullcontext()
+    if customer_ids is not None:
+        _clear(CustomerStats, customer_ids)
+    with load, connection.cursor() as cur:
         cur.execute(
             f"""
             INSERT INTO {_table(CustomerStats)} ({_cols(STATS_COLUMNS)})
             SELECT c.id, COALESCE(p.n, 0), COALESCE(p.amt, 0), p.first_on, p.last_on,
                    COALESCE(p.wn, 0), COALESCE(p.wa, 0), p.wl, COALESCE(p.ws, 0),
                    COALESCE(p.sn_, 0), COALESCE(p.sa, 0), p.sl, COALESCE(p.ss_, 0),
-                   p.sat, COALESCE(p.compl, 0), {", ".join(scores)},
+                   COALESCE(p.attended, ''), p.sat, COALESCE(p.compl, 0), {", ".join(scores)},
                    COALESCE(t."group", 'prospect'), %s, r.risk, %s
             FROM {customers} c
             LEFT JOIN ({per_customer}) AS p ON p.cid = c.id
@@ -279,19 +371,29 @@ def customer_stats_rebuild(
         _breakpoints_store("all", _table(CustomerStats), None)
 
 
+def _seasons_list(column: str) -> str:
+    """The aggregate writing ``seasons_attended``: " 3 5 12 " (NULLs skipped; '' for none)."""
+    if connection.vendor == "postgresql":
+        joined = f"string_agg(CAST({column} AS text), ' ' ORDER BY {column})"
+    else:  # SQLite: group_concat takes no ORDER BY before 3.44; the order does not matter
+        joined = f"group_concat(CAST({column} AS text), ' ')"
+    return f"CASE WHEN COUNT({column}) > 0 THEN ' ' || {joined} || ' ' ELSE '' END"
+
+
 def stats_rows_ensure(customer_ids: list[int]) -> None:
     """An empty row for each of these customers that has none (a new customer: a prospect)."""
     customers, stats = _table(Customer), _table(CustomerStats)
     where, ids = _in("c.id", customer_ids)
     columns = (
         "customer_id", "activity_count", "amount_total", "winter_count", "winter_amount",
-        "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "complaints",
+        "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "seasons_attended",
+        "complaints",
         "rfm_r", "rfm_f", "rfm_m", "loyalty_group", "updated_at",
     )  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {stats} ({_cols(columns)}) "
-            f"SELECT c.id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'prospect', %s FROM {customers} c "
+            f"SELECT c.id, 0, 0, 0, 0, 0, 0, 0, 0, '', 0, 0, 0, 0, 'prospect', %s FROM {customers} c "
             f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {stats} s WHERE s.customer_id = c.id)",
             [dt.datetime.now(dt.UTC), *ids],
         )

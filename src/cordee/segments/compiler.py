@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -23,6 +24,8 @@ from django.db.models import (
     QuerySet,
     Sum,
     TextField,
+    Value,
+    When,
     lookups,
 )
 from django.db.models.functions import Cast
@@ -283,6 +286,8 @@ class Compiler:
         """A measure over some seasons, from the per-season rows (a few million at most,
         not the activities): a grouped semi-join, like the activity conditions. (A correlated
         look-up per customer was measured 3× slower than this at a million customers.)"""
+        if metric == "seasons" and seasons is not None:
+            return self.seasons_attended(op, value, seasons)
         rows = CustomerSeasonStats.objects.all()
         if seasons is not None:
             rows = rows.filter(season_id__in=seasons)
@@ -299,6 +304,29 @@ class Compiler:
         if _holds(op, value, 0):
             return ~Q(pk__in=grouped.filter(~test).values("customer_id"))
         return Q(pk__in=grouped.filter(test).values("customer_id"))
+
+    def seasons_attended(self, op: str, value: Any, seasons: list[int]) -> Q:
+        """How many of ``seasons`` the customer came in, read from their stats row (the ids
+        of the seasons attended): a test on one row, evaluated after the customer's cheaper
+        conditions, instead of grouping the per-season rows of every customer. (At a million
+        customers the grouping cost more than the rest of a compound segment together.)"""
+        if not seasons:
+            came: Any = Value(0)
+        else:
+            came = sum(
+                (
+                    Case(
+                        When(stats__seasons_attended__contains=f" {int(pk)} ", then=Value(1)),
+                        default=Value(0),
+                    )
+                    for pk in seasons
+                ),
+                start=Value(0),
+            )
+        q = expr_q(came, op, value)
+        if _holds(op, value, 0):  # a customer without a stats row came in none
+            q |= Q(stats__isnull=True)
+        return q
 
     def recency(self, op: str, value: Any) -> Q:
         def day(n: Any) -> dt.date:

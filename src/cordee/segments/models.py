@@ -55,6 +55,9 @@ class CustomerStats(models.Model):
     summer_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     summer_last_on = models.DateField(null=True)
     summer_seasons = models.PositiveSmallIntegerField(default=0)
+    # The seasons attended, as their ids between spaces (" 3 5 12 "): « came in ≥ 2 of the
+    # last 3 summers » is then a test on this row, not a grouping of the per-season rows.
+    seasons_attended = models.TextField(default="", blank=True)
     satisfaction_avg = models.FloatField(null=True)
     complaints = models.PositiveIntegerField(default=0)
     # RFM over all time, quintiles 1 (weakest) to 5 (best); 0 for a customer with no activity.

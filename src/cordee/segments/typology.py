@@ -15,7 +15,8 @@ who came in at least one season of that kind up to S is, in this order (docs/seg
 5. otherwise (came once in the window, for the first time, satisfied): **nouveau**.
 
 A customer who never came in a season of that kind is a **prospect** (no typology row).
-Everything is computed for all customers at once by one INSERT … SELECT per season.
+Everything is computed for all customers and all typology seasons at once by one
+INSERT … SELECT.
 """
 
 # SQL here is assembled from table names, fixed fragments and integer keys only; every value
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from cordee.activities.models import Season
 from cordee.customers.models import Customer
-from cordee.segments.aggregates import _clear, _in, _table
+from cordee.segments.aggregates import _in, _table, bulk_load
 from cordee.segments.config import segments_config
 from cordee.segments.models import (
     CustomerSeasonStats,
@@ -80,41 +81,52 @@ TYPOLOGY_COLUMNS = (
 )  # fmt: skip
 
 
-def typology_compute(
-    season: Season, customer_ids: list[int] | None = None, *, clear: bool = True
-) -> None:
-    """(Re)write the 3F group of every customer (or of ``customer_ids``) in ``season``."""
+def typology_compute(seasons: list[Season], customer_ids: list[int] | None = None) -> None:
+    """Write the 3F group of every customer (or of ``customer_ids``) in each of ``seasons``,
+    in one pass over the per-season rows.
+
+    Each per-season row is paired with the typology seasons of its kind it precedes (or is):
+    ``ord`` is its rank among the seasons of that kind, ``o`` the typology season's; grouping
+    by customer and typology season then gives the facts of every season at once (a row
+    feeds at most ``history`` groups), where one statement per season read the rows again
+    each time. The caller has emptied the rows to write (:func:`typology_rebuild`).
+    """
+    if not seasons:
+        return
     cfg = segments_config()
-    ordered = [s.pk for s in seasons_of_kind(season.kind)]
-    o = ordered.index(season.pk)
-    known = ordered[: o + 1]
     w = int(cfg["window"])
-    ordinal = "CASE season_id " + " ".join(f"WHEN {pk} THEN {i}" for i, pk in enumerate(known))
-    ordinal += " END"
-    recent = f"ord > {o - w}"
-    before = f"ord > {o - 2 * w} AND ord <= {o - w}"
-    where, ids = _in("customer_id", customer_ids)
+    pairs = []
+    for season in seasons:
+        ordered = [s.pk for s in seasons_of_kind(season.kind)]
+        o = ordered.index(season.pk)
+        pairs += [
+            f"SELECT {int(pk)} AS sid, {int(season.pk)} AS tid, {o} AS o, {i} AS ord"
+            for i, pk in enumerate(ordered[: o + 1])
+        ]
+    recent = f"p.ord > p.o - {w}"
+    before = f"p.ord > p.o - {2 * w} AND p.ord <= p.o - {w}"
+    where, ids = _in("ss.customer_id", customer_ids)
     typology, season_stats = _table(CustomerTypology), _table(CustomerSeasonStats)
     dissatisfied = "(sat IS NOT NULL AND sat <= %s) OR complaints >= %s"
     group_case = f"""
         CASE
-            WHEN first_ord = {o} THEN 'nouveau'
+            WHEN first_ord = o THEN 'nouveau'
             WHEN recent_n >= %s AND ({dissatisfied} OR constrained > 0) THEN 'force'
             WHEN recent_n >= %s THEN 'fidele'
             WHEN recent_n = 0 THEN 'fuyant'
             WHEN {dissatisfied} THEN 'fuyant'
-            WHEN first_ord > {o - w} THEN 'nouveau'
+            WHEN first_ord > o - {w} THEN 'nouveau'
             ELSE 'fuyant'
         END"""
     reason_case = f"""
         CASE
-            WHEN first_ord = {o} THEN 'premiere_saison'
+            WHEN first_ord = o THEN 'premiere_saison'
             WHEN recent_n >= %s AND ({dissatisfied}) THEN 'revient_insatisfait'
             WHEN recent_n >= %s AND constrained > 0 THEN 'revient_contraint'
             WHEN recent_n >= %s THEN 'revient_satisfait'
             WHEN recent_n = 0 THEN 'absent'
             WHEN {dissatisfied} THEN 'insatisfait'
-            WHEN first_ord > {o - w} THEN 'recent'
+            WHEN first_ord > o - {w} THEN 'recent'
             WHEN prev_n > recent_n THEN 'en_baisse'
             ELSE 'occasionnel'
         END"""
@@ -128,35 +140,31 @@ def typology_compute(
     cols = ", ".join(connection.ops.quote_name(c) for c in TYPOLOGY_COLUMNS)
     sql = f"""
         INSERT INTO {typology} ({cols})
-        SELECT customer_id, %s, {group_case}, {reason_case}, recent_n, prev_n, total,
-               {o} - last_ord, acts, amt, sat, complaints, constrained
+        SELECT customer_id, tid, {group_case}, {reason_case}, recent_n, prev_n, total,
+               o - last_ord, acts, amt, sat, complaints, constrained
         FROM (
-            SELECT customer_id,
+            SELECT ss.customer_id, p.tid, p.o,
                    SUM(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_n,
                    SUM(CASE WHEN {before} THEN 1 ELSE 0 END) AS prev_n,
                    COUNT(*) AS total,
-                   MIN(ord) AS first_ord,
-                   MAX(ord) AS last_ord,
-                   SUM(CASE WHEN {recent} THEN activity_count ELSE 0 END) AS acts,
-                   SUM(CASE WHEN {recent} THEN amount ELSE 0 END) AS amt,
-                   CASE WHEN SUM(CASE WHEN {recent} THEN satisfaction_n ELSE 0 END) > 0
-                        THEN 1.0 * SUM(CASE WHEN {recent} THEN satisfaction_sum ELSE 0 END)
-                             / SUM(CASE WHEN {recent} THEN satisfaction_n ELSE 0 END)
+                   MIN(p.ord) AS first_ord,
+                   MAX(p.ord) AS last_ord,
+                   SUM(CASE WHEN {recent} THEN ss.activity_count ELSE 0 END) AS acts,
+                   SUM(CASE WHEN {recent} THEN ss.amount ELSE 0 END) AS amt,
+                   CASE WHEN SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END) > 0
+                        THEN 1.0 * SUM(CASE WHEN {recent} THEN ss.satisfaction_sum ELSE 0 END)
+                             / SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END)
                    END AS sat,
-                   SUM(CASE WHEN {recent} THEN complaints ELSE 0 END) AS complaints,
-                   SUM(CASE WHEN {recent} THEN constrained ELSE 0 END) AS constrained
-            FROM (
-                SELECT customer_id, activity_count, amount, satisfaction_sum, satisfaction_n,
-                       complaints, constrained, {ordinal} AS ord
-                FROM {season_stats}
-                WHERE season_id IN ({", ".join(str(pk) for pk in known)}) AND {where}
-            ) AS attended
-            GROUP BY customer_id
+                   SUM(CASE WHEN {recent} THEN ss.complaints ELSE 0 END) AS complaints,
+                   SUM(CASE WHEN {recent} THEN ss.constrained ELSE 0 END) AS constrained
+            FROM {season_stats} ss
+            JOIN ({" UNION ALL ".join(pairs)}) AS p ON p.sid = ss.season_id
+            WHERE {where}
+            GROUP BY ss.customer_id, p.tid, p.o
         ) AS facts
     """
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {typology} WHERE season_id = %s AND {where}", [season.pk, *ids])
-        cur.execute(sql, [season.pk, *group_params, *reason_params, *ids])
+        cur.execute(sql, [*group_params, *reason_params, *ids])
 
 
 def typology_seasons() -> list[Season]:
@@ -175,10 +183,19 @@ def typology_seasons() -> list[Season]:
 def typology_rebuild(customer_ids: list[int] | None = None) -> Season | None:
     """Every typology season (for everyone, or for ``customer_ids``); returns the reference
     season, whose group the customer stats rebuild copies."""
+    seasons = typology_seasons()
     if customer_ids is None:
-        _clear(CustomerTypology, None)
-    for season in typology_seasons():
-        typology_compute(season, customer_ids, clear=customer_ids is not None)
+        with bulk_load(CustomerTypology):
+            typology_compute(seasons)
+        return reference_season()
+    where, ids = _in("customer_id", customer_ids)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {_table(CustomerTypology)} WHERE season_id IN "
+            f"({', '.join(str(int(s.pk)) for s in seasons) or 'NULL'}) AND {where}",
+            ids,
+        )
+    typology_compute(seasons, customer_ids)
     return reference_season()
 
 
