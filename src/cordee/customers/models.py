@@ -144,12 +144,15 @@ class SourceRecord(models.Model):
 
     # No single-column indexes on these two: source_customer_idx and the unique constraint
     # lead with them, and every extra index is paid on each of a million imported rows.
+    # No database constraint on customer and batch (docs/data-model.md, "Foreign keys without
+    # a database constraint"): their writers hold the parent rows (core.bulk.hold_parents).
     customer = models.ForeignKey(
         Customer,
         on_delete=models.CASCADE,
         related_name="source_records",
         null=True,
         db_index=False,
+        db_constraint=False,
     )
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="source_records", db_index=False
@@ -162,6 +165,7 @@ class SourceRecord(models.Model):
         null=True,
         blank=True,
         related_name="source_records",
+        db_constraint=False,
     )
     line = models.PositiveIntegerField(_("ligne"), null=True, blank=True)
     collected_at = models.DateTimeField(_("collecté le"))
@@ -205,8 +209,13 @@ class CustomerLink(models.Model):
     """A partner's relationship with a customer: it brought (at least) one source record."""
 
     # Covered by link_customer_idx and the unique constraint (partner, customer).
+    # No database constraint on customer (docs/data-model.md).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="links", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="links",
+        db_index=False,
+        db_constraint=False,
     )
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="customer_links", db_index=False

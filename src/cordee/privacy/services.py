@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.core.bulk import allocate_ids, bulk_insert, chunked
+from cordee.core.bulk import allocate_ids, bulk_insert, chunked, hold_parents
 from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
@@ -118,6 +118,8 @@ def consent_record(
     if controller is None:
         controller = consent_controller(purpose=purpose, collected_by=collected_by)
     with transaction.atomic():
+        # The event has no database constraint on its customer: hold the row instead.
+        hold_parents(Customer, [customer.pk])
         event = ConsentEvent.objects.create(
             customer=customer,
             purpose=purpose,
@@ -258,6 +260,7 @@ def consents_record_from_sources(
                     "source_record_id", "purpose_id"
                 )
             )
+        hold_parents(Customer, [r[1] for r in records if r[1] is not None])
         return _consents_write(records, done, channel, actor, source_records=len(ids))
 
 
