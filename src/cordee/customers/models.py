@@ -5,7 +5,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordee.partners.models import Partner
-from cordee.privacy.fields import EncryptedCharField, EncryptedJSONField, EncryptedKeysJSONField
+from cordee.privacy.fields import (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedJSONTextField,
+    EncryptedKeysJSONField,
+)
 
 
 class Channel(models.TextChoices):
@@ -166,12 +171,15 @@ class SourceRecord(models.Model):
         blank=True,
         related_name="source_records",
         db_constraint=False,
+        # No query reads source records by batch (docs/data-model.md): no index to pay.
+        db_index=False,
     )
     line = models.PositiveIntegerField(_("ligne"), null=True, blank=True)
     collected_at = models.DateTimeField(_("collecté le"))
     # Exactly what the channel sent: {original header or field: original text}, stored
-    # encrypted whole (its keys are the partner's own headers: any may identify).
-    raw = EncryptedJSONField()
+    # encrypted whole (its keys are the partner's own headers: any may identify), as text:
+    # nothing reads inside it in SQL (docs/data-model.md).
+    raw = EncryptedJSONTextField()
     # The same, normalised to the canonical field names (dates ISO, phones E.164...); the
     # identifying values (e-mail, phones, address lines) are encrypted inside.
     data = EncryptedKeysJSONField()
