@@ -44,6 +44,13 @@ def copy_value(value: Any) -> str:
     """One value in PostgreSQL's COPY text format (lists and dicts as JSON)."""
     if value is None:
         return COPY_NULL
+    # The exact types first (a million rows have a few dozen values each); subclasses
+    # (bool, str's) take the general path below.
+    cls = value.__class__
+    if cls is int or cls is float:
+        return str(value)
+    if cls is list and not value:
+        return "[]"
     if isinstance(value, str):
         if _COPY_SPECIAL.search(value) is None:
             return value

@@ -234,7 +234,7 @@ def _unconstrained_children() -> list[tuple[type[models.Model], str]]:
         if relation.auto_created
         and not relation.concrete
         and isinstance(relation.related_model, type)
-        and not getattr(relation.field, "db_constraint", True)
+        and not getattr(getattr(relation, "field", None), "db_constraint", True)
     ]
 
 

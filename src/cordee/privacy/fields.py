@@ -151,6 +151,10 @@ class EncryptedJSONTextField(models.TextField):
     import).
     """
 
+    # What the model attribute holds for type checking (django-stubs): the JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def stored(self, value: Any) -> Any:
         """The column's text for ``value``; a str is taken as that text already (see core.bulk)."""
         if value is None or isinstance(value, str):

@@ -340,7 +340,7 @@ def _consents_write(
                 continue
             if not isinstance(given, bool):
                 continue
-            if (record_id, purpose.pk) in done:
+            if (record_id, purpose.id) in done:
                 result.already_recorded += 1
                 continue
             if given and erased and (eh in erased or ph in erased):
@@ -361,13 +361,14 @@ def _consents_write(
     for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
         event_ids, wanted, strict=True
     ):
-        controller_id = hub_id if purpose.pk in hub_purposes else partner_id
+        purpose_id = purpose.id  # the column, not the pk property: once per event
+        controller_id = hub_id if purpose_id in hub_purposes else partner_id
         assert controller_id is not None
         rows.append(
             (
                 event_id,
                 customer_id,
-                purpose.pk,
+                purpose_id,
                 controller_id,
                 partner_id,
                 status,
@@ -375,12 +376,12 @@ def _consents_write(
                 channel,
                 recorded_by,
                 label,
-                declarations.get(purpose.pk),
+                declarations.get(purpose_id),
                 "",
                 record_id,
             )
         )
-        states.append((customer_id, purpose.pk, controller_id, status, at, event_id))
+        states.append((customer_id, purpose_id, controller_id, status, at, event_id))
         if announce:
             changes.append((customer_id, purpose.slug, controller_id, status))
         if status == granted:
