@@ -243,3 +243,79 @@ def test_a_batch_needs_a_reason(destination, ids):
     with pytest.raises(ValidationError):
         customers_erase(customer_ids=ids, actor=Actor.system("t"), reason=" \x00 ")
     assert Customer.objects.filter(pk__in=ids).count() == 5
+
+
+def unconstrained_foreign_keys() -> list[tuple[type[models.Model], models.ForeignKey]]:
+    """The foreign keys the database does not check (docs/data-model.md)."""
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.ForeignKey) and not field.db_constraint
+        and model._meta.app_label in {"customers", "privacy", "collect"}
+    ]  # fmt: skip
+
+
+def orphans() -> dict[str, int]:
+    """Rows whose unchecked foreign key names a row that does not exist, per table.column."""
+    from django.db import connection
+
+    found = {}
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        for model, field in unconstrained_foreign_keys():
+            parent = field.related_model._meta
+            cur.execute(
+                f"SELECT COUNT(*) FROM {qn(model._meta.db_table)} c "  # noqa: S608
+                f"WHERE c.{qn(field.column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                f"{qn(parent.db_table)} p WHERE p.{qn(parent.pk.column)} = c.{qn(field.column)})"
+            )
+            found[f"{model._meta.db_table}.{field.column}"] = cur.fetchone()[0]
+    return found
+
+
+def test_the_bulk_written_tables_foreign_keys_without_constraint_are_the_expected_ones():
+    assert {f"{m._meta.label}.{f.name}" for m, f in unconstrained_foreign_keys()} == {
+        "customers.SourceRecord.customer",
+        "customers.SourceRecord.batch",
+        "customers.CustomerLink.customer",
+        "privacy.ConsentEvent.customer",
+        "privacy.ConsentEvent.source_record",
+        "privacy.ConsentState.customer",
+        "privacy.ConsentState.event",
+    }
+
+
+def test_after_merges_and_erasures_no_row_points_at_a_missing_parent(destination, people):
+    from cordee.customers.merging import customers_merge
+    from cordee.privacy.models import ConsentEvent, ConsentState
+
+    assert ConsentEvent.objects.exists() and ConsentState.objects.exists()
+    assert set(orphans().values()) == {0}
+    # Bruno absorbs Denis for real (the fixture's ledger entry only says so): Denis's
+    # records, link and consents move, his row goes.
+    customers_merge(people["bruno"], people["denis"], actor=Actor.system("t"))
+    assert not Customer.objects.filter(pk=people["denis"]).exists()
+    assert set(orphans().values()) == {0}
+    # The first one alone, then the batch: each leaves no row behind in the unchecked tables.
+    customer_erase(customer=Customer(pk=people["amelie"]), actor=Actor.system("dpo"), reason="DSR")
+    assert set(orphans().values()) == {0}
+    done = customers_erase(customer_ids=people.values(), actor=Actor.system("purge"), reason="r")
+    assert people["bruno"] in done.erased
+    assert set(orphans().values()) == {0}
+    assert not ConsentEvent.objects.filter(customer_id__in=people.values()).exists()
+    assert not ConsentState.objects.filter(customer_id__in=people.values()).exists()
+    # Émile is still there, whole.
+    assert SourceRecord.objects.filter(customer__first_name="Émile").count() == 1
+    assert ConsentEvent.objects.filter(customer__first_name="Émile").exists()
+
+
+def test_a_batch_deleted_by_the_orm_leaves_its_records_without_a_batch(destination, people):
+    from cordee.collect.models import ImportBatch
+
+    batch = ImportBatch.objects.filter(filename="h.csv").get()
+    records = list(batch.source_records.values_list("pk", flat=True))
+    assert records
+    batch.delete()
+    assert set(orphans().values()) == {0}
+    assert SourceRecord.objects.filter(pk__in=records, batch__isnull=True).count() == len(records)

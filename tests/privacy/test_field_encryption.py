@@ -8,7 +8,6 @@ the same e-mail) must still work. Then a key rotation, a retired key, a tampered
 from __future__ import annotations
 
 import base64
-import json
 import os
 from io import StringIO
 from pathlib import Path
@@ -265,7 +264,7 @@ def test_rotation_reencrypts_everything_then_the_old_key_retires(imported, desti
     assert after != before and all(encryption.key_id_of(v) == new for v in after)
     assert key_usage(old) == {}
     for raw in column("customers_sourcerecord", "raw"):
-        assert json.loads(raw).startswith(f"enc:v1:{new}:")
+        assert raw.startswith(f"enc:v1:{new}:")
     assert StaffTOTP.objects.get().secret == "JBSWY3DPEHPK3PXP"
     assert Customer.objects.get(email="hans.mueller@example.de").first_name == "Hans"
     call_command("privacy", "rotate-key", "--retire", old, stdout=StringIO())

@@ -88,7 +88,7 @@ class IncomingRecord:
         self.phone_hash = phone_index(self.data.get("phone") or "")
         # As the columns store them (cordee.privacy.fields): raw encrypted whole, the
         # identifying values of data encrypted inside.
-        self.raw_json = _json_text(encrypt(_json_text(self.raw)))
+        self.raw_json = encrypt(_json_text(self.raw))
         stored = encrypt_data(self.data)
         if stored is not self.data:
             for k in DATA_KEYS:

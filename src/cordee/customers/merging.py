@@ -213,12 +213,29 @@ def _restore(snapshot: dict[str, Any]) -> Customer:
 
 def _delete_customer(customer_id: int) -> None:
     # Not Model.delete(): its cascade would take along whatever arrived since the moves.
-    # A plain DELETE is refused by the foreign keys instead, and the merge rolls back.
+    # A plain DELETE is refused by the foreign keys instead, and the merge rolls back; the
+    # tables whose foreign key has no database constraint are checked here, the same way.
+    for model, attname in _unconstrained_children():
+        if model._base_manager.filter(**{attname: customer_id}).exists():
+            raise IntegrityError(f"{model._meta.label} rows still point at customer {customer_id}")
     with connection.cursor() as cur:
         cur.execute(
             f"DELETE FROM {connection.ops.quote_name(Customer._meta.db_table)} WHERE id = %s",  # noqa: S608
             [customer_id],
         )
+
+
+def _unconstrained_children() -> list[tuple[type[models.Model], str]]:
+    """The models (and columns) pointing at a customer through a foreign key without a
+    database constraint."""
+    return [
+        (relation.related_model, relation.field.attname)  # type: ignore[union-attr]
+        for relation in Customer._meta.get_fields(include_hidden=True)
+        if relation.auto_created
+        and not relation.concrete
+        and isinstance(relation.related_model, type)
+        and not getattr(getattr(relation, "field", None), "db_constraint", True)
+    ]
 
 
 def consent_states_recompute(customer_ids: Iterable[int]) -> None:

@@ -5,7 +5,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordee.partners.models import Partner
-from cordee.privacy.fields import EncryptedCharField, EncryptedJSONField, EncryptedKeysJSONField
+from cordee.privacy.fields import (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedJSONTextField,
+    EncryptedKeysJSONField,
+)
 
 
 class Channel(models.TextChoices):
@@ -144,12 +149,15 @@ class SourceRecord(models.Model):
 
     # No single-column indexes on these two: source_customer_idx and the unique constraint
     # lead with them, and every extra index is paid on each of a million imported rows.
+    # No database constraint on customer and batch (docs/data-model.md, "Foreign keys without
+    # a database constraint"): their writers hold the parent rows (core.bulk.hold_parents).
     customer = models.ForeignKey(
         Customer,
         on_delete=models.CASCADE,
         related_name="source_records",
         null=True,
         db_index=False,
+        db_constraint=False,
     )
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="source_records", db_index=False
@@ -162,12 +170,16 @@ class SourceRecord(models.Model):
         null=True,
         blank=True,
         related_name="source_records",
+        db_constraint=False,
+        # No query reads source records by batch (docs/data-model.md): no index to pay.
+        db_index=False,
     )
     line = models.PositiveIntegerField(_("ligne"), null=True, blank=True)
     collected_at = models.DateTimeField(_("collecté le"))
     # Exactly what the channel sent: {original header or field: original text}, stored
-    # encrypted whole (its keys are the partner's own headers: any may identify).
-    raw = EncryptedJSONField()
+    # encrypted whole (its keys are the partner's own headers: any may identify), as text:
+    # nothing reads inside it in SQL (docs/data-model.md).
+    raw = EncryptedJSONTextField()
     # The same, normalised to the canonical field names (dates ISO, phones E.164...); the
     # identifying values (e-mail, phones, address lines) are encrypted inside.
     data = EncryptedKeysJSONField()
@@ -205,8 +217,13 @@ class CustomerLink(models.Model):
     """A partner's relationship with a customer: it brought (at least) one source record."""
 
     # Covered by link_customer_idx and the unique constraint (partner, customer).
+    # No database constraint on customer (docs/data-model.md).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="links", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="links",
+        db_index=False,
+        db_constraint=False,
     )
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="customer_links", db_index=False

@@ -27,6 +27,7 @@ from cordee.core.bulk import (
     copy_line,
     copy_lines,
     copy_value,
+    hold_parents,
     insert_ignore,
     select_keys,
 )
@@ -233,6 +234,9 @@ def source_records_attach(
             result.customer_ids = [o if o and o > 0 else None for o in owner_of]
             return result
 
+        # The customers the records join stay until this transaction commits (their source
+        # records and links have no database constraint to refuse an erasure in between).
+        hold_parents(Customer, matched_existing)
         new_ids = allocate_ids(Customer, new_count)
         real = [None if o is None else (o if o > 0 else new_ids[-o - 1]) for o in owner_of]
         result.customer_ids = real

@@ -141,6 +141,48 @@ class EncryptedJSONField(models.JSONField):
         raise FieldError(f"{self.name} est chiffré en entier : pas de « {lookup_name} »")
 
 
+class EncryptedJSONTextField(models.TextField):
+    """A JSON value stored whole, encrypted, in a text column.
+
+    The stored text is the ciphertext of the value's JSON, or that JSON in clear when it was
+    written before encryption (or decrypted by ``privacy rotate-key``). Unlike a ``jsonb``
+    column holding the ciphertext as a JSON string, the database does not parse it on each
+    write: it never reads inside it anyway (a source record's raw content, a million rows per
+    import).
+    """
+
+    # What the model attribute holds for type checking (django-stubs): the JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def stored(self, value: Any) -> Any:
+        """The column's text for ``value``; a str is taken as that text already (see core.bulk)."""
+        if value is None or isinstance(value, str):
+            return value
+        return encrypt(json.dumps(value, ensure_ascii=False))
+
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        if value is None or hasattr(value, "as_sql"):
+            return value
+        return encrypt(json.dumps(value, ensure_ascii=False))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        if value.startswith(PREFIX):
+            return json.loads(decrypt(value))
+        return json.loads(value)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False)
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(f"{self.name} est chiffré en entier : pas de « {lookup_name} »")
+
+
 class EncryptedKeysJSONField(models.JSONField):
     """A record's normalised data: the identifying keys (encryption.DATA_KEYS) encrypted
     inside, the others in clear so that SQL may still read them (``data__last_name``)."""
@@ -166,7 +208,12 @@ class EncryptedKeysJSONField(models.JSONField):
         return value
 
 
-ENCRYPTED_FIELDS = (EncryptedCharField, EncryptedJSONField, EncryptedKeysJSONField)
+ENCRYPTED_FIELDS = (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedJSONTextField,
+    EncryptedKeysJSONField,
+)
 
 
 def encrypted_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:

@@ -190,11 +190,14 @@ class ConsentEvent(models.Model):
     ledger sends it back on an unmerge (``cordee.customers.merging``).
     """
 
+    # No database constraint on customer and source_record (docs/data-model.md): the services
+    # that write events hold the customer (core.bulk.hold_parents) or create it alongside.
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.CASCADE,
         related_name="consent_events",
         db_index=False,  # the (customer, purpose, controller, at) index leads with it
+        db_constraint=False,
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="consent_events")
     # Who the consent is given to: the tourist office or one partner.
@@ -226,6 +229,7 @@ class ConsentEvent(models.Model):
         null=True,
         blank=True,
         related_name="consent_events",
+        db_constraint=False,
     )
 
     objects = ConsentEventQuerySet.as_manager()
@@ -265,14 +269,21 @@ class ConsentState(models.Model):
     instead of finding, customer by customer, the latest of its events.
     """
 
+    # No database constraint on customer and event (docs/data-model.md): written with them.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
     controller = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=ConsentStatus.choices)
     at = models.DateTimeField()
-    event = models.ForeignKey(ConsentEvent, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        ConsentEvent, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [

@@ -44,9 +44,17 @@ MIGRATION_TARGETS = (
             (c, TEXT) for c in ("email", "phone", "phone_other", "address_line1", "address_line2")
         ),
     ),
-    Target("customers_sourcerecord", (("raw", JSON_WHOLE), ("data", JSON_KEYS))),
+    Target("customers_sourcerecord", (("raw", TEXT), ("data", JSON_KEYS))),
     Target("customers_mergeevent", (("snapshot", JSON_WHOLE),)),
     Target("privacy_stafftotp", (("secret", TEXT),)),
+)
+# The same as the encryption migration (privacy 0007) saw them: source records' raw was
+# then a jsonb column holding the ciphertext as a JSON string (customers 0008 made it text).
+MIGRATION_0007_TARGETS = tuple(
+    Target(t.table, (("raw", JSON_WHOLE), ("data", JSON_KEYS)))
+    if t.table == "customers_sourcerecord"
+    else t
+    for t in MIGRATION_TARGETS
 )
 
 
@@ -54,7 +62,11 @@ def encrypted_targets() -> list[Target]:
     """Every encrypted column of every installed model."""
     from django.apps import apps
 
-    from cordee.privacy.fields import EncryptedCharField, EncryptedJSONField
+    from cordee.privacy.fields import (
+        EncryptedCharField,
+        EncryptedJSONField,
+        EncryptedJSONTextField,
+    )
 
     targets = []
     for model in apps.get_models():
@@ -62,7 +74,7 @@ def encrypted_targets() -> list[Target]:
         for f in model._meta.concrete_fields:
             kind = getattr(f, "stored", None) and (
                 TEXT
-                if isinstance(f, EncryptedCharField)
+                if isinstance(f, EncryptedCharField | EncryptedJSONTextField)
                 else JSON_WHOLE
                 if isinstance(f, EncryptedJSONField)
                 else JSON_KEYS

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.core.bulk import allocate_ids, bulk_insert, chunked
+from cordee.core.bulk import allocate_ids, bulk_insert, chunked, hold_parents
 from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
@@ -118,6 +118,8 @@ def consent_record(
     if controller is None:
         controller = consent_controller(purpose=purpose, collected_by=collected_by)
     with transaction.atomic():
+        # The event has no database constraint on its customer: hold the row instead.
+        hold_parents(Customer, [customer.pk])
         event = ConsentEvent.objects.create(
             customer=customer,
             purpose=purpose,
@@ -258,6 +260,7 @@ def consents_record_from_sources(
                     "source_record_id", "purpose_id"
                 )
             )
+        hold_parents(Customer, [r[1] for r in records if r[1] is not None])
         return _consents_write(records, done, channel, actor, source_records=len(ids))
 
 
@@ -337,7 +340,7 @@ def _consents_write(
                 continue
             if not isinstance(given, bool):
                 continue
-            if (record_id, purpose.pk) in done:
+            if (record_id, purpose.id) in done:
                 result.already_recorded += 1
                 continue
             if given and erased and (eh in erased or ph in erased):
@@ -358,13 +361,14 @@ def _consents_write(
     for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
         event_ids, wanted, strict=True
     ):
-        controller_id = hub_id if purpose.pk in hub_purposes else partner_id
+        purpose_id = purpose.id  # the column, not the pk property: once per event
+        controller_id = hub_id if purpose_id in hub_purposes else partner_id
         assert controller_id is not None
         rows.append(
             (
                 event_id,
                 customer_id,
-                purpose.pk,
+                purpose_id,
                 controller_id,
                 partner_id,
                 status,
@@ -372,12 +376,12 @@ def _consents_write(
                 channel,
                 recorded_by,
                 label,
-                declarations.get(purpose.pk),
+                declarations.get(purpose_id),
                 "",
                 record_id,
             )
         )
-        states.append((customer_id, purpose.pk, controller_id, status, at, event_id))
+        states.append((customer_id, purpose_id, controller_id, status, at, event_id))
         if announce:
             changes.append((customer_id, purpose.slug, controller_id, status))
         if status == granted:

@@ -4,15 +4,15 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from cordee.privacy.rotation import MIGRATION_TARGETS, reencrypt
+    from cordee.privacy.rotation import MIGRATION_0007_TARGETS, reencrypt
 
-    reencrypt(MIGRATION_TARGETS)
+    reencrypt(MIGRATION_0007_TARGETS)
 
 
 def backwards(apps, schema_editor):
-    from cordee.privacy.rotation import MIGRATION_TARGETS, reencrypt
+    from cordee.privacy.rotation import MIGRATION_0007_TARGETS, reencrypt
 
-    reencrypt(MIGRATION_TARGETS, mode="decrypt")
+    reencrypt(MIGRATION_0007_TARGETS, mode="decrypt")
 
 
 class Migration(migrations.Migration):
