@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from cordee.campaigns import links as signed
 from cordee.campaigns.conf import provider_metadata_headers
 from cordee.campaigns.mime import mime_build
-from cordee.campaigns.models import Campaign
+from cordee.campaigns.models import Campaign, Message, Variant
 from cordee.campaigns.rendering import Compiled, Rendered, message_compile, message_render
 from cordee.customers.models import Customer
 
@@ -27,6 +27,7 @@ class Recipient:
     language: str
     values: dict[str, str]
     tracked: bool = False
+    variant_id: int | None = None  # an A/B test row's variant; None: the campaign's message
 
 
 class Composer:
@@ -34,14 +35,40 @@ class Composer:
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
-        self._compiled: dict[str, Compiled] = {}
+        self._compiled: dict[tuple[int | None, str], Compiled] = {}
+        self._messages: dict[int, Message] | None = None
         self.domain = campaign.sender_email.rpartition("@")[2] or "cordee.invalid"
 
-    def compiled(self, language: str) -> Compiled:
-        if language not in self._compiled:
-            subject, blocks, sms = self.campaign.message.variant(language)
-            self._compiled[language] = message_compile(subject, blocks, sms, language)
-        return self._compiled[language]
+    def _resolve(self, variant_id: int | None) -> int | None:
+        """The variant whose message ``variant_id`` gets: itself for an A/B test row, the
+        winner (set once, never changed) for the rest, None for a campaign without variants."""
+        if self._messages is None:
+            variants = Variant.objects.filter(campaign=self.campaign.pk).select_related("message")
+            self._messages = (
+                {v.pk: v.message for v in variants} if self.campaign.test_percent else {}
+            )
+        if variant_id is not None or len(self._messages) < 2:
+            return variant_id
+        if self.campaign.winner_id is None:
+            self.campaign.winner_id = (
+                Campaign.objects.filter(pk=self.campaign.pk)
+                .values_list("winner_id", flat=True)
+                .first()
+            )
+        if self.campaign.winner_id is None:
+            # Only held rows have neither a variant nor a winner, and no claim takes them.
+            raise LookupError(f"campaign {self.campaign.pk}: no winner yet")
+        return int(self.campaign.winner_id)
+
+    def compiled(self, language: str, variant_id: int | None = None) -> Compiled:
+        variant_id = self._resolve(variant_id)
+        key = (variant_id, language)
+        if key not in self._compiled:
+            assert self._messages is not None
+            message = self.campaign.message if variant_id is None else self._messages[variant_id]
+            subject, blocks, sms = message.variant(language)
+            self._compiled[key] = message_compile(subject, blocks, sms, language)
+        return self._compiled[key]
 
     def _footer(self, r: Recipient) -> tuple[str, str]:
         with translation.override(r.language):
@@ -68,7 +95,7 @@ class Composer:
         return html, text
 
     def render(self, r: Recipient) -> Rendered:
-        compiled = self.compiled(r.language)
+        compiled = self.compiled(r.language, r.variant_id)
         urls = None
         if r.tracked and r.delivery_id:
             urls = [signed.click_url(r.delivery_id, i) for i in range(len(compiled.links))]
@@ -78,7 +105,7 @@ class Composer:
         )
 
     def sms_text(self, r: Recipient) -> str:
-        compiled = self.compiled(r.language)
+        compiled = self.compiled(r.language, r.variant_id)
         stop = " Rép. STOP pour arrêter" if r.language == "fr" else " Reply STOP to opt out"
         text = message_render(compiled, r.values).sms
         return text if "STOP" in text else text + stop

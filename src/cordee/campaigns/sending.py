@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.campaigns import conf
+from cordee.campaigns.abtest import ab_draw
 from cordee.campaigns.audience import (
     audience_steps,
     in_control_group,
@@ -77,28 +78,41 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
     Idempotent: a campaign already sending (or sent) is left as it is.
     """
     with transaction.atomic():
+        started_at = timezone.now()
         moved = Campaign.objects.filter(
             pk=campaign.pk, state__in=(CampaignState.DRAFT, CampaignState.SCHEDULED)
-        ).update(state=CampaignState.SENDING, started_at=timezone.now())
+        ).update(state=CampaignState.SENDING, started_at=started_at)
         if not moved:
             return 0
+        campaign.started_at = started_at
         steps, qs = audience_steps(campaign, actor)
         segment = Segment.objects.filter(slug=campaign.segment_slug).first()
         if segment is not None:  # who was in the segment when the campaign used it
             segment_snapshot(segment, f"Campagne n° {campaign.pk} : {campaign.name}", actor=actor)
-        queued = held = 0
+        queued = held = waiting = 0
+        variants = list(campaign.variants.values_list("pk", flat=True))
+        ab = campaign.test_percent > 0 and len(variants) >= 2
         rows: list[Delivery] = []
         for pk, language in (
             qs.order_by("pk").values_list("pk", "language").iterator(chunk_size=5000)
         ):
             control = in_control_group(campaign.pk, pk, campaign.control_percent)
+            status, variant = DeliveryStatus.CONTROL if control else DeliveryStatus.PENDING, None
+            if ab and not control:
+                drawn = ab_draw(campaign.pk, pk, campaign.test_percent, len(variants))
+                if drawn is None:
+                    status = DeliveryStatus.HELD  # the rest: waits for the winner
+                    waiting += 1
+                else:
+                    variant = variants[drawn]
             held += control
             queued += not control
             rows.append(
                 Delivery(
                     campaign_id=campaign.pk,
                     customer_id=pk,
-                    status=DeliveryStatus.CONTROL if control else DeliveryStatus.PENDING,
+                    status=status,
+                    variant_id=variant,
                     language="en" if (language or "").lower().startswith("en") else "fr",
                 )
             )
@@ -111,10 +125,28 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
             summary.append(
                 {"key": "control", "label": _("… dont groupe témoin (non envoyé)"), "count": held}
             )
+        if ab:
+            summary.append(
+                {
+                    "key": "ab_test",
+                    "label": _("… dont test A/B (%(n)s variantes)") % {"n": len(variants)},
+                    "count": queued - waiting,
+                }
+            )
+            summary.append(
+                {"key": "ab_rest", "label": _("… dont reste (variante gagnante)"), "count": waiting}
+            )
         Campaign.objects.filter(pk=campaign.pk).update(audience_steps=summary)
         campaign.audience_steps = summary
         campaign.state = CampaignState.SENDING
-        audit_log(actor=actor, action="campaign.start", obj=campaign, queued=queued, control=held)
+        audit_log(
+            actor=actor,
+            action="campaign.start",
+            obj=campaign,
+            queued=queued,
+            control=held,
+            ab_rest=waiting,
+        )
     return queued
 
 
@@ -223,9 +255,7 @@ class _Throttle:
         self.next = max(self.next, now) + self.interval
 
 
-def _recheck(
-    campaign: Campaign, rows: list[tuple[int, int, str, int]], worker: str, report: RunReport
-) -> set[int]:
+def _recheck(campaign: Campaign, rows: list[Row], worker: str, report: RunReport) -> set[int]:
     """Consent, suppressions and pressure again at send time; the others are skipped."""
     customer_ids = [r[1] for r in rows]
     base = Customer.objects.filter(pk__in=customer_ids)
@@ -252,17 +282,18 @@ def _recheck(
     return allowed
 
 
-def _batch_rows(ids: Sequence[int], worker: str) -> list[tuple[int, int, str, int]]:
+Row = tuple[int, int, str, int, int | None]  # id, customer, language, attempts, variant
+
+
+def _batch_rows(ids: Sequence[int], worker: str) -> list[Row]:
     return list(
         Delivery.objects.filter(id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
         .order_by("id")
-        .values_list("id", "customer_id", "language", "attempts")
+        .values_list("id", "customer_id", "language", "attempts", "variant_id")
     )
 
 
-def _recipients(
-    campaign: Campaign, rows: list[tuple[int, int, str, int]], allowed: set[int]
-) -> list[Recipient]:
+def _recipients(campaign: Campaign, rows: list[Row], allowed: set[int]) -> list[Recipient]:
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=allowed).only(*_FIELDS)}
     tracked = set(
         customers_with_consent(
@@ -277,8 +308,9 @@ def _recipients(
             language=language or language_of(customers[customer_id]),
             values=values[customer_id],
             tracked=customer_id in tracked,
+            variant_id=variant_id,
         )
-        for delivery_id, customer_id, language, _attempts in rows
+        for delivery_id, customer_id, language, _attempts, variant_id in rows
         if customer_id in customers
     ]
 
@@ -555,7 +587,8 @@ def campaign_send_run(
 
 def campaign_finish_if_done(campaign: Campaign) -> bool:
     busy = Delivery.objects.filter(
-        campaign_id=campaign.pk, status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+        campaign_id=campaign.pk,
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD),
     ).exists()
     if busy:
         return False
