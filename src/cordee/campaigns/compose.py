@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from cordee.campaigns import links as signed
 from cordee.campaigns.conf import provider_metadata_headers
-from cordee.campaigns.mime import mime_build
+from cordee.campaigns.mime import HeaderInjection, mime_build
 from cordee.campaigns.models import Campaign, Message, Variant
 from cordee.campaigns.rendering import Compiled, Rendered, message_compile, message_render
 from cordee.customers.models import Customer
@@ -131,3 +131,14 @@ class Composer:
             extra_headers=provider_metadata_headers(r.delivery_id),
         )
         return data, message_id
+
+    def api_parts(self, r: Recipient) -> tuple[str, str, str, dict[str, str]]:
+        """Subject, text, HTML and headers for a provider's send API (which builds the MIME)."""
+        rendered = self.render(r)
+        headers = {}
+        if r.delivery_id:
+            headers["List-Unsubscribe"] = f"<{signed.unsubscribe_url(r.delivery_id)}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if "\r" in rendered.subject or "\n" in rendered.subject:
+            raise HeaderInjection("line break in the subject")
+        return rendered.subject, rendered.text, rendered.html, headers

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 
 from django.db import connection, transaction
 from django.db.models import CharField, Q, Value
@@ -53,6 +54,7 @@ from cordee.campaigns.models import (
     TrackingEvent,
 )
 from cordee.campaigns.personalisation import personal_values
+from cordee.campaigns.provider import ApiSession, api_provider
 from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
@@ -466,6 +468,60 @@ def _send_email_batch(
             raise trouble
 
 
+def _send_api_batch(
+    campaign: Campaign,
+    composer: Composer,
+    recipients: list[Recipient],
+    attempts: dict[int, int],
+    worker: str,
+    api: ApiSession,
+    throttle: _Throttle,
+    report: RunReport,
+) -> None:
+    """Through a provider's HTTP API, one call per mail: marked sent first (at most once),
+    put back if the provider refuses; the provider's message id kept for its webhooks."""
+    sender = str(Address(campaign.sender_name, addr_spec=campaign.sender_email))
+    for position, r in enumerate(recipients):
+        throttle.wait()
+        subject, text, html, headers = composer.api_parts(r)
+        if campaign.reply_to:
+            headers["Reply-To"] = campaign.reply_to
+        if not _mark_sent(r.delivery_id, worker, ""):
+            continue  # the claim was taken over
+        try:
+            provider_id = api.send(
+                sender=sender,
+                to=r.customer.email,
+                subject=subject,
+                text=text,
+                html=html,
+                delivery_id=r.delivery_id,
+                headers=headers,
+            )
+        except PermanentError as exc:
+            _bounce(campaign, r, exc, attempts[r.delivery_id], worker)
+            report.bounced += 1
+            continue
+        except RejectedError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.FAILED, str(exc), attempts[r.delivery_id] + 1
+            )
+            report.failed += 1
+            continue
+        except TransientError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
+            )
+            _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+            report.retried += 1
+            rest = [x.delivery_id for x in recipients[position + 1 :]]
+            _release(rest, worker, str(exc))
+            report.retried += len(rest)
+            raise
+        Delivery.objects.filter(pk=r.delivery_id).update(message_id=provider_id)
+        report.sent += 1
+
+
 def _email_hash(customer: Customer) -> str:
     from cordee.privacy.crypto import email_index
 
@@ -549,7 +605,9 @@ def campaign_send_run(
         # the database server's; skipping the wait for the WAL flush keeps sends fast.
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
-    sessions = [SmtpSession() for _ in range(conf.smtp_connections())]
+    provider = api_provider() if campaign.channel == Channel.EMAIL else ""
+    api = ApiSession(provider) if provider else None
+    sessions = [] if api else [SmtpSession() for _ in range(conf.smtp_connections())]
     try:
         while True:
             if campaign.channel == Channel.SMS:
@@ -565,6 +623,11 @@ def campaign_send_run(
             try:
                 if campaign.channel == Channel.SMS:
                     _send_sms_batch(campaign, composer, recipients, worker, throttle, report)
+                elif api is not None:
+                    attempts = {r[0]: r[3] for r in rows}
+                    _send_api_batch(
+                        campaign, composer, recipients, attempts, worker, api, throttle, report
+                    )
                 else:
                     attempts = {r[0]: r[3] for r in rows}
                     _send_email_batch(
@@ -581,6 +644,8 @@ def campaign_send_run(
     finally:
         for session in sessions:
             session.close()
+        if api is not None:
+            api.close()
     campaign_finish_if_done(campaign)
     return report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.headerregistry import Address
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from cordee.campaigns.models import (
     WinnerMetric,
 )
 from cordee.campaigns.personalisation import personal_values
+from cordee.campaigns.provider import ApiSession, api_provider
 from cordee.campaigns.receivers import deliveries_skip_withdrawn
 from cordee.campaigns.rendering import (
     Rendered,
@@ -324,9 +326,26 @@ def campaign_test_send(
     lang = language if language in ("fr", "en") else language_of(customer)
     values = personal_values([customer])[customer.pk]
     recipient = Recipient(customer=customer, delivery_id=0, language=lang, values=values)
-    data, message_id = composer.email_bytes(recipient, subject_prefix="[TEST] ", to=to)
-    with SmtpSession() as session:
-        session.send(campaign.sender_email, to, data, lambda: True)
+    provider = api_provider()
+    if provider:
+        subject, text, html, headers = composer.api_parts(recipient)
+        api = ApiSession(provider)
+        try:
+            message_id = api.send(
+                sender=str(Address(campaign.sender_name, addr_spec=campaign.sender_email)),
+                to=to,
+                subject="[TEST] " + subject,
+                text=text,
+                html=html,
+                delivery_id=0,
+                headers=headers,
+            )
+        finally:
+            api.close()
+    else:
+        data, message_id = composer.email_bytes(recipient, subject_prefix="[TEST] ", to=to)
+        with SmtpSession() as session:
+            session.send(campaign.sender_email, to, data, lambda: True)
     audit_log(actor=actor, action="campaign.test_send", obj=campaign, customer=customer.pk)
     return message_id
 
