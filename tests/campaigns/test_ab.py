@@ -104,7 +104,10 @@ def test_the_winner_by_clicks_goes_to_the_rest_and_nobody_gets_two_variants(
         msg = parse(m)
         if letter(str(msg["Subject"])) != "B":
             continue
-        url = re.search(r"https://crm\.vallee\.example(/campagnes/m/k/[^\"]+/)", str(msg.get_body("html").get_content()))
+        url = re.search(
+            r"https://crm\.vallee\.example(/campagnes/m/k/[^\"]+/)",
+            str(msg.get_body("html").get_content()),
+        )
         assert url
         assert client.get(url.group(1)).status_code == 302
         clicked += 1
@@ -192,7 +195,9 @@ def test_two_workers_racing_pick_the_winner_once(crowd, sink, campaign_of, send)
         try:
             barrier.wait()
             results[name] = campaign_winner_pick(
-                campaign=Campaign.objects.get(pk=campaign.pk), actor=Actor.system(name), variant=variant
+                campaign=Campaign.objects.get(pk=campaign.pk),
+                actor=Actor.system(name),
+                variant=variant,
             )
         except Exception as exc:  # noqa: BLE001 — reported below
             results[name] = exc

@@ -208,7 +208,9 @@ def test_brevo_api_and_a_refused_message(people, api, campaign_of, send, sink):
     assert row.message_id and Delivery.objects.filter(message_id=row.message_id).count() == 1
 
 
-def test_without_an_api_key_the_provider_is_only_for_webhooks(people, settings, campaign_of, send, sink):
+def test_without_an_api_key_the_provider_is_only_for_webhooks(
+    people, settings, campaign_of, send, sink
+):
     settings.CORDEE_EMAIL_PROVIDER = "postmark"
     report = send(campaign_of())
     assert report.sent == 3 and sink.count == 3  # through SMTP (its relay), as before

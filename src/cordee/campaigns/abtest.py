@@ -142,7 +142,9 @@ def winner_choose(campaign: Campaign) -> Variant | None:
     results = variant_results(campaign)
     if not results:
         return None
-    best = max(results, key=lambda r: (r.score(campaign.winner_metric), -LABELS.index(r.variant.label)))
+    best = max(
+        results, key=lambda r: (r.score(campaign.winner_metric), -LABELS.index(r.variant.label))
+    )
     return best.variant
 
 

@@ -38,6 +38,8 @@ class Composer:
         self._compiled: dict[tuple[int | None, str], Compiled] = {}
         self._messages: dict[int, Message] | None = None
         self.domain = campaign.sender_email.rpartition("@")[2] or "cordee.invalid"
+        self._footer_labels: dict[str, tuple[str, str, str]] = {}
+        self._unsubscribe: tuple[int, str] = (0, "")
 
     def _resolve(self, variant_id: int | None) -> int | None:
         """The variant whose message ``variant_id`` gets: itself for an A/B test row, the
@@ -70,17 +72,30 @@ class Composer:
             self._compiled[key] = message_compile(subject, blocks, sms, language)
         return self._compiled[key]
 
+    def _labels(self, language: str) -> tuple[str, str, str]:
+        """The footer's sentences in ``language``, translated once per campaign, not per mail."""
+        if language not in self._footer_labels:
+            with translation.override(language):
+                why = _(
+                    "Vous recevez ce message de %(sender)s car vous avez accepté : %(purpose)s."
+                ) % {
+                    "sender": self.campaign.sender_name,
+                    "purpose": self.campaign.purpose.name,
+                }
+                labels = (why, _("Gérer mes préférences"), _("Se désinscrire"))
+            self._footer_labels[language] = labels
+        return self._footer_labels[language]
+
+    def unsubscribe_url(self, delivery_id: int) -> str:
+        """Signed once per mail although the footer and the header both carry it."""
+        if self._unsubscribe[0] != delivery_id:
+            self._unsubscribe = (delivery_id, signed.unsubscribe_url(delivery_id))
+        return self._unsubscribe[1]
+
     def _footer(self, r: Recipient) -> tuple[str, str]:
-        with translation.override(r.language):
-            why = _(
-                "Vous recevez ce message de %(sender)s car vous avez accepté : %(purpose)s."
-            ) % {
-                "sender": self.campaign.sender_name,
-                "purpose": self.campaign.purpose.name,
-            }
-            prefs_label, unsub_label = _("Gérer mes préférences"), _("Se désinscrire")
+        why, prefs_label, unsub_label = self._labels(r.language)
         prefs = signed.preference_link(r.customer)
-        unsub = signed.unsubscribe_url(r.delivery_id) if r.delivery_id else prefs
+        unsub = self.unsubscribe_url(r.delivery_id) if r.delivery_id else prefs
         html = (
             '<hr style="border:0;border-top:1px solid #ddd;margin:24px 0 12px">'
             f'<p style="font:12px/1.5 Arial,sans-serif;color:#666">{escape(why)}<br>'
@@ -126,7 +141,7 @@ class Composer:
             text=rendered.text,
             html=rendered.html,
             message_id=message_id,
-            unsubscribe_url=signed.unsubscribe_url(r.delivery_id) if r.delivery_id else "",
+            unsubscribe_url=self.unsubscribe_url(r.delivery_id) if r.delivery_id else "",
             reply_to=self.campaign.reply_to,
             extra_headers=provider_metadata_headers(r.delivery_id),
         )
@@ -137,7 +152,7 @@ class Composer:
         rendered = self.render(r)
         headers = {}
         if r.delivery_id:
-            headers["List-Unsubscribe"] = f"<{signed.unsubscribe_url(r.delivery_id)}>"
+            headers["List-Unsubscribe"] = f"<{self.unsubscribe_url(r.delivery_id)}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         if "\r" in rendered.subject or "\n" in rendered.subject:
             raise HeaderInjection("line break in the subject")

@@ -115,7 +115,9 @@ class ApiSession:
         except AnymailError as exc:
             raise RejectedError(f"{self.name} : {exc}"[:200]) from None
         status = message.anymail_status  # type: ignore[attr-defined]
-        recipient = status.recipients.get(to.lower()) or next(iter(status.recipients.values()), None)
+        recipient = status.recipients.get(to.lower()) or next(
+            iter(status.recipients.values()), None
+        )
         if recipient is not None and recipient.status in ("rejected", "invalid"):
             raise PermanentError(f"{self.name} : destinataire refusé ({recipient.status})")
         message_id = (recipient.message_id if recipient is not None else None) or status.message_id

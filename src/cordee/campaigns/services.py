@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.headerregistry import Address
 from decimal import Decimal
+from email.headerregistry import Address
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -294,9 +294,7 @@ def campaign_cancel(*, campaign: Campaign, actor: Actor) -> None:
         )
         Delivery.objects.filter(
             campaign=campaign, status__in=(DeliveryStatus.PENDING, DeliveryStatus.HELD)
-        ).update(
-            status=DeliveryStatus.SKIPPED, error=_("campagne annulée")
-        )
+        ).update(status=DeliveryStatus.SKIPPED, error=_("campagne annulée"))
         audit_log(actor=actor, action="campaign.cancel", obj=campaign)
 
 

@@ -172,7 +172,9 @@ def _variants_from_form(campaign: Campaign | None, data: dict[str, Any]) -> list
     b = campaign.variants.filter(label="B").select_related("message").first() if campaign else None
     if b is not None:
         m = b.message
-        fields.update(blocks_fr=m.blocks_fr, blocks_en=m.blocks_en, sms_fr=m.sms_fr, sms_en=m.sms_en)
+        fields.update(
+            blocks_fr=m.blocks_fr, blocks_en=m.blocks_en, sms_fr=m.sms_fr, sms_en=m.sms_en
+        )
     return [fields]
 
 

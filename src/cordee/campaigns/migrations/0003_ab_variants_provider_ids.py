@@ -6,80 +6,147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_partner_offers'),
-        ('customers', '0006_review_queue_index'),
-        ('partners', '0002_apikey'),
-        ('privacy', '0007_encrypt_existing_values'),
+        ("campaigns", "0002_partner_offers"),
+        ("customers", "0006_review_queue_index"),
+        ("partners", "0002_apikey"),
+        ("privacy", "0007_encrypt_existing_values"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='test_percent',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="part de l'audience testée (%)"),
+            model_name="campaign",
+            name="test_percent",
+            field=models.PositiveSmallIntegerField(
+                default=0, verbose_name="part de l'audience testée (%)"
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='winner_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='gagnant choisi le'),
+            model_name="campaign",
+            name="winner_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="gagnant choisi le"),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='winner_auto',
-            field=models.BooleanField(default=True, verbose_name='choix automatique du gagnant'),
+            model_name="campaign",
+            name="winner_auto",
+            field=models.BooleanField(default=True, verbose_name="choix automatique du gagnant"),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='winner_delay',
-            field=models.PositiveSmallIntegerField(default=4, verbose_name='délai avant le choix du gagnant (heures)'),
+            model_name="campaign",
+            name="winner_delay",
+            field=models.PositiveSmallIntegerField(
+                default=4, verbose_name="délai avant le choix du gagnant (heures)"
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='winner_metric',
-            field=models.CharField(choices=[('opens', 'Ouvertures'), ('clicks', 'Clics'), ('conversions', 'Conversions')], default='clicks', max_length=12, verbose_name='critère du gagnant'),
+            model_name="campaign",
+            name="winner_metric",
+            field=models.CharField(
+                choices=[
+                    ("opens", "Ouvertures"),
+                    ("clicks", "Clics"),
+                    ("conversions", "Conversions"),
+                ],
+                default="clicks",
+                max_length=12,
+                verbose_name="critère du gagnant",
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'À envoyer'), ('claimed', 'En cours'), ('sent', 'Envoyé'), ('failed', 'Échec'), ('bounced', 'Rejeté'), ('skipped', 'Écarté'), ('control', 'Groupe témoin'), ('held', 'Attend la variante gagnante')], max_length=8),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "À envoyer"),
+                    ("claimed", "En cours"),
+                    ("sent", "Envoyé"),
+                    ("failed", "Échec"),
+                    ("bounced", "Rejeté"),
+                    ("skipped", "Écarté"),
+                    ("control", "Groupe témoin"),
+                    ("held", "Attend la variante gagnante"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=1, verbose_name='variante')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='campaigns.campaign')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='variants', to='campaigns.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=1, verbose_name="variante")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="variants",
+                        to="campaigns.message",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'variante',
-                'verbose_name_plural': 'variantes',
-                'ordering': ['label'],
+                "verbose_name": "variante",
+                "verbose_name_plural": "variantes",
+                "ordering": ["label"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='winner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.variant'),
+            model_name="campaign",
+            name="winner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="campaigns.variant",
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='variant',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.variant'),
+            model_name="delivery",
+            name="variant",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="campaigns.variant",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(condition=models.Q(models.Q(('message_id', ''), _negated=True), models.Q(('message_id__startswith', '<cordee.'), _negated=True)), fields=['message_id'], name='delivery_provider_id_idx'),
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(
+                    models.Q(("message_id", ""), _negated=True),
+                    models.Q(("message_id__startswith", "<cordee."), _negated=True),
+                ),
+                fields=["message_id"],
+                name="delivery_provider_id_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('test_percent__lte', 90)), name='campaign_test_percent'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("test_percent__lte", 90)), name="campaign_test_percent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.UniqueConstraint(fields=('campaign', 'label'), name='variant_unique_label'),
+            model_name="variant",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "label"), name="variant_unique_label"
+            ),
         ),
     ]
