@@ -447,6 +447,10 @@ def main() -> None:
     }
     if args.save:
         Path(args.save).write_text(json.dumps(result))
+    for _wait in range(600 if args.compare else 0):  # an earlier run may still be finishing
+        if Path(args.compare).exists() and Path(args.compare).stat().st_size:
+            break
+        time.sleep(1)
     before = json.loads(Path(args.compare).read_text()) if args.compare else None
     print(result, flush=True)
     body = (
