@@ -16,6 +16,7 @@ The SMTP server (aiosmtpd, counting only) runs in its own process, on loopback.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -35,6 +36,7 @@ from common import ROOT, pg_fresh_database, write_section  # noqa: E402
 sys.path.insert(0, str(ROOT / "src"))  # this worktree's cordee, before any installed one
 
 FLOOR_DISTINCT = 10_000
+FLOOR_CPU: list[float] = []  # CPU seconds of each floor loop (this process)
 BLOCKS_FR = [
     {"type": "title", "text": "Bonjour {{ first_name }} !"},
     {
@@ -248,20 +250,60 @@ def worker(campaign_id: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``database`` (/proc)."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
+
+
 def timed_campaign(
-    campaign_id: int, env: dict[str, str], sink: SinkProcess, total: int, workers: int
-) -> tuple[float, list[tuple[int, float]]]:
+    campaign_id: int,
+    env: dict[str, str],
+    sink: SinkProcess,
+    total: int,
+    workers: int,
+    database: str,
+) -> tuple[float, list[tuple[int, float]], float, float]:
+    """Wall seconds, memory samples, the workers' CPU seconds and their backends' CPU seconds."""
+    before = backends_cpu(database)
     start = time.perf_counter()
     procs = [worker(campaign_id, env) for _ in range(workers)]
     samples: list[tuple[int, float]] = []
-    while any(p.poll() is None for p in procs):
-        time.sleep(1.0)
-        samples.append((sink.count(), rss_mib(procs[0].pid)))
+    seen: dict[int, float] = {}
+    cpu = 0.0
+    running = {p.pid: p for p in procs}
+    while running:
+        time.sleep(0.5)
+        for pid, cpu_s in backends_cpu(database).items():
+            seen[pid] = max(seen.get(pid, 0.0), cpu_s)
+        for pid, proc in list(running.items()):
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+                del running[pid]
+        if running:
+            samples.append((sink.count(), rss_mib(procs[0].pid)))
     seconds = time.perf_counter() - start
     for proc in procs:
         if proc.returncode != 0:
             raise SystemExit(proc.stderr.read().decode() if proc.stderr else "worker failed")
-    return seconds, samples
+    pg = sum(v - before.get(pid, 0.0) for pid, v in seen.items())
+    return seconds, samples, cpu, pg
 
 
 def floor(campaign_id: int, port: int, total: int) -> float:
@@ -286,12 +328,13 @@ def floor(campaign_id: int, port: int, total: int) -> float:
         )
         for d, c, lang in rows
     ]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     smtp = smtplib.SMTP("127.0.0.1", port)
     for i in range(total):
         to, data = built[i % len(built)]
         smtp.sendmail("bonjour@vallee.example", [to], data)
     smtp.quit()
+    FLOOR_CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -328,6 +371,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2 cores)")
+    parser.add_argument("--save", default="", help="write the figures (JSON) to this file")
+    parser.add_argument("--compare", default="", help="figures of an earlier run (JSON)")
+    parser.add_argument("--compare-label", default="the previous commit")
     args = parser.parse_args()
     from cordee.campaigns.sink import free_port
 
@@ -365,7 +411,10 @@ def main() -> None:
     floor_before = floor(a, port, args.messages)
     sink.reset()
     connection.close()
-    send_s, samples = timed_campaign(a, env, sink, args.messages, args.workers)
+    database = database_url.rsplit("/", 1)[1]
+    send_s, samples, worker_cpu, pg_cpu = timed_campaign(
+        a, env, sink, args.messages, args.workers, database
+    )
     received = sink.count()
     floor_s = floor(a, port, args.messages)
     floor_before_s = floor_before
@@ -388,10 +437,21 @@ def main() -> None:
         "send_s": send_s,
         "rate": rate,
         "floor_s": floor_s,
+        "floor_before_s": floor_before_s,
         "ratio": send_s / floor_s,
         "received": received,
+        "worker_cpu_ms": 1000 * worker_cpu / args.messages,
+        "pg_cpu_ms": 1000 * pg_cpu / args.messages,
+        "floor_cpu_ms": 1000 * sum(FLOOR_CPU) / (2 * args.messages),
         **kill,
     }
+    if args.save:
+        Path(args.save).write_text(json.dumps(result))
+    for _wait in range(600 if args.compare else 0):  # an earlier run may still be finishing
+        if Path(args.compare).exists() and Path(args.compare).stat().st_size:
+            break
+        time.sleep(1)
+    before = json.loads(Path(args.compare).read_text()) if args.compare else None
     print(result, flush=True)
     body = (
         "The machine is shared with other developers' jobs (tests, other benchmarks): figures are noisy.\n\n"
@@ -405,12 +465,22 @@ def main() -> None:
         f"| floor before: bare smtplib loop, one connection, pre-built messages of campaign A | {floor_before_s:.1f} s, {args.messages / floor_before_s:,.0f} msg/s |\n"
         f"| floor after (the same) | {floor_s:.1f} s, {args.messages / floor_s:,.0f} msg/s |\n"
         f"| campaign ÷ floor (mean of before and after) | **{2 * send_s / (floor_s + floor_before_s):.2f}×** |\n"
+        f"| CPU per message: workers (process) + their PostgreSQL backends | "
+        f"**{result['worker_cpu_ms']:.2f} ms + {result['pg_cpu_ms']:.2f} ms** |\n"
+        f"| CPU per message of the floor loop (smtplib, pre-built) | {result['floor_cpu_ms']:.2f} ms |\n"
         f"| worker resident memory as the campaign goes | {', '.join(marks)} |\n"
         f"| messages the server counted for campaign A | {received:,} |\n"
         f"| campaign B, worker SIGKILLed at {kill['at_kill']:,} received, then restarted | "
         f"{kill['received']:,} received, {kill['distinct']:,} distinct of {kill['queued']:,} queued, "
         f"**{kill['twice']} twice**, ledger sent {kill['ledger_sent']:,} |\n\n"
-        "Targets: ≥ 500 msg/s on 2 cores and ≤ 2× the floor; memory flat; no message twice, none lost.\n"
+        + (
+            f"Before this version ({args.compare_label}, same script and machine, run just before): "
+            f"{before['rate']:,.0f} msg/s, {2 * before['send_s'] / (before['floor_s'] + before.get('floor_before_s', before['floor_s'])):.2f}× the floor, "
+            f"CPU per message {before['worker_cpu_ms']:.2f} ms + {before['pg_cpu_ms']:.2f} ms (PostgreSQL).\n\n"
+            if before
+            else ""
+        )
+        + "Targets: ≥ 500 msg/s on 2 cores and ≤ 2× the floor; memory flat; no message twice, none lost.\n"
         "On this shared machine the floor itself (aiosmtpd on loopback) stays under 500 msg/s, so the "
         "absolute target cannot be shown here; the ratio to the floor measured in the same run is the "
         "comparable figure.\n"

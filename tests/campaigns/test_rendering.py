@@ -188,3 +188,17 @@ def test_a_survey_block_draws_the_recipients_own_link_or_nothing():
     assert "Votre avis" not in empty.html and "Votre avis" not in empty.text
     with pytest.raises(ValidationError, match="vide"):
         check_blocks([{"type": "survey", "text": "  "}])
+
+
+def test_link_tokens_made_fast_are_the_signers_own(settings):
+    from cordee.campaigns import links
+
+    for kind, numbers in (("d", (12,)), ("k", (12, 3)), ("o", (987654321,))):
+        token = links.token_make(kind, *numbers)
+        assert token == links._SIGNER.sign(kind + ".".join(str(n) for n in numbers))
+        assert links.token_read(token, kind) == list(numbers)
+    assert links.token_read(links.token_make("d", 5)[:-1] + "x", "d") is None
+    # Another secret key: other tokens (the derived key is not kept across keys).
+    before = links.token_make("d", 5)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    assert links.token_make("d", 5) != before

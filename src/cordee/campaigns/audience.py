@@ -104,7 +104,9 @@ def under_pressure_cap(
     since = timezone.now() - PRESSURE_WINDOW
     recent = Q(sent_at__gte=since)
     if planned:
-        recent |= Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED))
+        recent |= Q(
+            status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD)
+        )
     rows = Delivery.objects.filter(recent)
     if among is not None:
         rows = rows.filter(customer_id__in=among)

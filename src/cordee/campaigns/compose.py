@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from cordee.campaigns import links as signed
 from cordee.campaigns.conf import provider_metadata_headers
-from cordee.campaigns.mime import mime_build
-from cordee.campaigns.models import Campaign
+from cordee.campaigns.mime import HeaderInjection, mime_build
+from cordee.campaigns.models import Campaign, Message, Variant
 from cordee.campaigns.rendering import Compiled, Rendered, message_compile, message_render
 from cordee.customers.models import Customer
 
@@ -27,6 +27,7 @@ class Recipient:
     language: str
     values: dict[str, str]
     tracked: bool = False
+    variant_id: int | None = None  # an A/B test row's variant; None: the campaign's message
 
 
 class Composer:
@@ -34,26 +35,67 @@ class Composer:
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
-        self._compiled: dict[str, Compiled] = {}
+        self._compiled: dict[tuple[int | None, str], Compiled] = {}
+        self._messages: dict[int, Message] | None = None
         self.domain = campaign.sender_email.rpartition("@")[2] or "cordee.invalid"
+        self._footer_labels: dict[str, tuple[str, str, str]] = {}
+        self._unsubscribe: tuple[int, str] = (0, "")
 
-    def compiled(self, language: str) -> Compiled:
-        if language not in self._compiled:
-            subject, blocks, sms = self.campaign.message.variant(language)
-            self._compiled[language] = message_compile(subject, blocks, sms, language)
-        return self._compiled[language]
+    def _resolve(self, variant_id: int | None) -> int | None:
+        """The variant whose message ``variant_id`` gets: itself for an A/B test row, the
+        winner (set once, never changed) for the rest, None for a campaign without variants."""
+        if self._messages is None:
+            variants = Variant.objects.filter(campaign=self.campaign.pk).select_related("message")
+            self._messages = (
+                {v.pk: v.message for v in variants} if self.campaign.test_percent else {}
+            )
+        if variant_id is not None or len(self._messages) < 2:
+            return variant_id
+        if self.campaign.winner_id is None:
+            self.campaign.winner_id = (
+                Campaign.objects.filter(pk=self.campaign.pk)
+                .values_list("winner_id", flat=True)
+                .first()
+            )
+        if self.campaign.winner_id is None:
+            # Only held rows have neither a variant nor a winner, and no claim takes them.
+            raise LookupError(f"campaign {self.campaign.pk}: no winner yet")
+        return int(self.campaign.winner_id)
+
+    def compiled(self, language: str, variant_id: int | None = None) -> Compiled:
+        variant_id = self._resolve(variant_id)
+        key = (variant_id, language)
+        if key not in self._compiled:
+            assert self._messages is not None
+            message = self.campaign.message if variant_id is None else self._messages[variant_id]
+            subject, blocks, sms = message.variant(language)
+            self._compiled[key] = message_compile(subject, blocks, sms, language)
+        return self._compiled[key]
+
+    def _labels(self, language: str) -> tuple[str, str, str]:
+        """The footer's sentences in ``language``, translated once per campaign, not per mail."""
+        if language not in self._footer_labels:
+            with translation.override(language):
+                why = _(
+                    "Vous recevez ce message de %(sender)s car vous avez accepté : %(purpose)s."
+                ) % {
+                    "sender": self.campaign.sender_name,
+                    "purpose": self.campaign.purpose.name,
+                }
+                labels = (why, _("Gérer mes préférences"), _("Se désinscrire"))
+            self._footer_labels[language] = labels
+        return self._footer_labels[language]
+
+    def unsubscribe_url(self, delivery_id: int) -> str:
+        """Signed once per mail although the footer and the header both carry it."""
+        if self._unsubscribe[0] != delivery_id:
+            self._unsubscribe = (delivery_id, signed.unsubscribe_url(delivery_id))
+        return self._unsubscribe[1]
 
     def _footer(self, r: Recipient) -> tuple[str, str]:
-        with translation.override(r.language):
-            why = _(
-                "Vous recevez ce message de %(sender)s car vous avez accepté : %(purpose)s."
-            ) % {
-                "sender": self.campaign.sender_name,
-                "purpose": self.campaign.purpose.name,
-            }
-            prefs_label, unsub_label = _("Gérer mes préférences"), _("Se désinscrire")
+        why, prefs_label, unsub_label = self._labels(r.language)
         prefs = signed.preference_link(r.customer)
-        unsub = signed.unsubscribe_url(r.delivery_id) if r.delivery_id else prefs
+        unsub = self.unsubscribe_url(r.delivery_id) if r.delivery_id else prefs
         html = (
             '<hr style="border:0;border-top:1px solid #ddd;margin:24px 0 12px">'
             f'<p style="font:12px/1.5 Arial,sans-serif;color:#666">{escape(why)}<br>'
@@ -68,7 +110,7 @@ class Composer:
         return html, text
 
     def render(self, r: Recipient) -> Rendered:
-        compiled = self.compiled(r.language)
+        compiled = self.compiled(r.language, r.variant_id)
         urls = None
         if r.tracked and r.delivery_id:
             urls = [signed.click_url(r.delivery_id, i) for i in range(len(compiled.links))]
@@ -78,7 +120,7 @@ class Composer:
         )
 
     def sms_text(self, r: Recipient) -> str:
-        compiled = self.compiled(r.language)
+        compiled = self.compiled(r.language, r.variant_id)
         stop = " Rép. STOP pour arrêter" if r.language == "fr" else " Reply STOP to opt out"
         text = message_render(compiled, r.values).sms
         return text if "STOP" in text else text + stop
@@ -99,8 +141,19 @@ class Composer:
             text=rendered.text,
             html=rendered.html,
             message_id=message_id,
-            unsubscribe_url=signed.unsubscribe_url(r.delivery_id) if r.delivery_id else "",
+            unsubscribe_url=self.unsubscribe_url(r.delivery_id) if r.delivery_id else "",
             reply_to=self.campaign.reply_to,
             extra_headers=provider_metadata_headers(r.delivery_id),
         )
         return data, message_id
+
+    def api_parts(self, r: Recipient) -> tuple[str, str, str, dict[str, str]]:
+        """Subject, text, HTML and headers for a provider's send API (which builds the MIME)."""
+        rendered = self.render(r)
+        headers = {}
+        if r.delivery_id:
+            headers["List-Unsubscribe"] = f"<{self.unsubscribe_url(r.delivery_id)}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if "\r" in rendered.subject or "\n" in rendered.subject:
+            raise HeaderInjection("line break in the subject")
+        return rendered.subject, rendered.text, rendered.html, headers

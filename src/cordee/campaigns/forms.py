@@ -6,7 +6,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from cordee.campaigns.models import Channel
+from cordee.campaigns.models import Channel, WinnerMetric
 from cordee.campaigns.rendering import BLOCK_TYPES
 from cordee.privacy.models import Purpose
 
@@ -38,9 +38,40 @@ class CampaignForm(forms.Form):
     control_percent = forms.IntegerField(
         label=_("Groupe témoin (%)"), min_value=0, max_value=50, initial=0
     )
+    test_percent = forms.IntegerField(
+        label=_("Test A/B : part de l'audience testée (%)"),
+        min_value=0,
+        max_value=90,
+        initial=0,
+        required=False,
+    )
+    winner_metric = forms.ChoiceField(
+        label=_("Test A/B : critère du gagnant"),
+        choices=WinnerMetric.choices,
+        initial=WinnerMetric.CLICKS,
+        required=False,
+    )
+    winner_delay = forms.IntegerField(
+        label=_("Test A/B : choix du gagnant après (heures)"),
+        min_value=0,
+        max_value=336,
+        initial=4,
+        required=False,
+    )
+    winner_auto = forms.BooleanField(
+        label=_("Test A/B : envoyer le gagnant au reste automatiquement"),
+        initial=True,
+        required=False,
+    )
     subject_fr = forms.CharField(label=_("Objet"), max_length=200, required=False, strip=False)
     subject_en = forms.CharField(
         label=_("Objet (anglais)"), max_length=200, required=False, strip=False
+    )
+    subject_b_fr = forms.CharField(
+        label=_("Objet de la variante B (test A/B)"), max_length=200, required=False, strip=False
+    )
+    subject_b_en = forms.CharField(
+        label=_("Objet de la variante B (anglais)"), max_length=200, required=False, strip=False
     )
     sms_fr = forms.CharField(
         label=_("Texte du SMS"), required=False, widget=forms.Textarea(attrs={"rows": 3})

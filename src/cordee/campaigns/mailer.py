@@ -43,6 +43,7 @@ class Aborted(Exception):
 
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+_UNSAFE = re.compile(r"[\s<>]")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -127,13 +128,19 @@ class SmtpSession:
         """MAIL, RCPT, DATA and the body — all but the final dot."""
         smtp = self.open()
         stage = "mail"
+        if _UNSAFE.search(sender) or _UNSAFE.search(recipient):
+            raise RejectedError("adresse invalide")
         try:
-            code, reply = smtp.mail(sender)
+            # MAIL and RCPT written directly: smtplib's mail()/rcpt() parse the address again
+            # with email.utils on every message; these are checked addresses, no options.
+            smtp.putcmd("mail", f"FROM:<{sender}>")
+            code, reply = smtp.getreply()
             if code != 250:
                 self._reset(smtp)
                 raise (TransientError if code < 500 else RejectedError)(f"MAIL {code} {reply!r}")
             stage = "rcpt"
-            code, reply = smtp.rcpt(recipient)
+            smtp.putcmd("rcpt", f"TO:<{recipient}>")
+            code, reply = smtp.getreply()
             if code not in (250, 251):
                 self._reset(smtp)
                 if code >= 500:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import secrets
+import time
 from email.header import Header
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
+from typing import Any
 
 
 class HeaderInjection(ValueError):
@@ -36,6 +39,24 @@ def _qp(text: str) -> bytes:
     return binascii.b2a_qp(data, quotetabs=False, istext=True).replace(b"\n", b"\r\n")
 
 
+@lru_cache(maxsize=64)
+def _from(sender_name: str, sender_email: str) -> str:
+    # The same for every mail of a campaign: parsed and encoded once.
+    return formataddr((_clean(sender_name), _clean(sender_email)), charset="utf-8")
+
+
+_DATE: list[Any] = [0, ""]
+
+
+def _date_now() -> str:
+    """The Date header, formatted once a second rather than once a mail."""
+    now = time.time()
+    second = int(now)
+    if _DATE[0] != second:
+        _DATE[:] = [second, format_datetime(dt.datetime.fromtimestamp(second, dt.UTC))]
+    return str(_DATE[1])
+
+
 def mime_build(
     *,
     sender_name: str,
@@ -52,10 +73,10 @@ def mime_build(
 ) -> bytes:
     boundary = "=_cordee_" + secrets.token_hex(12)
     headers = [
-        ("From", formataddr((_clean(sender_name), _clean(sender_email)), charset="utf-8")),
+        ("From", _from(sender_name, sender_email)),
         ("To", _clean(to)),
         ("Subject", encode_header(subject)),
-        ("Date", format_datetime(date or dt.datetime.now(dt.UTC))),
+        ("Date", format_datetime(date) if date else _date_now()),
         ("Message-ID", _clean(message_id)),
         ("MIME-Version", "1.0"),
     ]

@@ -59,6 +59,12 @@ class CampaignState(models.TextChoices):
     CANCELLED = "cancelled", _("Annulée")
 
 
+class WinnerMetric(models.TextChoices):
+    OPENS = "opens", _("Ouvertures")
+    CLICKS = "clicks", _("Clics")
+    CONVERSIONS = "conversions", _("Conversions")
+
+
 class Campaign(models.Model):
     name = models.CharField(_("nom"), max_length=150)
     # The organisation that sends (the office, or a partner in a joint action it approved).
@@ -90,6 +96,25 @@ class Campaign(models.Model):
     state = models.CharField(
         _("état"), max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT
     )
+    # A/B test (with two variants or more): this per cent of the audience is split at random
+    # between the variants; the rest waits (``held``) and gets the winner, chosen by
+    # ``winner_metric`` ``winner_delay`` hours after sending started (automatically with
+    # ``winner_auto``, else by the marketer).
+    test_percent = models.PositiveSmallIntegerField(_("part de l'audience testée (%)"), default=0)
+    winner_metric = models.CharField(
+        _("critère du gagnant"),
+        max_length=12,
+        choices=WinnerMetric.choices,
+        default=WinnerMetric.CLICKS,
+    )
+    winner_delay = models.PositiveSmallIntegerField(
+        _("délai avant le choix du gagnant (heures)"), default=4
+    )
+    winner_auto = models.BooleanField(_("choix automatique du gagnant"), default=True)
+    winner = models.ForeignKey(
+        "campaigns.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    winner_at = models.DateTimeField(_("gagnant choisi le"), null=True, blank=True)
     # A joint action: the office sends partners' offers (``PartnerOffer.campaign``); its
     # audience is only the customers every co-signing partner may see through the gate.
     is_joint = models.BooleanField(_("action commune"), default=False)
@@ -115,10 +140,36 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(control_percent__lte=50), name="campaign_control_percent"
             ),
+            models.CheckConstraint(
+                condition=models.Q(test_percent__lte=90), name="campaign_test_percent"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Variant(models.Model):
+    """One version of an A/B-tested campaign: its own message (subject and/or content).
+
+    Variant A's message is the campaign's own. A test row of the ledger names its variant; the
+    rest of the audience (``variant`` empty) gets the campaign's ``winner``.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("variante"), max_length=1)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="variants")
+
+    class Meta:
+        verbose_name = _("variante")
+        verbose_name_plural = _("variantes")
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "label"], name="variant_unique_label")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.label}"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -129,6 +180,7 @@ class DeliveryStatus(models.TextChoices):
     BOUNCED = "bounced", _("Rejeté")
     SKIPPED = "skipped", _("Écarté")
     CONTROL = "control", _("Groupe témoin")
+    HELD = "held", _("Attend la variante gagnante")
 
 
 class Delivery(models.Model):
@@ -142,10 +194,15 @@ class Delivery(models.Model):
     )
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices)
     language = models.CharField(max_length=2, default="fr")
+    # The A/B test's variant this recipient was drawn for; empty for the rest (the winner).
+    variant = models.ForeignKey(
+        Variant, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     claimed_by = models.CharField(max_length=40, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Ours (``<cordee.CAMPAIGN.DELIVERY@domain>``) over SMTP; the provider's through its API.
     message_id = models.CharField(max_length=120, blank=True)
     error = models.CharField(max_length=200, blank=True)
 
@@ -160,6 +217,12 @@ class Delivery(models.Model):
                 fields=["customer", "sent_at"],
                 name="delivery_pressure_idx",
                 condition=models.Q(sent_at__isnull=False),
+            ),
+            # A provider's webhook names its own message id: found without a scan.
+            models.Index(
+                fields=["message_id"],
+                name="delivery_provider_id_idx",
+                condition=~models.Q(message_id="") & ~models.Q(message_id__startswith="<cordee."),
             ),
         ]
 

@@ -25,7 +25,9 @@ def _skip_queued_on_withdrawal(
 
 
 def deliveries_skip_withdrawn(*, customer_id: int, purpose: str) -> int:
-    queued = Delivery.objects.filter(customer_id=customer_id, status=DeliveryStatus.PENDING)
+    queued = Delivery.objects.filter(
+        customer_id=customer_id, status__in=(DeliveryStatus.PENDING, DeliveryStatus.HELD)
+    )
     if purpose == SMS_PURPOSE:
         queued = queued.filter(campaign__channel=Channel.SMS)
     else:

@@ -16,14 +16,14 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 
 from django.db import connection, transaction
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.campaigns import conf
+from cordee.campaigns.abtest import ab_draw
 from cordee.campaigns.audience import (
     audience_steps,
     in_control_group,
@@ -52,6 +52,7 @@ from cordee.campaigns.models import (
     TrackingEvent,
 )
 from cordee.campaigns.personalisation import personal_values
+from cordee.campaigns.provider import ApiSession, api_provider
 from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
@@ -61,7 +62,21 @@ from cordee.segments.services import segment_snapshot
 
 logger = logging.getLogger(__name__)
 TRACKING_PURPOSE = "profiling"  # its register entry lists "reactions to campaigns"
-_FIELDS = ("id", "first_name", "last_name", "email", "phone", "language", "attributes")
+# Everything a mail reads (created_at: the preference link's key): a deferred field would
+# cost one query per message.
+_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "language",
+    "attributes",
+    "created_at",
+)
+
+
+Row = tuple[int, int, str, int, int | None]  # id, customer, language, attempts, variant
 
 
 def worker_name() -> str:
@@ -77,28 +92,41 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
     Idempotent: a campaign already sending (or sent) is left as it is.
     """
     with transaction.atomic():
+        started_at = timezone.now()
         moved = Campaign.objects.filter(
             pk=campaign.pk, state__in=(CampaignState.DRAFT, CampaignState.SCHEDULED)
-        ).update(state=CampaignState.SENDING, started_at=timezone.now())
+        ).update(state=CampaignState.SENDING, started_at=started_at)
         if not moved:
             return 0
+        campaign.started_at = started_at
         steps, qs = audience_steps(campaign, actor)
         segment = Segment.objects.filter(slug=campaign.segment_slug).first()
         if segment is not None:  # who was in the segment when the campaign used it
             segment_snapshot(segment, f"Campagne n° {campaign.pk} : {campaign.name}", actor=actor)
-        queued = held = 0
+        queued = held = waiting = 0
+        variants = list(campaign.variants.values_list("pk", flat=True))
+        ab = campaign.test_percent > 0 and len(variants) >= 2
         rows: list[Delivery] = []
         for pk, language in (
             qs.order_by("pk").values_list("pk", "language").iterator(chunk_size=5000)
         ):
             control = in_control_group(campaign.pk, pk, campaign.control_percent)
+            status, variant = DeliveryStatus.CONTROL if control else DeliveryStatus.PENDING, None
+            if ab and not control:
+                drawn = ab_draw(campaign.pk, pk, campaign.test_percent, len(variants))
+                if drawn is None:
+                    status = DeliveryStatus.HELD  # the rest: waits for the winner
+                    waiting += 1
+                else:
+                    variant = variants[drawn]
             held += control
             queued += not control
             rows.append(
                 Delivery(
                     campaign_id=campaign.pk,
                     customer_id=pk,
-                    status=DeliveryStatus.CONTROL if control else DeliveryStatus.PENDING,
+                    status=status,
+                    variant_id=variant,
                     language="en" if (language or "").lower().startswith("en") else "fr",
                 )
             )
@@ -111,10 +139,28 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
             summary.append(
                 {"key": "control", "label": _("… dont groupe témoin (non envoyé)"), "count": held}
             )
+        if ab:
+            summary.append(
+                {
+                    "key": "ab_test",
+                    "label": _("… dont test A/B (%(n)s variantes)") % {"n": len(variants)},
+                    "count": queued - waiting,
+                }
+            )
+            summary.append(
+                {"key": "ab_rest", "label": _("… dont reste (variante gagnante)"), "count": waiting}
+            )
         Campaign.objects.filter(pk=campaign.pk).update(audience_steps=summary)
         campaign.audience_steps = summary
         campaign.state = CampaignState.SENDING
-        audit_log(actor=actor, action="campaign.start", obj=campaign, queued=queued, control=held)
+        audit_log(
+            actor=actor,
+            action="campaign.start",
+            obj=campaign,
+            queued=queued,
+            control=held,
+            ab_rest=waiting,
+        )
     return queued
 
 
@@ -123,31 +169,41 @@ def campaign_start(*, campaign: Campaign, actor: Actor) -> int:
 
 def deliveries_claim(campaign_id: int, worker: str, limit: int) -> list[int]:
     """Claim up to ``limit`` rows for ``worker``: pending ones, or claims older than the lease."""
+    return [row[0] for row in deliveries_claim_rows(campaign_id, worker, limit)]
+
+
+def deliveries_claim_rows(campaign_id: int, worker: str, limit: int) -> list[Row]:
+    """``deliveries_claim`` in ONE statement that returns the rows it claimed, what sending
+    needs of them: ``UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED] LIMIT n)
+    RETURNING …``. The outer WHERE repeats the claimable condition: a row another worker took
+    in between (PostgreSQL re-reads a row it waited for) is not taken again."""
+    ops = connection.ops
+    table = ops.quote_name(Delivery._meta.db_table)
     now = timezone.now()
-    claimable = Q(status=DeliveryStatus.PENDING) | Q(
-        status=DeliveryStatus.CLAIMED,
-        claimed_at__lt=now - dt.timedelta(seconds=conf.claim_lease()),
+    expired = ops.adapt_datetimefield_value(now - dt.timedelta(seconds=conf.claim_lease()))
+    claimable = "(status = %s OR (status = %s AND claimed_at < %s))"
+    claimable_params = [DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value, expired]
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
-    for _attempt in range(5):
-        with transaction.atomic():
-            candidates = Delivery.objects.filter(claimable, campaign_id=campaign_id).order_by("id")
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
-            ids = list(candidates.values_list("id", flat=True)[:limit])
-            if not ids:
-                return []
-            # The conditional part: a row another worker claimed meanwhile is not taken.
-            Delivery.objects.filter(claimable, id__in=ids).update(
-                status=DeliveryStatus.CLAIMED, claimed_by=worker, claimed_at=now
-            )
-        mine = list(
-            Delivery.objects.filter(
-                id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker
-            ).values_list("id", flat=True)
-        )
-        if mine:
-            return mine
-    return []
+    sql = (
+        f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s "  # noqa: S608 — names and %s only
+        f"WHERE id IN (SELECT id FROM {table} WHERE campaign_id = %s AND {claimable} "
+        f"ORDER BY id LIMIT %s{lock}) AND {claimable} "
+        "RETURNING id, customer_id, language, attempts, variant_id"
+    )
+    params = [
+        DeliveryStatus.CLAIMED.value,
+        worker,
+        ops.adapt_datetimefield_value(now),
+        campaign_id,
+        *claimable_params,
+        limit,
+        *claimable_params,
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall())
 
 
 def _release(ids: Sequence[int], worker: str, error: str, charged: int | None = None) -> None:
@@ -223,9 +279,7 @@ class _Throttle:
         self.next = max(self.next, now) + self.interval
 
 
-def _recheck(
-    campaign: Campaign, rows: list[tuple[int, int, str, int]], worker: str, report: RunReport
-) -> set[int]:
+def _recheck(campaign: Campaign, rows: list[Row], worker: str, report: RunReport) -> set[int]:
     """Consent, suppressions and pressure again at send time; the others are skipped."""
     customer_ids = [r[1] for r in rows]
     base = Customer.objects.filter(pk__in=customer_ids)
@@ -252,17 +306,7 @@ def _recheck(
     return allowed
 
 
-def _batch_rows(ids: Sequence[int], worker: str) -> list[tuple[int, int, str, int]]:
-    return list(
-        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
-        .order_by("id")
-        .values_list("id", "customer_id", "language", "attempts")
-    )
-
-
-def _recipients(
-    campaign: Campaign, rows: list[tuple[int, int, str, int]], allowed: set[int]
-) -> list[Recipient]:
+def _recipients(campaign: Campaign, rows: list[Row], allowed: set[int]) -> list[Recipient]:
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=allowed).only(*_FIELDS)}
     tracked = set(
         customers_with_consent(
@@ -277,8 +321,9 @@ def _recipients(
             language=language or language_of(customers[customer_id]),
             values=values[customer_id],
             tracked=customer_id in tracked,
+            variant_id=variant_id,
         )
-        for delivery_id, customer_id, language, _attempts in rows
+        for delivery_id, customer_id, language, _attempts, variant_id in rows
         if customer_id in customers
     ]
 
@@ -311,23 +356,27 @@ def _mark_sent_many(ids: list[int], worker: str, composer: Composer) -> set[int]
     """Mark a group sent in one UPDATE (still claimed by ``worker`` only); the ids it took."""
     if not ids:
         return set()
-    mine = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.CLAIMED, claimed_by=worker)
-    mine.update(
-        status=DeliveryStatus.SENT,
-        sent_at=timezone.now(),
-        error="",
-        # The same as Composer.message_id, which put it in the mail's header.
-        message_id=Concat(
-            Value(f"<cordee.{composer.campaign.pk}."),
-            Cast("id", CharField()),
-            Value(f"@{composer.domain}>"),
-        ),
-    )
-    return set(
-        Delivery.objects.filter(
-            pk__in=ids, status=DeliveryStatus.SENT, claimed_by=worker
-        ).values_list("id", flat=True)
-    )
+    # One statement that also says which rows it took (RETURNING: PostgreSQL, SQLite ≥ 3.35),
+    # rather than an UPDATE and a SELECT per group of messages.
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, error = '', "  # noqa: S608 — names and %s only
+            # The same as Composer.message_id, which put it in the mail's header.
+            f"message_id = %s || CAST(id AS TEXT) || %s "
+            f"WHERE id IN ({marks}) AND status = %s AND claimed_by = %s RETURNING id",
+            [
+                DeliveryStatus.SENT.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                f"<cordee.{composer.campaign.pk}.",
+                f"@{composer.domain}>",
+                *ids,
+                DeliveryStatus.CLAIMED.value,
+                worker,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _bounce(campaign: Campaign, r: Recipient, exc: Exception, attempts: int, worker: str) -> None:
@@ -434,6 +483,60 @@ def _send_email_batch(
             raise trouble
 
 
+def _send_api_batch(
+    campaign: Campaign,
+    composer: Composer,
+    recipients: list[Recipient],
+    attempts: dict[int, int],
+    worker: str,
+    api: ApiSession,
+    throttle: _Throttle,
+    report: RunReport,
+) -> None:
+    """Through a provider's HTTP API, one call per mail: marked sent first (at most once),
+    put back if the provider refuses; the provider's message id kept for its webhooks."""
+    sender = str(Address(campaign.sender_name, addr_spec=campaign.sender_email))
+    for position, r in enumerate(recipients):
+        throttle.wait()
+        subject, text, html, headers = composer.api_parts(r)
+        if campaign.reply_to:
+            headers["Reply-To"] = campaign.reply_to
+        if not _mark_sent(r.delivery_id, worker, ""):
+            continue  # the claim was taken over
+        try:
+            provider_id = api.send(
+                sender=sender,
+                to=r.customer.email,
+                subject=subject,
+                text=text,
+                html=html,
+                delivery_id=r.delivery_id,
+                headers=headers,
+            )
+        except PermanentError as exc:
+            _bounce(campaign, r, exc, attempts[r.delivery_id], worker)
+            report.bounced += 1
+            continue
+        except RejectedError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.FAILED, str(exc), attempts[r.delivery_id] + 1
+            )
+            report.failed += 1
+            continue
+        except TransientError as exc:
+            _undo_sent(
+                r.delivery_id, worker, DeliveryStatus.CLAIMED, str(exc), attempts[r.delivery_id]
+            )
+            _release([r.delivery_id], worker, str(exc), charged=r.delivery_id)
+            report.retried += 1
+            rest = [x.delivery_id for x in recipients[position + 1 :]]
+            _release(rest, worker, str(exc))
+            report.retried += len(rest)
+            raise
+        Delivery.objects.filter(pk=r.delivery_id).update(message_id=provider_id)
+        report.sent += 1
+
+
 def _email_hash(customer: Customer) -> str:
     from cordee.privacy.crypto import email_index
 
@@ -517,22 +620,28 @@ def campaign_send_run(
         # the database server's; skipping the wait for the WAL flush keeps sends fast.
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
-    sessions = [SmtpSession() for _ in range(conf.smtp_connections())]
+    provider = api_provider() if campaign.channel == Channel.EMAIL else ""
+    api = ApiSession(provider) if provider else None
+    sessions = [] if api else [SmtpSession() for _ in range(conf.smtp_connections())]
     try:
         while True:
             if campaign.channel == Channel.SMS:
                 report.deferred_until = in_quiet_hours()
                 if report.deferred_until:
                     break
-            ids = deliveries_claim(campaign.pk, worker, conf.batch_size())
-            if not ids:
+            rows = deliveries_claim_rows(campaign.pk, worker, conf.batch_size())
+            if not rows:
                 break
-            rows = _batch_rows(ids, worker)
             allowed = _recheck(campaign, rows, worker, report)
             recipients = _recipients(campaign, rows, allowed)
             try:
                 if campaign.channel == Channel.SMS:
                     _send_sms_batch(campaign, composer, recipients, worker, throttle, report)
+                elif api is not None:
+                    attempts = {r[0]: r[3] for r in rows}
+                    _send_api_batch(
+                        campaign, composer, recipients, attempts, worker, api, throttle, report
+                    )
                 else:
                     attempts = {r[0]: r[3] for r in rows}
                     _send_email_batch(
@@ -549,13 +658,16 @@ def campaign_send_run(
     finally:
         for session in sessions:
             session.close()
+        if api is not None:
+            api.close()
     campaign_finish_if_done(campaign)
     return report
 
 
 def campaign_finish_if_done(campaign: Campaign) -> bool:
     busy = Delivery.objects.filter(
-        campaign_id=campaign.pk, status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+        campaign_id=campaign.pk,
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD),
     ).exists()
     if busy:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from email.headerregistry import Address
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.tasks import default_task_backend
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordee.campaigns.abtest import LABELS
 from cordee.campaigns.audience import SMS_PURPOSE
 from cordee.campaigns.compose import Composer, Recipient, language_of
 from cordee.campaigns.mailer import SmtpSession
@@ -26,8 +28,11 @@ from cordee.campaigns.models import (
     Message,
     SuppressionReason,
     TrackingEvent,
+    Variant,
+    WinnerMetric,
 )
 from cordee.campaigns.personalisation import personal_values
+from cordee.campaigns.provider import ApiSession, api_provider
 from cordee.campaigns.receivers import deliveries_skip_withdrawn
 from cordee.campaigns.rendering import (
     Rendered,
@@ -96,9 +101,20 @@ def campaign_save(
     cost: Decimal | str | int = 0,
     control_percent: int = 0,
     partner: Partner | None = None,
+    test_percent: int = 0,
+    winner_metric: str = WinnerMetric.CLICKS,
+    winner_delay: int = 4,
+    winner_auto: bool = True,
+    variants: list[dict[str, Any]] | None = None,
     **message: Any,
 ) -> Campaign:
-    """Create a campaign (or edit a draft) with its message; everything checked first."""
+    """Create a campaign (or edit a draft) with its message; everything checked first.
+
+    ``variants``: an A/B test's other versions (B, C…), each a dict of message fields; a
+    field left out is variant A's (so a variant may change only the subject). With
+    ``test_percent`` > 0 that share of the audience is split between A and the others.
+    ``variants=None`` keeps a draft's variants as they are; ``[]`` removes them.
+    """
     errors: dict[str, list[str]] = {}
     try:
         check_text(name, _("Nom"), limit=150)
@@ -133,10 +149,32 @@ def campaign_save(
         errors["cost"] = [_("Coût invalide.")]
     if not isinstance(control_percent, int) or not 0 <= control_percent <= 50:
         errors["control_percent"] = [_("Le groupe témoin va de 0 à 50 %.")]
+    if not isinstance(test_percent, int) or not 0 <= test_percent <= 90:
+        errors["test_percent"] = [_("La part testée va de 0 à 90 %.")]
+    if winner_metric not in WinnerMetric.values:
+        errors["winner_metric"] = [_("Critère du gagnant inconnu.")]
+    if not isinstance(winner_delay, int) or not 0 <= winner_delay <= 24 * 14:
+        errors["winner_delay"] = [_("Le délai va de 0 à 336 heures (14 jours).")]
+    clean: dict[str, Any] = {}
     try:
         clean = message_check(channel=channel, **message)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    others: list[dict[str, Any]] = []
+    for number, fields in enumerate(variants or [], start=1):
+        label = LABELS[number] if number < len(LABELS) else "?"
+        if number >= len(LABELS):
+            errors["variants"] = [_("Huit variantes au plus.")]
+            break
+        try:
+            others.append(message_check(channel=channel, **{**message, **fields}))
+        except ValidationError as exc:
+            errors[f"variant_{label}"] = [
+                _("Variante %(label)s : %(error)s") % {"label": label, "error": " ".join(m)}
+                for m in exc.message_dict.values()
+            ]
+    if test_percent and variants is not None and not others:
+        errors["test_percent"] = [_("Un test A/B demande au moins une seconde variante.")]
     if segment_slug and not Segment.objects.filter(slug=segment_slug).exists():
         errors["segment_slug"] = [_("Segment inconnu : %(slug)s") % {"slug": segment_slug[:60]}]
     if campaign is not None and campaign.state != CampaignState.DRAFT:
@@ -162,9 +200,29 @@ def campaign_save(
         campaign.cost = cost  # type: ignore[assignment,unused-ignore]
         campaign.control_percent = control_percent
         campaign.partner = partner or actor.partner or _hub()
+        campaign.test_percent = test_percent
+        campaign.winner_metric = winner_metric
+        campaign.winner_delay = winner_delay
+        campaign.winner_auto = winner_auto
         campaign.save()
+        if variants is not None:
+            _variants_save(campaign, others)
         audit_log(actor=actor, action="campaign.save", obj=campaign)
     return campaign
+
+
+def _variants_save(campaign: Campaign, others: list[dict[str, Any]]) -> None:
+    """Variant A is the campaign's message; B, C… their own (replaced on each save)."""
+    old = list(campaign.variants.exclude(label="A").values_list("message_id", flat=True))
+    campaign.variants.all().delete()
+    Message.objects.filter(pk__in=old).exclude(pk=campaign.message_id).delete()
+    if not others:
+        return
+    Variant.objects.create(campaign=campaign, label="A", message=campaign.message)
+    for label, fields in zip(LABELS[1:], others, strict=False):
+        Variant.objects.create(
+            campaign=campaign, label=label, message=Message.objects.create(**fields)
+        )
 
 
 def _hub() -> Partner:
@@ -194,6 +252,23 @@ def campaign_schedule(*, campaign: Campaign, at: dt.datetime | None, actor: Acto
         return
     campaign_start(campaign=campaign, actor=actor)
     transaction.on_commit(lambda: campaign_send.enqueue(campaign.pk))
+    winner_schedule(campaign)
+
+
+def winner_schedule(campaign: Campaign) -> None:
+    """An automatic A/B winner: a task at the end of the delay (``cordee campaign dispatch``
+    picks it too, for a task backend that cannot defer)."""
+    from cordee.campaigns.abtest import campaign_is_ab, winner_due_at
+    from cordee.campaigns.tasks import campaign_winner_auto
+
+    campaign.refresh_from_db(fields=["started_at", "state"])
+    due = winner_due_at(campaign)
+    if not campaign.winner_auto or due is None or not campaign_is_ab(campaign):
+        return
+    if default_task_backend.supports_defer:
+        transaction.on_commit(
+            lambda: campaign_winner_auto.using(run_after=due).enqueue(campaign.pk)
+        )
 
 
 def campaigns_dispatch_due(*, actor: Actor) -> list[int]:
@@ -207,6 +282,7 @@ def campaigns_dispatch_due(*, actor: Actor) -> list[int]:
     ).select_related("purpose"):
         if campaign_start(campaign=campaign, actor=actor):
             campaign_send.enqueue(campaign.pk)
+            winner_schedule(campaign)
         started.append(campaign.pk)
     return started
 
@@ -216,9 +292,9 @@ def campaign_cancel(*, campaign: Campaign, actor: Actor) -> None:
         Campaign.objects.filter(pk=campaign.pk).exclude(state=CampaignState.SENT).update(
             state=CampaignState.CANCELLED
         )
-        Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SKIPPED, error=_("campagne annulée")
-        )
+        Delivery.objects.filter(
+            campaign=campaign, status__in=(DeliveryStatus.PENDING, DeliveryStatus.HELD)
+        ).update(status=DeliveryStatus.SKIPPED, error=_("campagne annulée"))
         audit_log(actor=actor, action="campaign.cancel", obj=campaign)
 
 
@@ -248,9 +324,26 @@ def campaign_test_send(
     lang = language if language in ("fr", "en") else language_of(customer)
     values = personal_values([customer])[customer.pk]
     recipient = Recipient(customer=customer, delivery_id=0, language=lang, values=values)
-    data, message_id = composer.email_bytes(recipient, subject_prefix="[TEST] ", to=to)
-    with SmtpSession() as session:
-        session.send(campaign.sender_email, to, data, lambda: True)
+    provider = api_provider()
+    if provider:
+        subject, text, html, headers = composer.api_parts(recipient)
+        api = ApiSession(provider)
+        try:
+            message_id = api.send(
+                sender=str(Address(campaign.sender_name, addr_spec=campaign.sender_email)),
+                to=to,
+                subject="[TEST] " + subject,
+                text=text,
+                html=html,
+                delivery_id=0,
+                headers=headers,
+            )
+        finally:
+            api.close()
+    else:
+        data, message_id = composer.email_bytes(recipient, subject_prefix="[TEST] ", to=to)
+        with SmtpSession() as session:
+            session.send(campaign.sender_email, to, data, lambda: True)
     audit_log(actor=actor, action="campaign.test_send", obj=campaign, customer=customer.pk)
     return message_id
 

@@ -32,3 +32,22 @@ def campaign_start_scheduled(campaign_id: int) -> None:
         return
     campaign_start(campaign=campaign, actor=Actor.system("planificateur"))
     campaign_send.enqueue(campaign_id)
+    from cordee.campaigns.services import winner_schedule
+
+    winner_schedule(campaign)
+
+
+@task()
+def campaign_winner_auto(campaign_id: int) -> None:
+    """An A/B test's delay is over: pick the winner by the metric and send it to the rest.
+
+    Does nothing if the winner was already chosen (by the marketer, or another worker)."""
+    from cordee.campaigns.abtest import campaign_winner_pick, winner_due_at
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or not campaign.winner_auto or campaign.winner_id is not None:
+        return
+    due = winner_due_at(campaign)
+    if due is None or due > timezone.now():
+        return
+    campaign_winner_pick(campaign=campaign, actor=Actor.system("test A/B"))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/apercu.html", views.campaign_preview_frame, name="preview_frame"),
     path("<int:pk>/test/", views.campaign_test, name="test"),
     path("<int:pk>/envoi/", views.campaign_send_view, name="send"),
+    path("<int:pk>/gagnant/", views.campaign_winner_view, name="winner"),
     path("bloc/", views.block_row, name="block_row"),
     path("offres/", offer_views.offer_list, name="offers"),
     path("offres/nouvelle/", offer_views.offer_edit, name="offer_create"),

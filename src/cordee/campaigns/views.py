@@ -22,11 +22,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cordee.campaigns import links
+from cordee.campaigns.abtest import (
+    campaign_is_ab,
+    campaign_winner_pick,
+    variant_results,
+    winner_due_at,
+)
 from cordee.campaigns.audience import audience_steps
 from cordee.campaigns.conf import setting
 from cordee.campaigns.forms import BLOCK_LABELS, CampaignForm, blocks_from_post
 from cordee.campaigns.mailer import PermanentError, RejectedError, TransientError
-from cordee.campaigns.models import CampaignState, Delivery, EventKind
+from cordee.campaigns.models import Campaign, CampaignState, Delivery, EventKind
 from cordee.campaigns.queries import campaign_for, campaign_report, campaigns_visible_to
 from cordee.campaigns.services import (
     campaign_preview,
@@ -88,6 +94,11 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
                     reply_to=data["reply_to"],
                     cost=data["cost"],
                     control_percent=data["control_percent"],
+                    test_percent=data["test_percent"] or 0,
+                    winner_metric=data["winner_metric"] or "clicks",
+                    winner_delay=data["winner_delay"] if data["winner_delay"] is not None else 4,
+                    winner_auto=data["winner_auto"],
+                    variants=_variants_from_form(campaign, data),
                     subject_fr=data["subject_fr"],
                     subject_en=data["subject_en"],
                     blocks_fr=blocks_fr,
@@ -117,12 +128,19 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
                 "reply_to": campaign.reply_to,
                 "cost": campaign.cost,
                 "control_percent": campaign.control_percent,
+                "test_percent": campaign.test_percent,
+                "winner_metric": campaign.winner_metric,
+                "winner_delay": campaign.winner_delay,
+                "winner_auto": campaign.winner_auto,
                 "subject_fr": m.subject_fr,
                 "subject_en": m.subject_en,
                 "sms_fr": m.sms_fr,
                 "sms_en": m.sms_en,
             }
             blocks_fr, blocks_en = m.blocks_fr, m.blocks_en
+            b = campaign.variants.filter(label="B").select_related("message").first()
+            if b is not None:
+                initial.update(subject_b_fr=b.message.subject_fr, subject_b_en=b.message.subject_en)
         else:
             blocks_fr = [
                 {"type": "title", "text": ""},
@@ -142,6 +160,24 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
     return render(request, "campaigns/edit.html", context)
 
 
+def _variants_from_form(campaign: Campaign | None, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Variant B from the editor: its subject; its content, if it had its own (written from
+    the command line), kept; without a subject B, no A/B test."""
+    if not (data.get("subject_b_fr") or "").strip():
+        return []
+    fields: dict[str, Any] = {
+        "subject_fr": data["subject_b_fr"],
+        "subject_en": data.get("subject_b_en") or "",
+    }
+    b = campaign.variants.filter(label="B").select_related("message").first() if campaign else None
+    if b is not None:
+        m = b.message
+        fields.update(
+            blocks_fr=m.blocks_fr, blocks_en=m.blocks_en, sms_fr=m.sms_fr, sms_en=m.sms_en
+        )
+    return [fields]
+
+
 def block_row(request: SignedInRequest) -> HttpResponse:
     lang = "en" if request.GET.get("lang") == "en" else "fr"
     block = {"type": "paragraph", "text": "", "url": ""}
@@ -159,11 +195,35 @@ def campaign_detail(request: SignedInRequest, pk: int) -> HttpResponse:
         if campaign.state not in (CampaignState.DRAFT, CampaignState.SCHEDULED)
         else None
     )
+    ab = campaign_is_ab(campaign)
     return render(
         request,
         "campaigns/detail.html",
-        {"campaign": campaign, "report": report, "now": timezone.localtime()},
+        {
+            "campaign": campaign,
+            "report": report,
+            "now": timezone.localtime(),
+            "ab": ab,
+            "variants": variant_results(campaign) if ab else [],
+            "winner_due": winner_due_at(campaign) if ab else None,
+        },
     )
+
+
+@require_POST
+def campaign_winner_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The marketer picks the winner: it goes to the rest of the audience (once)."""
+    actor = _actor(request)
+    campaign = campaign_for(actor, pk)
+    label = (request.POST.get("variant") or "")[:1].upper()
+    variant = campaign.variants.filter(label=label).first()
+    if variant is None:
+        return HttpResponseBadRequest(_("Variante inconnue."))
+    if campaign_winner_pick(campaign=campaign, actor=actor, variant=variant) is None:
+        return HttpResponseBadRequest(
+            _("Le gagnant est déjà choisi, ou la campagne n'est plus en cours d'envoi.")
+        )
+    return redirect("campaigns:detail", pk=campaign.pk)
 
 
 def campaign_audience(request: SignedInRequest, pk: int) -> HttpResponse:
@@ -301,7 +361,7 @@ def click(request: HttpRequest, token: str) -> HttpResponseRedirect:
         raise Http404
     from cordee.campaigns.compose import Composer
 
-    compiled = Composer(delivery.campaign).compiled(delivery.language)
+    compiled = Composer(delivery.campaign).compiled(delivery.language, delivery.variant_id)
     if not 0 <= numbers[1] < len(compiled.links):
         raise Http404
     tracking_record(delivery_id=delivery.pk, kind=EventKind.CLICK, link=numbers[1])

@@ -97,6 +97,16 @@ def _delivery_for(event: AnymailTrackingEvent, address_hash: str) -> Delivery | 
     raw = str(metadata.get("cordee_delivery", ""))[:12]
     if raw.isdigit():
         candidates.append(Delivery.objects.filter(pk=int(raw)).first())
+    provider_id = str(event.message_id or "").strip()[:120]
+    if provider_id and not provider_id.startswith("<cordee."):
+        # Sent through the provider's API: the ledger keeps the id it answered with.
+        # The partial index's own condition, repeated so that PostgreSQL can use it.
+        by_id = (
+            Delivery.objects.filter(message_id=provider_id)
+            .exclude(message_id="")
+            .exclude(message_id__startswith="<cordee.")
+        )
+        candidates.append(by_id.first())
     found = _MESSAGE_ID.search(str(event.message_id or "")[:300])
     if found:
         campaign_id, delivery_id = int(found.group(1)), int(found.group(2))
