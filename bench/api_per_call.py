@@ -126,7 +126,7 @@ def main() -> None:
         assert response.status_code == 200, response.content[:300]
         assert response.json()["created"] == args.bulk_size, response.json()["rejected"]
 
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"bulk_size": args.bulk_size}
     for name, call, count in (
         ("health", health, args.health),
         ("single", single, args.single),

@@ -27,10 +27,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common import DATA, cordee, pg_fresh_database, run_measured, write_section
 
 DATABASE = "cordee_bench_api"
+HERE = Path(__file__).resolve().parent
 
 
 def customers_file(count: int) -> Path:
@@ -156,9 +158,17 @@ def main() -> None:
     parser.add_argument("--bulk-size", type=int, default=5_000)
     parser.add_argument("--file-lines", type=int, default=500_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=DATABASE, help="dropped and created afresh")
+    parser.add_argument(
+        "--before-src",
+        default="",
+        help="the previous version's src directory: its cost per call is measured too, "
+        "alternating with this one's, against the same database",
+    )
+    parser.add_argument("--per-call-rounds", type=int, default=2)
     args = parser.parse_args()
 
-    url = pg_fresh_database(DATABASE)
+    url = pg_fresh_database(args.database)
     home = Path(tempfile.mkdtemp(prefix="cordee-bench-api-"))
     env = {
         "CORDEE_HOME": str(home),
@@ -270,6 +280,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
+    results["per_call"] = per_call(args, env, key)
     if args.file_lines <= 0:
         return  # the API only: no file, no report
     file = activities_file(args.file_lines, args.customers)
@@ -287,13 +298,80 @@ def main() -> None:
     write_report(args, results)
 
 
+def per_call(args: argparse.Namespace, env: dict[str, str], key: str) -> dict[str, list[Any]]:
+    """CPU per call in one process (bench/api_per_call.py), this version and the one before."""
+    versions = {"after": str(HERE.parent / "src")}
+    if args.before_src:
+        versions = {"before": str(Path(args.before_src).resolve()), **versions}
+    out: dict[str, list[Any]] = {name: [] for name in versions}
+    for _round in range(args.per_call_rounds):
+        for name, src in versions.items():
+            run = subprocess.run(
+                [sys.executable, str(HERE / "api_per_call.py"), key, str(args.customers)],
+                env={**os.environ, **env, "CORDEE_TASKS": "huey", "PYTHONPATH": src},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(run.stdout.strip().splitlines()[-1])
+            out[name].append(figures)
+            print("per call", name, figures, flush=True)
+    return out
+
+
+def _per_call_table(r: dict[str, list[Any]]) -> str:
+    """One column per version and round: Python and PostgreSQL CPU, statements, and the
+    total in `/sante/` requests of the same run."""
+    columns = [(name, i, figures) for name, runs in r.items() for i, figures in enumerate(runs)]
+    head = "| per call | " + " | ".join(f"{name}, run {i + 1}" for name, i, _f in columns) + " |"
+    lines = [head, "|---" * (len(columns) + 1) + "|"]
+
+    def cell(f: dict[str, Any], what: str) -> str:
+        h = f["health"]["python_ms"] + f["health"]["postgresql_ms"]
+        c = f[what]
+        total = c["python_ms"] + c["postgresql_ms"]
+        digits = 0 if total > 50 else 1
+        return (
+            f"{c['python_ms']:.{digits}f} + {c['postgresql_ms']:.{digits}f} ms "
+            f"({c['statements']:.0f} st.) = **{total / h:.1f}** `/sante/`"
+        )
+
+    lines.append(
+        "| `GET /sante/` (Python + PostgreSQL) | "
+        + " | ".join(
+            f"{f['health']['python_ms']:.2f} + {f['health']['postgresql_ms']:.2f} ms"
+            for _n, _i, f in columns
+        )
+        + " |"
+    )
+    lines.append("| single POST | " + " | ".join(cell(f, "single") for _n, _i, f in columns) + " |")
+    lines.append(
+        f"| bulk POST of {columns[0][2].get('bulk_size', 5000):,} | "
+        + " | ".join(cell(f, "bulk") for _n, _i, f in columns)
+        + " |"
+    )
+    lines.append(
+        "| aggregates refreshed by the worker afterwards (per customer) | "
+        + " | ".join(
+            f"{f['refresh']['python_ms'] / max(1, f['refresh']['customers']):.2f} + "
+            f"{f['refresh']['postgresql_ms'] / max(1, f['refresh']['customers']):.2f} ms"
+            for _n, _i, f in columns
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
 def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
     h, s, b, lk, f = (r[k] for k in ("health", "single", "bulk", "lookup", "file"))
     assert isinstance(h, dict) and isinstance(s, dict) and isinstance(b, dict)
     assert isinstance(lk, dict) and isinstance(f, dict)
     per_line = f["seconds"] / f["lines"]
     load1, load5, _load15 = os.getloadavg()
-    body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}`
+    before = " --before-src PREVIOUS/src" if args.before_src else ""
+    pc = r.get("per_call")
+    assert isinstance(pc, dict)
+    body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}{before}`
 (also run by `bench/run.py --api`).
 
 Setup: `cordee serve --workers {args.workers}` (gunicorn, gthread, 4 threads per worker, and the
@@ -314,6 +392,16 @@ report was written: {load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
 
 Status counts: single {s["statuses"]}, bulk {b["statuses"]}, lookup {lk["statuses"]}, health {h["statuses"]}.
 After the bulk load the worker had refreshed every customer's aggregates {r.get("catch_up_s", "—")} s later.
+
+**Cost per call, in one process** (`bench/api_per_call.py`, run by this bench against the same
+database once the load is over): Django's whole request handler (middleware, URL resolution,
+ninja) through Django's test client, one call after another — 1,000 `/sante/`, 300 single
+POSTs, 6 bulk calls —, CPU time of the Python process and of its PostgreSQL backend (from
+`/proc`), statements counted. No load generator and no scheduling in these figures, so they
+hold on a busy machine; each is also given in `/sante/` requests of the same run (the test
+client's own cost is in both).{" The previous version ran against the same database, alternating with this one." if args.before_src else ""}
+
+{_per_call_table(pc)}
 
 10M activities from files: measured at {f["lines"]:,} lines ({f["created"]:,} created) for lack of time
 on a shared machine; at the same rate 10M lines would take **{per_line * 10_000_000 / 60:.1f} min**

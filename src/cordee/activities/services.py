@@ -31,6 +31,7 @@ from cordee.core.bulk import (
     copy_value,
     json_text,
     select_in,
+    text_array,
 )
 from cordee.core.signals import activities_changed, activities_written
 from cordee.customers.models import Channel, Customer
@@ -156,14 +157,16 @@ def activities_record_bulk(
             seen[key] = i
         rows.append(row)
         positions.append(i)
-    audit_details = {"partner": partner.slug, "channel": channel, "records": len(items)}
+    audit_details: dict[str, Any] = {
+        "partner": partner.slug,
+        "channel": channel,
+        "records": len(items),
+    }
     with transaction.atomic():
         if len(rows) == 1 and len(items) == 1 and connection.vendor == "postgresql":
             # One activity (the API's single POST): inserted first, with its audit entry in
             # the same statement; only a reference already known goes the way below.
-            new_id = _insert_one(
-                rows[0], audit=(actor, ip, audit_details) if audit else None
-            )
+            new_id = _insert_one(rows[0], audit=(actor, ip, audit_details) if audit else None)
             if new_id is not None:
                 rows[0][0] = new_id
                 out.results[0] = Written("created", new_id, rows[0])
@@ -198,7 +201,7 @@ def activities_record_bulk(
     return out
 
 
-def _counts(out: BulkWritten) -> dict[str, int]:
+def _counts(out: BulkWritten) -> dict[str, Any]:
     return {s: out.count(s) for s in ("created", "updated", "unchanged", "duplicate")}
 
 
@@ -230,16 +233,31 @@ def _existing(
     columns = ", ".join(qn(_column(n)) for n in COMPARED)
     table = qn(Activity._meta.db_table)
     kinds = sorted({kind for kind, _ref in keys})
-    # Partner, kind and reference: the unique index's own columns and predicate.
-    sql = (
-        f"SELECT id, kind, external_id, {columns} FROM {table} "  # noqa: S608
-        f"WHERE partner_id = %s AND external_id <> '' AND kind IN ({', '.join(['%s'] * len(kinds))}) "
-        "AND external_id {values}"
-    )
+    kind_in = f"kind IN ({', '.join(['%s'] * len(kinds))})"
     found: dict[tuple[str, str], tuple[int, list[Any]]] = {}
     details = COMPARED.index("details")
     references = sorted({ref for _kind, ref in keys})
-    for activity_id, kind, reference, *stored in select_in(sql, [partner_id, *kinds], references):
+    if connection.vendor == "postgresql":
+        # One probe of the unique index (partner, kind, reference, and its predicate) per
+        # reference, whatever the statistics say: a plain ``= ANY`` read every activity of
+        # the partner's kinds (180 ms for a bulk call on a table of 340,000 rows, growing
+        # with it), and a join let the planner, misled by a freshly filled table, do as bad
+        # (OFFSET 0 keeps the subquery from being flattened into such a join).
+        sql = (
+            f"SELECT a.* FROM unnest(%s::text[]) AS k(v) CROSS JOIN LATERAL ("  # noqa: S608
+            f"SELECT id, kind, external_id, {columns} FROM {table} WHERE partner_id = %s "
+            f"AND {kind_in} AND external_id = k.v AND external_id <> '' OFFSET 0) a"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [text_array(references), partner_id, *kinds])
+            rows = cur.fetchall()
+    else:
+        sql = (
+            f"SELECT id, kind, external_id, {columns} FROM {table} "  # noqa: S608
+            f"WHERE partner_id = %s AND external_id <> '' AND {kind_in} AND external_id {{values}}"
+        )
+        rows = select_in(sql, [partner_id, *kinds], references)
+    for activity_id, kind, reference, *stored in rows:
         if isinstance(stored[details], str):  # SQLite returns JSON as text
             stored[details] = json.loads(stored[details])
         found[(kind, reference)] = (activity_id, stored)
@@ -306,7 +324,7 @@ def _insert_one(
             duplicate=0,
         )
         sql = (
-            f"WITH inserted AS ({sql}), "
+            f"WITH inserted AS ({sql}), "  # noqa: S608
             f"audited AS ({columns} SELECT {slots} FROM inserted) "
             "SELECT id FROM inserted"
         )

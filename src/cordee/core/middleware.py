@@ -15,8 +15,8 @@ from typing import Any
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
-from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxMiddleware
 
 from cordee.privacy.mfa import MFAMiddleware
@@ -29,8 +29,9 @@ class _BrowserOnly:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(API_PREFIX):
-            return self.get_response(request)  # type: ignore[no-any-return]
-        return super().__call__(request)  # type: ignore[misc,no-any-return]
+            response: HttpResponse = self.get_response(request)
+            return response
+        return super().__call__(request)  # type: ignore[misc]
 
 
 class BrowserSessionMiddleware(_BrowserOnly, SessionMiddleware):
@@ -40,7 +41,7 @@ class BrowserSessionMiddleware(_BrowserOnly, SessionMiddleware):
 class BrowserCsrfViewMiddleware(_BrowserOnly, CsrfViewMiddleware):
     def process_view(
         self, request: HttpRequest, callback: Any, callback_args: Any, callback_kwargs: Any
-    ) -> HttpResponse | None:
+    ) -> HttpResponseForbidden | None:
         if request.path_info.startswith(API_PREFIX):
             return None  # every API view is CSRF-exempt: no cookie is trusted there
         return super().process_view(request, callback, callback_args, callback_kwargs)

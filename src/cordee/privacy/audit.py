@@ -67,7 +67,7 @@ def audit_insert_parts(
         field("ip").get_db_prep_value(entry["ip"], connection),  # type: ignore[union-attr]
         json.dumps(entry["details"]),
     ]
-    quoted = [ops.quote_name(field(name).column) for name in (*names, "details")]  # type: ignore[arg-type]
+    quoted = [ops.quote_name(field(name).column) for name in (*names, "details")]  # type: ignore[union-attr,arg-type]
     details_slot = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     ip_slot = "%s::inet" if connection.vendor == "postgresql" else "%s"
     slots = ["%s"] * 7 + [ip_slot, details_slot]
