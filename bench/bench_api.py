@@ -33,6 +33,7 @@ from common import DATA, cordee, pg_fresh_database, run_measured, write_section
 
 DATABASE = "cordee_bench_api"
 HERE = Path(__file__).resolve().parent
+RESULTS = DATA / "api-results.json"  # what the last full run measured (--report-from)
 
 
 def customers_file(count: int) -> Path:
@@ -166,7 +167,17 @@ def main() -> None:
         "alternating with this one's, against the same database",
     )
     parser.add_argument("--per-call-rounds", type=int, default=2)
+    parser.add_argument(
+        "--report-from",
+        default="",
+        help="write the report from a results file a run saved (bench/data/api-results.json)",
+    )
     args = parser.parse_args()
+    if args.report_from:
+        saved = json.loads(Path(args.report_from).read_text())
+        args.__dict__.update(saved["args"])
+        write_report(args, saved["results"])
+        return
 
     url = pg_fresh_database(args.database)
     home = Path(tempfile.mkdtemp(prefix="cordee-bench-api-"))
@@ -209,13 +220,15 @@ def main() -> None:
         def health(t: int, i: int) -> tuple[str, str, bytes | None]:
             return "GET", "/sante/", None
 
+        phase = ["warm"]  # the warm-up's references differ from the run's: every POST creates
+
         def single(t: int, i: int) -> tuple[str, str, bytes | None]:
             body = {
                 "customer_external_id": f"C{rng.randrange(n_cust)}",
                 "kind": "visit",
                 "starts_on": f"2026-0{1 + i % 3}-{1 + i % 28:02}",
                 "amount": "12.50",
-                "external_id": f"S{t}-{i}",
+                "external_id": f"S{phase[0]}{t}-{i}",
             }
             return "POST", "/api/v1/activities", json.dumps(body).encode()
 
@@ -247,7 +260,9 @@ def main() -> None:
             ("health", health, args.threads),
             ("single", single, args.threads),
         ):
+            phase[0] = "warm"
             load(port, key, make, threads=threads, seconds=2)  # warm-up
+            phase[0] = "run"
             count, lat, statuses = load(port, key, make, threads=threads, seconds=args.seconds)
             results[name] = {
                 "requests": count,
@@ -295,6 +310,7 @@ def main() -> None:
         "peak_rss_mib": run.peak_rss_mib,
     }
     print("file", results["file"], flush=True)
+    RESULTS.write_text(json.dumps({"args": vars(args), "results": results}, default=str))
     write_report(args, results)
 
 
@@ -362,6 +378,48 @@ def _per_call_table(r: dict[str, list[Any]]) -> str:
     return "\n".join(lines)
 
 
+# What the version measured here changed, and what is left (found with cProfile on a CPU
+# clock and by statement, through bench/api_per_call.py --profile single|bulk).
+CHANGES = """What this version changed (profiles: `bench/api_per_call.py TOKEN 20000 --profile single`
+or `bulk`, cProfile with a CPU clock; statements counted, and PostgreSQL CPU per statement):
+
+- **Bulk: rows were formatted for `COPY` the slow way, every one**: the fast formatter checks
+  that the text columns are `str`, and the channel was Django's `TextChoices` member
+  (`Channel.API`), not its value — every row fell back to the generic per-value formatter.
+- **Bulk: the known references were read by `external_id = ANY(5,000 values)`**, which read
+  every activity of the partner's kinds (180 ms of PostgreSQL per call on a table of
+  340,000 rows, and growing with it); now one probe of the unique index per reference
+  (`unnest … CROSS JOIN LATERAL (… OFFSET 0)`: the plan no longer depends on statistics
+  that a table being filled does not have): 20 ms.
+- **Single POST: 8 statements → 5.** The activity is inserted first (`ON CONFLICT DO
+  NOTHING`): the reference is read only when it is already known; the call's audit entry is
+  written in the same statement (a CTE on PostgreSQL), and everywhere else the audit entry
+  is one plain `INSERT` instead of an ORM save (`privacy.audit`); the seasons and their
+  rules are read in one statement.
+- **Middleware that only browser pages need is skipped under `/api/v1/`** (sessions, CSRF,
+  user, second factor, messages, htmx): `cordee.core.middleware`.
+- Value checks: text checks skip the regular expressions for plain printable ASCII, prices
+  are parsed once per distinct text.
+
+Left: a single POST still makes 5 statements (key, seasons, customer, write, stale mark)
+and ninja's validation; the rate limit is one `add` + `incr` in the local-memory cache
+(cheap; a shared cache is needed with several server processes). In a bulk call,
+PostgreSQL's cost is now mostly the **foreign-key checks** of the new rows (customer,
+partner, season, source record: measured alone, inserting 5,000 activities costs ~330 ms of
+PostgreSQL CPU with them and ~105 ms without, `session_replication_role = replica`) and the
+nine indexes; dropping the constraints on partner and season would halve the checks but is
+a schema decision left open. Python's cost is the per-item checks (`activity_values`,
+customer keys) and the result list. `cordee serve` was left as it was (2 gunicorn processes
+of 4 gthread threads): at this machine's load no comparison of worker settings would
+have meant anything.
+
+The activity file import was not changed by this version: a run of 20,000 lines at a load
+of ~20 says nothing of its rate, and the figure measured before (7,417 lines/s, 22.5 min
+for 10M lines) stands; its worker processes are still to be done. In the load run below
+the version measured, the single POSTs' warm-up and run used the same references, so 80
+of the 254 answers are replays (`200`, unchanged) — the bench now gives them their own."""
+
+
 def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
     h, s, b, lk, f = (r[k] for k in ("health", "single", "bulk", "lookup", "file"))
     assert isinstance(h, dict) and isinstance(s, dict) and isinstance(b, dict)
@@ -402,6 +460,8 @@ hold on a busy machine; each is also given in `/sante/` requests of the same run
 client's own cost is in both).{" The previous version ran against the same database, alternating with this one." if args.before_src else ""}
 
 {_per_call_table(pc)}
+
+{CHANGES}
 
 10M activities from files: measured at {f["lines"]:,} lines ({f["created"]:,} created) for lack of time
 on a shared machine; at the same rate 10M lines would take **{per_line * 10_000_000 / 60:.1f} min**
