@@ -415,9 +415,9 @@ have meant anything.
 
 The activity file import was not changed by this version: a run of 20,000 lines at a load
 of ~20 says nothing of its rate, and the figure measured before (7,417 lines/s, 22.5 min
-for 10M lines) stands; its worker processes are still to be done. In the load run below
-the version measured, the single POSTs' warm-up and run used the same references, so 80
-of the 254 answers are replays (`200`, unchanged) — the bench now gives them their own."""
+for 10M lines) stands; its worker processes are still to be done. In the load run of this
+report, the single POSTs' warm-up and run used the same references, so 80 of the 254
+answers were replays (`200`, unchanged): the bench now gives the warm-up its own."""
 
 
 def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
