@@ -27,10 +27,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common import DATA, cordee, pg_fresh_database, run_measured, write_section
 
 DATABASE = "cordee_bench_api"
+HERE = Path(__file__).resolve().parent
+RESULTS = DATA / "api-results.json"  # what the last full run measured (--report-from)
 
 
 def customers_file(count: int) -> Path:
@@ -156,9 +159,27 @@ def main() -> None:
     parser.add_argument("--bulk-size", type=int, default=5_000)
     parser.add_argument("--file-lines", type=int, default=500_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=DATABASE, help="dropped and created afresh")
+    parser.add_argument(
+        "--before-src",
+        default="",
+        help="the previous version's src directory: its cost per call is measured too, "
+        "alternating with this one's, against the same database",
+    )
+    parser.add_argument("--per-call-rounds", type=int, default=2)
+    parser.add_argument(
+        "--report-from",
+        default="",
+        help="write the report from a results file a run saved (bench/data/api-results.json)",
+    )
     args = parser.parse_args()
+    if args.report_from:
+        saved = json.loads(Path(args.report_from).read_text())
+        args.__dict__.update(saved["args"])
+        write_report(args, saved["results"])
+        return
 
-    url = pg_fresh_database(DATABASE)
+    url = pg_fresh_database(args.database)
     home = Path(tempfile.mkdtemp(prefix="cordee-bench-api-"))
     env = {
         "CORDEE_HOME": str(home),
@@ -199,13 +220,15 @@ def main() -> None:
         def health(t: int, i: int) -> tuple[str, str, bytes | None]:
             return "GET", "/sante/", None
 
+        phase = ["warm"]  # the warm-up's references differ from the run's: every POST creates
+
         def single(t: int, i: int) -> tuple[str, str, bytes | None]:
             body = {
                 "customer_external_id": f"C{rng.randrange(n_cust)}",
                 "kind": "visit",
                 "starts_on": f"2026-0{1 + i % 3}-{1 + i % 28:02}",
                 "amount": "12.50",
-                "external_id": f"S{t}-{i}",
+                "external_id": f"S{phase[0]}{t}-{i}",
             }
             return "POST", "/api/v1/activities", json.dumps(body).encode()
 
@@ -237,7 +260,9 @@ def main() -> None:
             ("health", health, args.threads),
             ("single", single, args.threads),
         ):
+            phase[0] = "warm"
             load(port, key, make, threads=threads, seconds=2)  # warm-up
+            phase[0] = "run"
             count, lat, statuses = load(port, key, make, threads=threads, seconds=args.seconds)
             results[name] = {
                 "requests": count,
@@ -270,6 +295,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
+    results["per_call"] = per_call(args, env, key)
     if args.file_lines <= 0:
         return  # the API only: no file, no report
     file = activities_file(args.file_lines, args.customers)
@@ -284,7 +310,114 @@ def main() -> None:
         "peak_rss_mib": run.peak_rss_mib,
     }
     print("file", results["file"], flush=True)
+    RESULTS.write_text(json.dumps({"args": vars(args), "results": results}, default=str))
     write_report(args, results)
+
+
+def per_call(args: argparse.Namespace, env: dict[str, str], key: str) -> dict[str, list[Any]]:
+    """CPU per call in one process (bench/api_per_call.py), this version and the one before."""
+    versions = {"after": str(HERE.parent / "src")}
+    if args.before_src:
+        versions = {"before": str(Path(args.before_src).resolve()), **versions}
+    out: dict[str, list[Any]] = {name: [] for name in versions}
+    for _round in range(args.per_call_rounds):
+        for name, src in versions.items():
+            run = subprocess.run(
+                [sys.executable, str(HERE / "api_per_call.py"), key, str(args.customers)],
+                env={**os.environ, **env, "CORDEE_TASKS": "huey", "PYTHONPATH": src},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(run.stdout.strip().splitlines()[-1])
+            out[name].append(figures)
+            print("per call", name, figures, flush=True)
+    return out
+
+
+def _per_call_table(r: dict[str, list[Any]]) -> str:
+    """One column per version and round: Python and PostgreSQL CPU, statements, and the
+    total in `/sante/` requests of the same run."""
+    columns = [(name, i, figures) for name, runs in r.items() for i, figures in enumerate(runs)]
+    head = "| per call | " + " | ".join(f"{name}, run {i + 1}" for name, i, _f in columns) + " |"
+    lines = [head, "|---" * (len(columns) + 1) + "|"]
+
+    def cell(f: dict[str, Any], what: str) -> str:
+        h = f["health"]["python_ms"] + f["health"]["postgresql_ms"]
+        c = f[what]
+        total = c["python_ms"] + c["postgresql_ms"]
+        digits = 0 if total > 50 else 1
+        return (
+            f"{c['python_ms']:.{digits}f} + {c['postgresql_ms']:.{digits}f} ms "
+            f"({c['statements']:.0f} st.) = **{total / h:.1f}** `/sante/`"
+        )
+
+    lines.append(
+        "| `GET /sante/` (Python + PostgreSQL) | "
+        + " | ".join(
+            f"{f['health']['python_ms']:.2f} + {f['health']['postgresql_ms']:.2f} ms"
+            for _n, _i, f in columns
+        )
+        + " |"
+    )
+    lines.append("| single POST | " + " | ".join(cell(f, "single") for _n, _i, f in columns) + " |")
+    lines.append(
+        f"| bulk POST of {columns[0][2].get('bulk_size', 5000):,} | "
+        + " | ".join(cell(f, "bulk") for _n, _i, f in columns)
+        + " |"
+    )
+    lines.append(
+        "| aggregates refreshed by the worker afterwards (per customer) | "
+        + " | ".join(
+            f"{f['refresh']['python_ms'] / max(1, f['refresh']['customers']):.2f} + "
+            f"{f['refresh']['postgresql_ms'] / max(1, f['refresh']['customers']):.2f} ms"
+            for _n, _i, f in columns
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+# What the version measured here changed, and what is left (found with cProfile on a CPU
+# clock and by statement, through bench/api_per_call.py --profile single|bulk).
+CHANGES = """What this version changed (profiles: `bench/api_per_call.py TOKEN 20000 --profile single`
+or `bulk`, cProfile with a CPU clock; statements counted, and PostgreSQL CPU per statement):
+
+- **Bulk: rows were formatted for `COPY` the slow way, every one**: the fast formatter checks
+  that the text columns are `str`, and the channel was Django's `TextChoices` member
+  (`Channel.API`), not its value — every row fell back to the generic per-value formatter.
+- **Bulk: the known references were read by `external_id = ANY(5,000 values)`**, which read
+  every activity of the partner's kinds (180 ms of PostgreSQL per call on a table of
+  340,000 rows, and growing with it); now one probe of the unique index per reference
+  (`unnest … CROSS JOIN LATERAL (… OFFSET 0)`: the plan no longer depends on statistics
+  that a table being filled does not have): 20 ms.
+- **Single POST: 8 statements → 5.** The activity is inserted first (`ON CONFLICT DO
+  NOTHING`): the reference is read only when it is already known; the call's audit entry is
+  written in the same statement (a CTE on PostgreSQL), and everywhere else the audit entry
+  is one plain `INSERT` instead of an ORM save (`privacy.audit`); the seasons and their
+  rules are read in one statement.
+- **Middleware that only browser pages need is skipped under `/api/v1/`** (sessions, CSRF,
+  user, second factor, messages, htmx): `cordee.core.middleware`.
+- Value checks: text checks skip the regular expressions for plain printable ASCII, prices
+  are parsed once per distinct text.
+
+Left: a single POST still makes 5 statements (key, seasons, customer, write, stale mark)
+and ninja's validation; the rate limit is one `add` + `incr` in the local-memory cache
+(cheap; a shared cache is needed with several server processes). In a bulk call,
+PostgreSQL's cost is now mostly the **foreign-key checks** of the new rows (customer,
+partner, season, source record: measured alone, inserting 5,000 activities costs ~330 ms of
+PostgreSQL CPU with them and ~105 ms without, `session_replication_role = replica`) and the
+nine indexes; dropping the constraints on partner and season would halve the checks but is
+a schema decision left open. Python's cost is the per-item checks (`activity_values`,
+customer keys) and the result list. `cordee serve` was left as it was (2 gunicorn processes
+of 4 gthread threads): at this machine's load no comparison of worker settings would
+have meant anything.
+
+The activity file import was not changed by this version: a run of 20,000 lines at a load
+of ~20 says nothing of its rate, and the figure measured before (7,417 lines/s, 22.5 min
+for 10M lines) stands; its worker processes are still to be done. In the load run of this
+report, the single POSTs' warm-up and run used the same references, so 80 of the 254
+answers were replays (`200`, unchanged): the bench now gives the warm-up its own."""
 
 
 def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
@@ -293,7 +426,10 @@ def write_report(args: argparse.Namespace, r: dict[str, object]) -> None:
     assert isinstance(lk, dict) and isinstance(f, dict)
     per_line = f["seconds"] / f["lines"]
     load1, load5, _load15 = os.getloadavg()
-    body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}`
+    before = " --before-src PREVIOUS/src" if args.before_src else ""
+    pc = r.get("per_call")
+    assert isinstance(pc, dict)
+    body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}{before}`
 (also run by `bench/run.py --api`).
 
 Setup: `cordee serve --workers {args.workers}` (gunicorn, gthread, 4 threads per worker, and the
@@ -314,6 +450,18 @@ report was written: {load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
 
 Status counts: single {s["statuses"]}, bulk {b["statuses"]}, lookup {lk["statuses"]}, health {h["statuses"]}.
 After the bulk load the worker had refreshed every customer's aggregates {r.get("catch_up_s", "—")} s later.
+
+**Cost per call, in one process** (`bench/api_per_call.py`, run by this bench against the same
+database once the load is over): Django's whole request handler (middleware, URL resolution,
+ninja) through Django's test client, one call after another — 1,000 `/sante/`, 300 single
+POSTs, 6 bulk calls —, CPU time of the Python process and of its PostgreSQL backend (from
+`/proc`), statements counted. No load generator and no scheduling in these figures, so they
+hold on a busy machine; each is also given in `/sante/` requests of the same run (the test
+client's own cost is in both).{" The previous version ran against the same database, alternating with this one." if args.before_src else ""}
+
+{_per_call_table(pc)}
+
+{CHANGES}
 
 10M activities from files: measured at {f["lines"]:,} lines ({f["created"]:,} created) for lack of time
 on a shared machine; at the same rate 10M lines would take **{per_line * 10_000_000 / 60:.1f} min**

@@ -99,20 +99,21 @@ INSTALLED_APPS = [
     "ninja",  # its templates and vendored Swagger UI files: the API docs load nothing from a CDN
 ]
 
+# The "Browser…" classes are Django's own, skipped for the REST API (cordee.core.middleware).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "cordee.core.middleware.BrowserSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cordee.core.middleware.BrowserCsrfViewMiddleware",
+    "cordee.core.middleware.BrowserAuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "cordee.privacy.mfa.MFAMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "cordee.core.middleware.BrowserMFAMiddleware",
+    "cordee.core.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "cordee.core.middleware.BrowserHtmxMiddleware",
 ]
 
 ROOT_URLCONF = "cordee.urls"

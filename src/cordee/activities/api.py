@@ -60,7 +60,7 @@ def _has_surrogate(value: str) -> bool:
 
 
 def _no_nul_ok(value: str) -> bool:
-    return "\x00" not in value and not _has_surrogate(value)
+    return "\x00" not in value and (value.isascii() or not _has_surrogate(value))
 
 
 def _number_or_text(value: object) -> object:
@@ -278,8 +278,12 @@ def _resolve(
 def _check_item(item: Any) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(item, dict):
         return {}, [_("objet JSON attendu")]
-    unknown = sorted(set(item) - ALLOWED)
-    errors = [_("champ inconnu : %(name)s") % {"name": str(name)[:40]} for name in unknown[:5]]
+    unknown = item.keys() - ALLOWED
+    errors = (
+        [_("champ inconnu : %(name)s") % {"name": str(name)[:40]} for name in sorted(unknown)[:5]]
+        if unknown
+        else []
+    )
     if item.get("customer_id") is not None and (
         not isinstance(item["customer_id"], int) or isinstance(item["customer_id"], bool)
     ):

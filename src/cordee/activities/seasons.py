@@ -96,21 +96,21 @@ class SeasonFinder:
     def __init__(self) -> None:
         qn = connection.ops.quote_name
         windows: dict[str, Window] = dict(DEFAULT_WINDOWS)
+        # One statement: the rules (by id), then the seasons (by date).
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT kind, start_month, start_day, end_month, end_day "  # noqa: S608
-                f"FROM {qn(SeasonRule._meta.db_table)} ORDER BY id"
+                "SELECT 0, id, kind, start_month, start_day, end_month, end_day, "  # noqa: S608
+                f"NULL, NULL FROM {qn(SeasonRule._meta.db_table)} "
+                "UNION ALL SELECT 1, id, code, NULL, NULL, NULL, NULL, starts_on, ends_on "
+                f"FROM {qn(Season._meta.db_table)} ORDER BY 1, 8, 2"
             )
-            for kind, *bounds in cur.fetchall():
-                windows[kind] = Window(kind, *bounds)
-            cur.execute(
-                "SELECT id, code, starts_on, ends_on "  # noqa: S608
-                f"FROM {qn(Season._meta.db_table)} ORDER BY starts_on, id"
-            )
-            self.seasons = [
-                KnownSeason(pk, code, _date(start), _date(end))
-                for pk, code, start, end in cur.fetchall()
-            ]
+            rows = cur.fetchall()
+        self.seasons = []
+        for part, pk, text, *bounds, start, end in rows:
+            if part == 0:
+                windows[text] = Window(text, *bounds)
+            else:
+                self.seasons.append(KnownSeason(pk, text, _date(start), _date(end)))
         self.windows = windows
         self.by_date: dict[dt.date, int | None] = {}
 

@@ -110,8 +110,8 @@ def _text(raw: Any) -> str:
         return ""
     if isinstance(raw, bool):
         raise ValueError(_("texte attendu"))
-    text = str(raw)
-    if _UNSTORABLE.search(text):
+    text = raw if raw.__class__ is str else str(raw)
+    if "\x00" in text or (not text.isascii() and _UNSTORABLE.search(text)):
         raise ValueError(_("caractère interdit (NUL ou caractère Unicode isolé)"))
     return text.strip()
 
@@ -192,7 +192,7 @@ def amount_of(raw: Any) -> Decimal | None:
     if not text:
         return None
     if _PLAIN_AMOUNT.fullmatch(text):  # the common case, from an API: "42.00"
-        return Decimal(text).quantize(_CENT)
+        return _plain_amount(text)
     if _FRENCH_AMOUNT.fullmatch(text):  # the common case, from a French file: "42,50"
         return Decimal(text.replace(",", ".")).quantize(_CENT)
     compact = _AMOUNT_NOISE.sub("", text)
@@ -210,6 +210,12 @@ def amount_of(raw: Any) -> Decimal | None:
     if not value.is_finite() or abs(value) > MAX_AMOUNT:
         raise ValueError(_("montant hors limites : « %(value)s »") % {"value": text[:40]})
     return value.quantize(_CENT)
+
+
+@lru_cache(maxsize=8192)
+def _plain_amount(text: str) -> Decimal:
+    # Prices repeat (a bulk call of tickets at one price): a Decimal is immutable.
+    return Decimal(text).quantize(_CENT)
 
 
 def quantity_of(raw: Any) -> int | None:
@@ -272,20 +278,22 @@ def details_of(raw: Any) -> dict[str, Any]:
     return raw
 
 
+_READERS: tuple[tuple[str, Any], ...] = (
+    ("starts_on", date_of),
+    ("ends_on", date_of),
+    ("due_on", date_of),
+    ("amount", amount_of),
+    ("currency", currency_of),
+    ("quantity", quantity_of),
+    ("payment_means", payment_of),
+    ("satisfaction", satisfaction_of),
+    ("details", details_of),
+)
+
+
 def activity_values(raw: dict[str, Any], *, default_kind: str | None = None) -> Cleaned:
     """Clean the fields of one activity; unknown names are ignored by the caller, not here."""
     out = Cleaned()
-    readers: dict[str, Any] = {
-        "starts_on": date_of,
-        "ends_on": date_of,
-        "due_on": date_of,
-        "amount": amount_of,
-        "currency": currency_of,
-        "quantity": quantity_of,
-        "payment_means": payment_of,
-        "satisfaction": satisfaction_of,
-        "details": details_of,
-    }
     try:
         kind_raw = raw.get("kind")
         if (kind_raw is None or kind_raw == "") and default_kind:
@@ -294,7 +302,7 @@ def activity_values(raw: dict[str, Any], *, default_kind: str | None = None) -> 
             out.values["kind"] = kind_of(kind_raw)
     except ValueError as exc:
         out.errors["kind"] = str(exc)
-    for name, reader in readers.items():
+    for name, reader in _READERS:
         if name in raw:
             try:
                 out.values[name] = reader(raw[name])

@@ -47,6 +47,8 @@ class Normalised:
 
 
 def clean_text(value: str, limit: int = 200) -> str:
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()[:limit]  # nothing to remove or fold (most values)
     text = _SPACES.sub(" ", _CONTROL.sub("", value)).strip()
     return text[:limit]
 
