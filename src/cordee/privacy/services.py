@@ -21,7 +21,7 @@ from cordee.core.bulk import allocate_ids, bulk_insert, chunked
 from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
-from cordee.privacy.access import Actor
+from cordee.privacy.access import SHARING_PURPOSE, Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import (
     ConsentChannel,
@@ -34,6 +34,7 @@ from cordee.privacy.models import (
     WordingKind,
 )
 from cordee.privacy.queries import consent_state
+from cordee.privacy.sharing import customers_sharing_sync
 
 # (customer_id, purpose_id, controller_id, status, at, event_id)
 StateRow = tuple[int, int, int, str, dt.datetime, int]
@@ -433,6 +434,16 @@ def _state_row(event: ConsentEvent) -> StateRow:
 def _states_upsert(
     rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
 ) -> None:
+    """Write the states (``_states_write``), then the sharing flag of the customers whose
+    ``partner_offers`` state may have moved (cordee.privacy.sharing)."""
+    _states_write(rows, new_customers=new_customers)
+    sharing = Purpose.objects.filter(slug=SHARING_PURPOSE).values_list("pk", flat=True).first()
+    customers_sharing_sync({row[0] for row in rows if row[1] == sharing})
+
+
+def _states_write(
+    rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
+) -> None:
     """Move each ConsentState forward to its new event, unless a later one is already there.
 
     Guarded by the event's (at, id) in the statement itself, so that an import of old records
@@ -503,5 +514,6 @@ def consent_states_rebuild(*, actor: Actor) -> int:
                 'AND (l."at" > e."at" OR (l."at" = e."at" AND l."id" > e."id")))'
             )
             count = cur.rowcount
+        customers_sharing_sync()
         audit_log(actor=actor, action="consent.states_rebuild", states=count)
     return count
