@@ -130,7 +130,7 @@ class _SharedOrBrought(Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.shared, self.customer = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
         shared, shared_params = compiler.compile(self.shared)
         customer, customer_params = compiler.compile(self.customer)
         links = connection.ops.quote_name(CustomerLink._meta.db_table)
@@ -141,7 +141,7 @@ class _SharedOrBrought(Expression):
             f"({flag} OR EXISTS(SELECT 1 FROM {links} gate_link "  # noqa: S608
             f"WHERE gate_link.partner_id = %s AND gate_link.customer_id = {customer}{offset}))"
         )
-        return sql, [*shared_params, *customer_params, self.partner_id]
+        return sql, (*shared_params, *customer_params, self.partner_id)
 
 
 def shared_condition() -> Q:

@@ -13,6 +13,7 @@ rebuild of the states), and ``sharing_check`` finds and repairs any drift
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -36,7 +37,7 @@ def _derived_sql() -> tuple[str, list[str]]:
     return sql, [SHARING_PURPOSE, str(ConsentStatus.GRANTED.value)]
 
 
-def _update(where: str, params: list[object]) -> int:
+def _update(where: str, params: list[Any]) -> int:
     """Set the flag to the derived state where it differs, among the rows ``where`` selects."""
     table = connection.ops.quote_name(Customer._meta.db_table)
     derived, derived_params = _derived_sql()
