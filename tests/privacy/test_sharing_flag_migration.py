@@ -1,0 +1,65 @@
+"""The migration that adds the sharing flag fills it from the consent states already there."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+BEFORE = ("customers", "0006_review_queue_index")
+AFTER = ("customers", "0007_sharing_flag")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flag_is_backfilled_from_the_granted_sharing_states():
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    before = [node for node in latest if node[0] != "customers"] + [BEFORE]
+    after = [node for node in latest if node[0] != "customers"] + [AFTER]
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    partner = apps.get_model("partners", "Partner").objects.create(
+        slug="office", name="Office", kind="hub"
+    )
+    purposes = apps.get_model("privacy", "Purpose").objects
+    sharing, newsletter = purposes.get(slug="partner_offers"), purposes.get(slug="newsletter")
+    customers = apps.get_model("customers", "Customer").objects
+    event_model = apps.get_model("privacy", "ConsentEvent")
+    state_model = apps.get_model("privacy", "ConsentState")
+    people = {name: customers.create(first_name=name) for name in ("zoe", "paul", "elodie")}
+    now = timezone.now()
+    for name, purpose, status in (
+        ("zoe", sharing, "granted"),
+        ("paul", sharing, "withdrawn"),
+        ("elodie", newsletter, "granted"),
+    ):
+        event = event_model.objects.create(
+            customer=people[name],
+            purpose=purpose,
+            controller=partner,
+            status=status,
+            at=now,
+            channel="desk",
+        )
+        state_model.objects.create(
+            customer=people[name],
+            purpose=purpose,
+            controller=partner,
+            status=status,
+            at=now,
+            event=event,
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    apps = executor.loader.project_state(after).apps
+    flags = dict(
+        apps.get_model("customers", "Customer").objects.values_list(
+            "first_name", "shares_with_partners"
+        )
+    )
+    assert flags == {"zoe": True, "paul": False, "elodie": False}
+    # Back to the latest state for the tests that follow.
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
