@@ -147,12 +147,16 @@ def former_gate() -> tuple[object, object]:
     and united them.
     """
     from django.db import connection
-    from django.db.models import OuterRef, Q
+    from django.db.models import Exists, OuterRef, Q
     from django.db.models.expressions import RawSQL
 
     from cordee.customers.models import Customer, CustomerLink
-    from cordee.privacy.access import _ProbedExists, brought_condition
     from cordee.privacy.models import ConsentState
+
+    class ProbedExists(Exists):
+        def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+            template = "EXISTS(%(subquery)s OFFSET 0)"
+            return self.as_sql(compiler, connection, template=template, **extra)
 
     purpose_sql = "SELECT id FROM privacy_purpose WHERE slug = %s LIMIT 1"
 
@@ -162,7 +166,8 @@ def former_gate() -> tuple[object, object]:
             purpose_id=RawSQL(purpose_sql, ("partner_offers",)),  # noqa: S611
             status="granted",
         )
-        return Customer.objects.filter(Q(_ProbedExists(granted)) | brought_condition(actor.partner))
+        brought = CustomerLink.objects.filter(customer=OuterRef("pk"), partner=actor.partner)
+        return Customer.objects.filter(Q(ProbedExists(granted)) | Q(ProbedExists(brought)))
 
     def count(actor, cap):  # type: ignore[no-untyped-def]
         sql = (
@@ -356,6 +361,7 @@ def main() -> None:
         fill(url, args.customers)
         fill_seconds = time.perf_counter() - start
     os.environ["CORDEE_DATABASE_URL"] = url
+    filled = f"fill {fill_seconds:.0f} s" if fill_seconds else "the base of a previous fill"
     load_before = os.getloadavg()[0]
     rows, plan, rights = measure(args.runs)
     load_after = os.getloadavg()[0]
@@ -364,7 +370,7 @@ def main() -> None:
         f"by one, {SHARE_PERCENT} % sharing (granted `partner_offers`); the partner sees "
         f"≈ {100 / PARTNERS + SHARE_PERCENT * (1 - 1 / PARTNERS):.0f} % of the base. "
         f"{args.runs} runs per case, the hub, the partner and the partner through the former "
-        f'gate ("before") interleaved in the same run (fill {fill_seconds:.0f} s). '
+        f'gate ("before") interleaved in the same run ({filled}). '
         f"Machine: {machine()}; shared with other developers, load average "
         f"{load_before:.1f} → {load_after:.1f} during the run: compare ratios, not "
         "milliseconds. CPU time is this process plus its PostgreSQL backend, per run.",

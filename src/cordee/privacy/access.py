@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, QuerySet
 from django.http import Http404
 
 from cordee.customers.models import Customer, CustomerLink
@@ -87,27 +87,19 @@ class Actor:
         return cls(user=None, partner=partner, sees_everything=partner.is_hub, label=label)
 
 
-class _ProbedExists(Exists):
-    """EXISTS evaluated as one index probe per candidate row, never as a hash of the whole set.
-
-    PostgreSQL may turn an EXISTS under an OR into a "hashed SubPlan" that reads every
-    customer a partner brought before returning the first row of a page: 30 ms at 50,000
-    links, and growing with the partner. A list page reads ~50 rows; probing an index per
-    row costs microseconds. ``OFFSET 0`` stops the planner from rewriting the EXISTS (it
-    does not simplify a subquery with an OFFSET) and changes nothing else.
-    """
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
-
-
 class _SharedOrBrought(Expression):
     """A partner's gate: the customer is shared, or the partner brought it.
 
     ``shares_with_partners OR EXISTS (a link of this partner to the customer)``: the flag is
     a column of the row being read (cordee.privacy.sharing keeps it equal to the
     ``partner_offers`` consent), so only unshared customers are probed for a link, one probe
-    of customer_link_unique each (``OFFSET 0`` for the reason given in ``_ProbedExists``).
+    of customer_link_unique each.
+
+    ``OFFSET 0``: PostgreSQL may turn an EXISTS under an OR into a "hashed SubPlan" that
+    reads every customer a partner brought before returning the first row of a page (30 ms
+    at 50,000 links, and growing with the partner), where a list page needs ~50 rows and a
+    probe per row costs microseconds. The planner does not rewrite a subquery with an OFFSET,
+    and the OFFSET changes nothing else.
 
     Written as one SQL template rather than ``Q(flag) | Q(Exists(...))``: every list compiles
     the gate, and the ORM took longer to compile that condition than PostgreSQL took to run
@@ -142,21 +134,6 @@ class _SharedOrBrought(Expression):
             f"WHERE gate_link.partner_id = %s AND gate_link.customer_id = {customer}{offset}))"
         )
         return sql, (*shared_params, *customer_params, self.partner_id)
-
-
-def shared_condition() -> Q:
-    """The customers who agreed to be shared with the destination's partners (current state).
-
-    Read from the customer's own row: ``shares_with_partners`` follows the ``partner_offers``
-    consent states (cordee.privacy.sharing keeps it, ``cordee privacy check-sharing``
-    verifies it).
-    """
-    return Q(shares_with_partners=True)
-
-
-def brought_condition(partner: Partner) -> Q:
-    """The customers ``partner`` brought (a ``CustomerLink``)."""
-    return Q(_ProbedExists(CustomerLink.objects.filter(customer=OuterRef("pk"), partner=partner)))
 
 
 def customers_visible_to(actor: Actor, purpose: str | None = None) -> QuerySet[Customer]:
