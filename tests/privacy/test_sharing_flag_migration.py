@@ -18,12 +18,37 @@ def test_the_flag_is_backfilled_from_the_granted_sharing_states():
     before = [node for node in latest if node[0] != "customers"] + [BEFORE]
     after = [node for node in latest if node[0] != "customers"] + [AFTER]
     executor.migrate(before)
+    try:
+        flags = backfilled(executor, before, after)
+    finally:
+        # Back to the latest state whatever happened: the tests that follow need it.
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    assert flags == {"zoe": True, "paul": False, "elodie": False}
+
+
+def backfilled(executor: MigrationExecutor, before: list, after: list) -> dict[str, bool]:
+    """Consent states written before the migration; the flags it leaves."""
     apps = executor.loader.project_state(before).apps
     partner = apps.get_model("partners", "Partner").objects.create(
         slug="office", name="Office", kind="hub"
     )
     purposes = apps.get_model("privacy", "Purpose").objects
-    sharing, newsletter = purposes.get(slug="partner_offers"), purposes.get(slug="newsletter")
+    # Seeded by a migration, unless a test run emptied the tables since (transactional tests
+    # flush them).
+    sharing, newsletter = (
+        purposes.get_or_create(
+            slug=slug,
+            defaults={
+                "name_fr": slug,
+                "description_fr": slug,
+                "legal_basis": "consent",
+                "controller": "joint",
+                "retention_months": 36,
+            },
+        )[0]
+        for slug in ("partner_offers", "newsletter")
+    )
     customers = apps.get_model("customers", "Customer").objects
     event_model = apps.get_model("privacy", "ConsentEvent")
     state_model = apps.get_model("privacy", "ConsentState")
@@ -51,15 +76,10 @@ def test_the_flag_is_backfilled_from_the_granted_sharing_states():
             event=event,
         )
     executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
     executor.migrate(after)
     apps = executor.loader.project_state(after).apps
-    flags = dict(
+    return dict(
         apps.get_model("customers", "Customer").objects.values_list(
             "first_name", "shares_with_partners"
         )
     )
-    assert flags == {"zoe": True, "paul": False, "elodie": False}
-    # Back to the latest state for the tests that follow.
-    executor = MigrationExecutor(connection)
-    executor.migrate(latest)
