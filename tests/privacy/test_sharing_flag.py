@@ -320,3 +320,55 @@ def test_after_any_sequence_of_consent_writes_the_flag_is_the_derived_state(dest
                 assert flag(pk) is consented(pk), (steps, pk)
             assert sharing_mismatches()[0] == 0
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_controllers_writing_at_once_leave_the_flag_both_agree_on(destination):
+    """She withdraws her "yes" from the office while the camping records a new "yes", in two
+    transactions at once: she stays shared (the camping holds a grant)."""
+    import importlib
+    import threading
+    import time
+
+    from django.apps import apps
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no race to lose")
+    # Transactional tests empty the tables: the purposes come back as the migration seeds them.
+    importlib.import_module("cordee.privacy.migrations.0003_seed_purposes").seed(apps, None)
+    zoe = Customer.objects.get(pk=bring(destination.camping, "zoe@x.fr"))
+    actor = Actor.for_user(destination.camille)
+    record(zoe, "granted", actor, controller=destination.office)
+    granted = threading.Event()
+    errors: list[BaseException] = []
+
+    def office_withdrawn() -> None:
+        try:
+            with transaction.atomic():
+                record(zoe, "withdrawn", actor, controller=destination.office)
+                granted.set()
+                time.sleep(1.0)  # the camping's "yes" arrives meanwhile
+        except BaseException as exc:  # noqa: BLE001 — reported by the main thread
+            errors.append(exc)
+        finally:
+            granted.set()
+            connections.close_all()
+
+    def camping_yes() -> None:
+        try:
+            granted.wait(10)
+            record(zoe, "granted", actor, controller=destination.camping)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=office_withdrawn), threading.Thread(target=camping_yes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert consented(zoe.pk) is True
+    assert flag(zoe.pk) is True

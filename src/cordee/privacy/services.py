@@ -435,10 +435,25 @@ def _states_upsert(
     rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
 ) -> None:
     """Write the states (``_states_write``), then the sharing flag of the customers whose
-    ``partner_offers`` state may have moved (cordee.privacy.sharing)."""
-    _states_write(rows, new_customers=new_customers)
+    ``partner_offers`` state may have moved (cordee.privacy.sharing).
+
+    Those customers' rows are locked first: two writes for one customer at once (a "no" to
+    the hotel while the office records a "yes") would each derive the flag from a snapshot
+    without the other's state, and the last to commit would win. Locked, the second waits
+    and derives from both.
+    """
     sharing = Purpose.objects.filter(slug=SHARING_PURPOSE).values_list("pk", flat=True).first()
-    customers_sharing_sync({row[0] for row in rows if row[1] == sharing})
+    touched = sorted({row[0] for row in rows if row[1] == sharing})
+    for part in chunked(touched, _BULK_CHUNK):
+        # In id order, as merges lock, so that two lockers never wait on each other.
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=part)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    _states_write(rows, new_customers=new_customers)
+    customers_sharing_sync(touched)
 
 
 def _states_write(
