@@ -5,9 +5,15 @@ through ``customers_visible_to``) against the hub's unrestricted list, in the sa
 the list page's two queries (capped count + first page), a name search and a deep page.
 
 PYTHONPATH=src .venv/bin/python bench/bench_gate.py [--customers 1000000] [--runs 40]
+    [--database cordee_bench_gate] [--reuse]
 
-Fills its own database ``cordee_bench_gate`` with SQL (generate_series): 20 partners, each
-customer brought by one of them, 30 % of them sharing (a granted partner_offers consent).
+Fills its own database (``cordee_bench_gate`` unless ``--database``) with SQL
+(generate_series): 20 partners, each customer brought by one of them, 30 % of them sharing
+(a granted partner_offers consent, mirrored on the customer as ``shares_with_partners``).
+
+Three readers in the same run: the hub (no gate, the reference), the partner through the
+gate, and the partner through the gate as it was before the sharing flag (the consent
+states probed per row, the former count), kept here to measure the change.
 """
 
 from __future__ import annotations
@@ -28,6 +34,32 @@ from common import PG_ADMIN_URL, machine, pg_fresh_database, write_section  # no
 
 PARTNERS = 20
 SHARE_PERCENT = 30
+
+
+def reading(list_row: tuple[float, ...]) -> str:
+    """What the list's row says, in words (the figures of this run)."""
+    _label, hp50, hp95, pp50, pp95, hcpu, pcpu, bp50, bp95, bcpu = list_row
+    cpu, p50, p95 = pcpu / max(hcpu, 1e-9), pp50 / hp50, pp95 / hp95
+    met = "met" if max(cpu, p50) <= 1.3 else "not met"
+    return (
+        "Reading: the hub's list is a bare index scan of `customer_name_idx` (the reference). "
+        "The partner's gate is now `shares_with_partners OR EXISTS(link of this partner)`: "
+        "the sharing consent is read from a column of the customer row "
+        "(`cordee.privacy.sharing` keeps it equal to the `partner_offers` consent states on "
+        "every write), so the first page walks `customer_name_idx` as before (~150 rows for "
+        "51) but probes `customer_link_unique` only for unshared rows, and the consent states "
+        "not at all; the condition is one SQL template (`_SharedOrBrought`), the ORM's "
+        "compilation of two `Exists` having cost more than the reads. The capped count reads "
+        "the partial `customer_shared_idx` (1,001 index-only entries, as cheap as the hub's "
+        "count) and the partner's unshared links only when fewer than the cap are shared. "
+        f"**Target ≤ 1.3x: {met}** on the list — {cpu:.2f}x in CPU time, {p50:.2f}x at p50 "
+        f"and {p95:.2f}x at p95 wall; through the former gate (two probes per row, the "
+        f"two-range count), measured in the same run: {bcpu / max(hcpu, 1e-9):.2f}x CPU, "
+        f"{bp50 / hp50:.2f}x p50, {bp95 / hp95:.2f}x p95. With ~40 runs and 10 ms clock ticks "
+        "the CPU figures are ± ~0.3 ms per run: ratios near the target need several runs to "
+        "be told apart. A name search and a deep page keep the link probe on unshared "
+        "matches (not part of the list target)."
+    )
 
 
 def fill(url: str, customers: int) -> None:
@@ -82,6 +114,12 @@ def fill(url: str, customers: int) -> None:
             "at, event_id) SELECT customer_id, purpose_id, controller_id, status, at, id "
             "FROM privacy_consentevent"
         )
+        # The sharing flag as the migration fills it (cordee.privacy.sharing keeps it).
+        conn.execute(
+            "UPDATE customers_customer SET shares_with_partners = true WHERE id IN ("
+            "SELECT customer_id FROM privacy_consentstate WHERE status = 'granted' AND "
+            "purpose_id = (SELECT id FROM privacy_purpose WHERE slug = 'partner_offers'))"
+        )
         conn.execute("VACUUM ANALYZE")
 
 
@@ -101,7 +139,63 @@ def backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], str]:
+def former_gate() -> tuple[object, object]:
+    """The partner's gate as it was before the sharing flag, for the "before" column.
+
+    The condition probed the ``partner_offers`` consent state and the partner's link for each
+    customer walked; the count read two capped index ranges (the sharing consents, the links)
+    and united them.
+    """
+    from django.db import connection
+    from django.db.models import Exists, OuterRef, Q
+    from django.db.models.expressions import RawSQL
+
+    from cordee.customers.models import Customer, CustomerLink
+    from cordee.privacy.models import ConsentState
+
+    class ProbedExists(Exists):
+        def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+            template = "EXISTS(%(subquery)s OFFSET 0)"
+            return self.as_sql(compiler, connection, template=template, **extra)
+
+    purpose_sql = "SELECT id FROM privacy_purpose WHERE slug = %s LIMIT 1"
+
+    def visible(actor):  # type: ignore[no-untyped-def]
+        granted = ConsentState.objects.filter(
+            customer=OuterRef("pk"),
+            purpose_id=RawSQL(purpose_sql, ("partner_offers",)),  # noqa: S611
+            status="granted",
+        )
+        brought = CustomerLink.objects.filter(customer=OuterRef("pk"), partner=actor.partner)
+        return Customer.objects.filter(Q(ProbedExists(granted)) | Q(ProbedExists(brought)))
+
+    def count(actor, cap):  # type: ignore[no-untyped-def]
+        sql = (
+            "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT customer_id FROM "
+            f"privacy_consentstate WHERE purpose_id = ({purpose_sql}) "
+            "AND status = 'granted' LIMIT %s) s), "
+            "(SELECT COUNT(*) FROM (SELECT customer_id FROM customers_customerlink "
+            "WHERE partner_id = %s LIMIT %s) b)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ["partner_offers", cap, actor.partner.pk, cap])
+            shared, brought = cursor.fetchone()
+        if shared >= cap or brought >= cap:
+            return cap
+        ids = set(
+            ConsentState.objects.filter(
+                purpose__slug="partner_offers", status="granted"
+            ).values_list("customer_id", flat=True)
+        )
+        ids |= set(
+            CustomerLink.objects.filter(partner=actor.partner).values_list("customer_id", flat=True)
+        )
+        return min(cap, len(ids))
+
+    return visible, count
+
+
+def measure(runs: int) -> tuple[list[tuple[float, ...]], str, list[tuple[str, float]]]:
     import django
 
     django.setup()
@@ -110,9 +204,13 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
     from cordee.customers.queries import Filters, customer_page, encode_cursor
     from cordee.partners.models import Partner
     from cordee.privacy.access import Actor, customers_visible_count, customers_visible_to
+    from cordee.privacy.sharing import sharing_mismatches
 
+    wrong, _ids = sharing_mismatches()
+    assert wrong == 0, f"{wrong} customers with a sharing flag unlike their consent"
     hub = Actor.system("bench")
     partner = Actor.for_partner(Partner.objects.get(slug="p7"), "bench")
+    former_visible, former_count = former_gate()
     middle = customers_visible_to(hub).count() // 2
     deep = customers_visible_to(hub).order_by("last_name_key", "first_name_key", "id")[middle]
     cases = {
@@ -120,22 +218,28 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
         "recherche par nom (« a1 »)": (Filters(q="a1"), ""),
         "page profonde (curseur au milieu)": (Filters(), encode_cursor(deep)),
     }
+    readers = {
+        "hub": (
+            lambda: customers_visible_to(hub),
+            lambda cap: customers_visible_count(hub, cap=cap),
+        ),
+        "partner": (
+            lambda: customers_visible_to(partner),
+            lambda cap: customers_visible_count(partner, cap=cap),
+        ),
+        "before": (lambda: former_visible(partner), lambda cap: former_count(partner, cap)),
+    }
     rows = []
     for label, (filters, after) in cases.items():
-        timings: dict[str, list[float]] = {"hub": [], "partner": []}
+        timings: dict[str, list[float]] = {who: [] for who in readers}
         # CPU time (this process + its PostgreSQL backend), less sensitive than wall time to
         # what else runs on the machine; summed over the runs (the clock ticks are 10 ms).
-        cpu: dict[str, float] = {"hub": 0.0, "partner": 0.0}
+        cpu: dict[str, float] = dict.fromkeys(readers, 0.0)
         for _ in range(runs):
-            for who, actor in (("hub", hub), ("partner", partner)):
+            for who, (visible, count) in readers.items():
                 cpu_start = time.process_time() + backend_cpu()
                 start = time.perf_counter()
-                customer_page(
-                    customers_visible_to(actor),
-                    filters,
-                    after=after,
-                    count_visible=lambda cap, actor=actor: customers_visible_count(actor, cap=cap),
-                )
+                customer_page(visible(), filters, after=after, count_visible=count)
                 timings[who].append((time.perf_counter() - start) * 1000)
                 cpu[who] += time.process_time() + backend_cpu() - cpu_start
         rows.append(
@@ -147,14 +251,14 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
                 p(timings["partner"], 0.95),
                 cpu["hub"] * 1000 / runs,
                 cpu["partner"] * 1000 / runs,
+                statistics.median(timings["before"]),
+                p(timings["before"], 0.95),
+                cpu["before"] * 1000 / runs,
             )
         )
-    rights = rights_timings()
     qs = customers_visible_to(partner).order_by("last_name_key", "first_name_key", "id")[:51]
     sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
-        plan = "\n".join(r[0] for r in cur.fetchall())
+    plan = explain_fastest(sql, params)
     seen: list[tuple[str, object]] = []
 
     def capture(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
@@ -163,11 +267,27 @@ def measure(runs: int) -> tuple[list[tuple[str, float, float, float, float]], st
 
     with connection.execute_wrapper(capture):
         customers_visible_count(partner, cap=1001)
-    with connection.cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + seen[-1][0], seen[-1][1])
-        plan += "\n\nPlan of the partner's capped count:\n\n"
-        plan += "\n".join(r[0] for r in cur.fetchall())
+    plan += "\n\nPlan of the partner's capped count:\n"
+    for sql, params in seen:
+        plan += "\n" + explain_fastest(sql, params)
+    rights = rights_timings()
     return rows, plan, rights
+
+
+def explain_fastest(sql: str, params: object, tries: int = 5) -> str:
+    """The plan with its run's figures, the fastest of a few runs (a loaded machine stalls)."""
+    from django.db import connection
+
+    best: tuple[float, str] | None = None
+    for _ in range(tries):
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
+            lines = [r[0] for r in cur.fetchall()]
+        took = float(lines[-1].split(":")[1].split()[0])  # "Execution Time: 1.244 ms"
+        if best is None or took < best[0]:
+            best = (took, "\n".join(lines))
+    assert best is not None
+    return best[1]
 
 
 def rights_timings(repeat: int = 3) -> list[tuple[str, float]]:
@@ -231,8 +351,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--reuse", action="store_true", help="measure the existing database")
+    parser.add_argument("--database", default="cordee_bench_gate")
+    parser.add_argument(
+        "--print-only", action="store_true", help="print, do not write docs/BENCHMARKS.md"
+    )
     args = parser.parse_args()
-    name = "cordee_bench_gate"
+    name = args.database
     home = Path(tempfile.mkdtemp(prefix="cordee-bench-gate-"))
     os.environ["CORDEE_HOME"] = str(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordee.settings")
@@ -249,35 +373,41 @@ def main() -> None:
         fill(url, args.customers)
         fill_seconds = time.perf_counter() - start
     os.environ["CORDEE_DATABASE_URL"] = url
+    filled = f"fill {fill_seconds:.0f} s" if fill_seconds else "the base of a previous fill"
+    load_before = os.getloadavg()[0]
     rows, plan, rights = measure(args.runs)
+    load_after = os.getloadavg()[0]
     lines = [
         f"{args.customers:,} customers on PostgreSQL, {PARTNERS} partners, each customer brought "
         f"by one, {SHARE_PERCENT} % sharing (granted `partner_offers`); the partner sees "
         f"≈ {100 / PARTNERS + SHARE_PERCENT * (1 - 1 / PARTNERS):.0f} % of the base. "
-        f"{args.runs} runs per case, hub and partner interleaved in the same run "
-        f"(fill {fill_seconds:.0f} s). Machine: {machine()}; shared by six developers, noisy.",
+        f"{args.runs} runs per case, the hub, the partner and the partner through the former "
+        f'gate ("before") interleaved in the same run ({filled}). '
+        f"Machine: {machine()}; shared with other developers, load average "
+        f"{load_before:.1f} → {load_after:.1f} during the run: compare ratios, not "
+        "milliseconds. CPU time is this process plus its PostgreSQL backend, per run.",
         "",
         "| query | hub p50 ms | hub p95 ms | partner p50 ms | partner p95 ms | ratio p50 "
-        "| ratio p95 | hub CPU ms | partner CPU ms | ratio CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ratio p95 | hub CPU ms | partner CPU ms | ratio CPU | before: ratio p50 "
+        "| before: ratio p95 | before: ratio CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, hp50, hp95, pp50, pp95, hcpu, pcpu in rows:
+    for label, hp50, hp95, pp50, pp95, hcpu, pcpu, bp50, bp95, bcpu in rows:
         lines.append(
             f"| {label} | {hp50:.1f} | {hp95:.1f} | {pp50:.1f} | {pp95:.1f} | "
             f"{pp50 / hp50:.2f}× | {pp95 / hp95:.2f}× | {hcpu:.1f} | {pcpu:.1f} | "
-            f"{pcpu / max(hcpu, 1e-9):.2f}× |"
+            f"{pcpu / max(hcpu, 1e-9):.2f}× | {bp50 / hp50:.2f}× | {bp95 / hp95:.2f}× | "
+            f"{bcpu / max(hcpu, 1e-9):.2f}× |"
         )
-    lines += [
-        "",
-        "Reading: the hub's list is a bare index scan of `customer_name_idx` (the reference). Before this change the partner's list cost 4.3x the hub's (p95, 2026-11-22 19:48): its capped count (1,001) walked the partner's customers and probed its `CustomerLink` and the `partner_offers` ConsentState for each (~3 customers walked per visible one). The count now comes from `customers_visible_count`: one statement with two capped index-only counts (the sharing consents, the partner's links; 0.2 ms), exact by union only when both are under the cap; the sharing purpose's id became a plain scalar subquery (the ORM's compilation of the gate cost more than its reads). What is left is the first page: it still walks `customer_name_idx` with the two probes per row (~150 rows for 51, ~1.2 ms) and Django compiles the two EXISTS (~1.7 ms of Python against 0.3 ms for the hub). **Target ≤ 1.3x: not met** — 1.74x in CPU time, 1.60x at p50 wall (from 4.3x p95). Closing it needs the page itself to stop probing: a denormalised sharing flag on the customer (one probe instead of two, none for shared customers) kept current by every consent write, or the gate's condition written as SQL; neither was done here. A name search keeps the probes on its matches (not part of the list target).",
-    ]
+    lines += ["", reading(rows[0])]
     lines += ["", "Rights of a person in the same base (median of 3, target < 1 s each):", ""]
     lines += ["| operation | ms |", "|---|---:|"]
     lines += [f"| {label} | {ms:.0f} |" for label, ms in rights]
-    lines += ["", "Plan of the partner's first page:", "", "```", plan, "```"]
+    lines += ["", "Plan of the partner's first page (the fastest of 5):", "", "```", plan, "```"]
     body = "\n".join(lines)
     print(body)
-    write_section("Visibility gate", body)
+    if not args.print_only:
+        write_section("Visibility gate", body)
 
 
 if __name__ == "__main__":

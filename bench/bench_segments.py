@@ -161,6 +161,12 @@ def generate(url: str, customers: int, activities: int) -> dict[str, float]:
             "INSERT INTO privacy_consentstate (customer_id, purpose_id, controller_id, status, at, event_id) "
             "SELECT customer_id, purpose_id, controller_id, status, at, id FROM privacy_consentevent"
         )
+        # The sharing flag the partners' gate reads, as the consent services keep it.
+        cur.execute(
+            "UPDATE customers_customer SET shares_with_partners = true WHERE id IN ("
+            "SELECT customer_id FROM privacy_consentstate WHERE status = 'granted' AND "
+            "purpose_id = (SELECT id FROM privacy_purpose WHERE slug = 'partner_offers'))"
+        )
         timings["consents"] = time.perf_counter() - start
 
         # Behaviour: each customer has a propensity to come, a satisfaction level and a trend

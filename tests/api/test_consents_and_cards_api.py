@@ -88,3 +88,20 @@ def test_card_lookup(hotel, camping, elodie_id):
     unknown = unknown[:-1] + luhn_digit(unknown[:-1])
     if unknown != card.number:
         assert hotel.get(f"/api/v1/cards/{unknown}").status_code == 404
+
+
+def test_a_sharing_consent_through_the_api_moves_the_sharing_flag(hotel, camping, elodie_id):
+    from cordee.customers.models import Customer
+
+    def shared() -> bool:
+        return Customer.objects.values_list("shares_with_partners", flat=True).get(pk=elodie_id)
+
+    assert not shared()
+    assert camping.get(f"/api/v1/customers/{elodie_id}").status_code == 404
+    path = f"/api/v1/customers/{elodie_id}/consents"
+    assert hotel.post(path, {"purpose": "partner_offers", "status": "granted"}).status_code == 201
+    assert shared()
+    assert camping.get(f"/api/v1/customers/{elodie_id}").status_code == 200
+    assert hotel.post(path, {"purpose": "partner_offers", "status": "withdrawn"}).status_code == 201
+    assert not shared()
+    assert camping.get(f"/api/v1/customers/{elodie_id}").status_code == 404

@@ -48,6 +48,7 @@ from cordee.customers.models import (
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.crypto import email_index, phone_index
+from cordee.privacy.sharing import customers_sharing_sync
 
 __all__ = [
     "customer_correct",
@@ -242,7 +243,7 @@ def consent_states_recompute(customer_ids: Iterable[int]) -> None:
     """Derive again the consent states of these customers from their events.
 
     The same rule as ``privacy.services.consent_states_rebuild`` (the latest event per
-    purpose and controller), for a few customers.
+    purpose and controller), for a few customers; their sharing flag follows.
     """
     from cordee.privacy.models import ConsentEvent, ConsentState
 
@@ -264,6 +265,7 @@ def consent_states_recompute(customer_ids: Iterable[int]) -> None:
             'AND (l."at" > e."at" OR (l."at" = e."at" AND l."id" > e."id")))',
             ids,
         )
+    customers_sharing_sync(ids)
 
 
 def _iso(value: dt.datetime) -> str:

@@ -109,6 +109,11 @@ class Customer(models.Model):
     email_hash = models.CharField(max_length=32, blank=True)
     phone_hash = models.CharField(max_length=32, blank=True)
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Derived from the consent states (cordee.privacy.sharing): the current partner_offers
+    # consent is granted, so every partner of the destination sees the customer. Kept by the
+    # consent write paths; the default in the database too, so that bulk inserts naming
+    # their columns start unshared.
+    shares_with_partners = models.BooleanField(default=False, db_default=False, editable=False)
 
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
@@ -123,6 +128,12 @@ class Customer(models.Model):
             models.Index(fields=["postal_code"], name="customer_postcode_idx"),
             models.Index(fields=["email_hash"], name="customer_email_idx"),
             models.Index(fields=["phone_hash"], name="customer_phone_idx"),
+            # The shared customers, for a partner's capped count (an index-only range).
+            models.Index(
+                fields=["id"],
+                name="customer_shared_idx",
+                condition=models.Q(shares_with_partners=True),
+            ),
             # One incoming record against the base (candidates.py): the same birth date in
             # the same postcode finds a person whose name was mistyped.
             models.Index(

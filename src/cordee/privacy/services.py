@@ -21,7 +21,7 @@ from cordee.core.bulk import allocate_ids, bulk_insert, chunked, hold_parents
 from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
-from cordee.privacy.access import Actor
+from cordee.privacy.access import SHARING_PURPOSE, Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import (
     ConsentChannel,
@@ -34,6 +34,7 @@ from cordee.privacy.models import (
     WordingKind,
 )
 from cordee.privacy.queries import consent_state
+from cordee.privacy.sharing import customers_sharing_sync
 
 # (customer_id, purpose_id, controller_id, status, at, event_id)
 StateRow = tuple[int, int, int, str, dt.datetime, int]
@@ -437,6 +438,31 @@ def _state_row(event: ConsentEvent) -> StateRow:
 def _states_upsert(
     rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
 ) -> None:
+    """Write the states (``_states_write``), then the sharing flag of the customers whose
+    ``partner_offers`` state may have moved (cordee.privacy.sharing).
+
+    Those customers' rows are locked first: two writes for one customer at once (a "no" to
+    the hotel while the office records a "yes") would each derive the flag from a snapshot
+    without the other's state, and the last to commit would win. Locked, the second waits
+    and derives from both.
+    """
+    sharing = Purpose.objects.filter(slug=SHARING_PURPOSE).values_list("pk", flat=True).first()
+    touched = sorted({row[0] for row in rows if row[1] == sharing})
+    for part in chunked(touched, _BULK_CHUNK):
+        # In id order, as merges lock, so that two lockers never wait on each other.
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=part)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    _states_write(rows, new_customers=new_customers)
+    customers_sharing_sync(touched)
+
+
+def _states_write(
+    rows: Sequence[StateRow], *, new_customers: frozenset[int] | set[int] = frozenset()
+) -> None:
     """Move each ConsentState forward to its new event, unless a later one is already there.
 
     Guarded by the event's (at, id) in the statement itself, so that an import of old records
@@ -507,5 +533,6 @@ def consent_states_rebuild(*, actor: Actor) -> int:
                 'AND (l."at" > e."at" OR (l."at" = e."at" AND l."id" > e."id")))'
             )
             count = cur.rowcount
+        customers_sharing_sync()
         audit_log(actor=actor, action="consent.states_rebuild", states=count)
     return count

@@ -22,8 +22,8 @@ RENDERERS = {"csv": register_csv, "json": register_json, "md": register_markdown
 
 class Command(CordeeCommand):
     help = (
-        "Protection des données : register, consent-states, request list, export, erase, "
-        "purge, link, rotate-key (voir « cordee privacy ACTION --help »)."
+        "Protection des données : register, consent-states, check-sharing, request list, "
+        "export, erase, purge, link, rotate-key (voir « cordee privacy ACTION --help »)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,6 +34,11 @@ class Command(CordeeCommand):
         sub.add_parser(
             "consent-states", help="recalculer l'état courant des consentements depuis l'historique"
         )
+        sharing = sub.add_parser(
+            "check-sharing",
+            help="vérifier que l'indicateur de partage de chaque client suit son consentement",
+        )
+        sharing.add_argument("--repair", action="store_true", help="corriger les écarts trouvés")
         request = sub.add_parser("request", help="demandes d'exercice de droits")
         request.add_argument("request_action", choices=["list"])
         request.add_argument("--all", action="store_true", help="avec les demandes closes")
@@ -120,6 +125,28 @@ class Command(CordeeCommand):
         answer = input(f"{question} [oui/non] ").strip().lower()
         if answer not in {"o", "oui", "y", "yes"}:
             raise CommandError(_("abandon : rien n'a été effacé."))
+
+    def handle_check_sharing(self, **options: Any) -> None:
+        from cordee.privacy.sharing import sharing_check
+
+        count, ids = sharing_check(repair=options["repair"], actor=Actor.system("cli"))
+        if not count:
+            self.stdout.write(_("Indicateur de partage : conforme aux consentements."))
+            return
+        shown = ", ".join(str(i) for i in ids) + (" …" if count > len(ids) else "")
+        if options["repair"]:
+            self.stdout.write(
+                _("Indicateur de partage : %(n)s client(s) corrigé(s) (n° %(ids)s).")
+                % {"n": count, "ids": shown}
+            )
+            return
+        raise CommandError(
+            _(
+                "indicateur de partage : %(n)s client(s) en écart avec leur consentement "
+                "(n° %(ids)s) ; « cordee privacy check-sharing --repair » les corrige."
+            )
+            % {"n": count, "ids": shown}
+        )
 
     def handle_request(self, **options: Any) -> None:
         from django.utils import timezone
