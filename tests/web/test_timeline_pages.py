@@ -5,6 +5,8 @@ Claire stayed at the hotel and at the camping: the office sees both stays, each 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 
@@ -127,6 +129,12 @@ def test_loyalty_card_from_the_page_to_the_phone_to_another_desk(
     assert card.display_number in public.text and "<svg" in public.text
     assert public["Referrer-Policy"] == "no-referrer"
     assert client.get("/activites/carte/pas-le-bon-jeton/").status_code == 404
+    # The card leads to the visitor's own preference centre, without a password.
+    link = re.search(r'href="(/[^"]*\?t=[^"]+)"', public.text)
+    assert link is not None and "Mes données et mes choix" in public.text
+    centre = client.get(html.unescape(link.group(1)))
+    assert centre.status_code == 200
+    assert elodie.first_name in centre.text
 
     # Nadia's camping does not know Élodie, but she shows her card at its desk.
     desk = signed_in(destination.nadia)

@@ -34,6 +34,7 @@ from cordee.customers.models import Channel
 from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.access import Actor, customer_for
 from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.preferences import preference_token
 
 
 def _acting_partner(request: SignedInRequest) -> Partner:
@@ -195,6 +196,8 @@ def card_page(request: HttpRequest, token: str) -> HttpResponse:
             "qr": svg,
             "first_name": card.customer.first_name,
             "hub": Partner.objects.filter(kind=PartnerKind.HUB).first(),
+            # The visitor reaches their preference centre from their card (a fresh signed link).
+            "preferences_url": f"{reverse('preferences')}?t={preference_token(card.customer)}",
         },
     )
     response["Referrer-Policy"] = "no-referrer"
