@@ -102,3 +102,88 @@ def test_the_cli_prints_the_register_in_english(destination):
     out = io.StringIO()
     call_command("privacy", "register", "--format", "md", "--language", "en", stdout=out)
     assert "The destination's newsletter" in out.getvalue()
+
+
+def test_the_seeded_purposes_carry_risk_notes_in_every_format(client, destination):
+    orders = Purpose.objects.get(slug="orders")
+    assert orders.risk_notes.startswith("Risque :") and orders.risk_level == "medium"
+    client.force_login(destination.sophie)
+    page = client.get(reverse("privacy:register")).content.decode()
+    assert "Niveau de risque" in page and "fuite de coordonnées" in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("privacy:register_export", args=["csv"])).content.decode(
+                    "utf-8-sig"
+                )
+            ),
+            delimiter=";",
+        )
+    )
+    by_slug = {row["identifiant"]: row for row in rows}
+    assert by_slug["orders"]["niveau de risque"] == "moyen"
+    assert "fuite de coordonnées" in by_slug["orders"]["risques et mesures"]
+    assert by_slug["orders"]["analyse d'impact (AIPD)"] == "AIPD non requise"
+    data = json.loads(client.get(reverse("privacy:register_export", args=["json"])).content)
+    entry = next(e for e in data["processing_activities"] if e["slug"] == "orders")
+    assert entry["risk_level"] == "moyen" and "fuite" in entry["risk_notes"]
+
+
+def test_the_dpo_writes_the_risk_notes_of_a_processing(client, destination):
+    client.force_login(destination.sophie)
+    response = client.post(
+        reverse("privacy:register"),
+        {
+            "purpose": "profiling",
+            "profiling-risk_level": "high",
+            "profiling-risk_notes": "=HYPERLINK(1) Profils croisés entre partenaires.",
+            "profiling-dpia_required": "on",
+            "profiling-dpia_done_on": "2026-10-01",
+        },
+    )
+    assert response.status_code == 302
+    profiling = Purpose.objects.get(slug="profiling")
+    assert profiling.risk_level == "high" and profiling.dpia_required
+    assert str(profiling.dpia_done_on) == "2026-10-01"
+    event = AuditEvent.objects.get(action="register.risk_update")
+    assert event.object_id == str(profiling.pk) and "risk_level" in event.details["fields"]
+    page = client.get(reverse("privacy:register")).content.decode()
+    assert "AIPD réalisée le 2026-10-01" in page and "Profils croisés" in page
+    text = client.get(reverse("privacy:register_export", args=["csv"])).content.decode("utf-8-sig")
+    row = next(
+        r
+        for r in csv.DictReader(io.StringIO(text), delimiter=";")
+        if r["identifiant"] == "profiling"
+    )
+    assert row["niveau de risque"] == "élevé"
+    assert row["risques et mesures"].startswith("'=")  # a spreadsheet does not run it
+    # A bad level is refused, and nothing changes.
+    bad = client.post(
+        reverse("privacy:register"), {"purpose": "profiling", "profiling-risk_level": "huge"}
+    )
+    assert bad.status_code == 422
+    assert Purpose.objects.get(slug="profiling").risk_level == "high"
+
+
+@pytest.mark.parametrize("who", ["helene", "lucas", "marc"])
+def test_others_may_not_write_risk_notes(client, destination, who):
+    client.force_login(getattr(destination, who))
+    response = client.post(
+        reverse("privacy:register"), {"purpose": "orders", "orders-risk_level": "low"}
+    )
+    assert response.status_code == 403
+    assert Purpose.objects.get(slug="orders").risk_level == "medium"
+
+
+def test_the_seed_keeps_what_the_dpo_wrote(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    seed = import_module("cordee.privacy.migrations.0010_seed_risk_notes").seed
+    Purpose.objects.filter(slug="sms").update(risk_notes="Écrit par le DPO", risk_level="high")
+    Purpose.objects.filter(slug="surveys").update(risk_notes="", risk_level="")
+    seed(apps, None)
+    assert Purpose.objects.get(slug="sms").risk_notes == "Écrit par le DPO"
+    assert Purpose.objects.get(slug="sms").risk_level == "high"
+    assert Purpose.objects.get(slug="surveys").risk_notes.startswith("Risque :")

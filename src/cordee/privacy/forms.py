@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cordee.privacy.models import RequestChannel, RequestKind, RequestStatus
+from cordee.privacy.models import Purpose, RequestChannel, RequestKind, RequestStatus
+from cordee.privacy.requests import clean_text
 
 TEXT_MAX = 5_000
 
@@ -120,3 +121,21 @@ class AuditSearchForm(forms.Form):
     action = forms.CharField(label=_("Action"), required=False, max_length=60)
     since = forms.DateField(label=_("Depuis le"), required=False)
     until = forms.DateField(label=_("Jusqu'au"), required=False)
+
+
+class RiskForm(forms.ModelForm):
+    """The DPO's risk notes on one processing activity (the register's Art. 30 companion)."""
+
+    class Meta:
+        model = Purpose
+        fields = ["risk_level", "risk_notes", "dpia_required", "dpia_done_on"]
+        widgets = {
+            "risk_notes": forms.Textarea(attrs={"rows": 3, "maxlength": TEXT_MAX}),
+            "dpia_done_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean_risk_notes(self) -> str:
+        notes = clean_text(self.cleaned_data.get("risk_notes") or "")
+        if len(notes) > TEXT_MAX:
+            raise forms.ValidationError(_("Texte trop long."))
+        return notes

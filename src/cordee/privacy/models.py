@@ -55,6 +55,12 @@ def _localised(fr: str, en: str) -> str:
     return en if (get_language() or "fr").startswith("en") and en else fr
 
 
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("faible")
+    MEDIUM = "medium", _("moyen")
+    HIGH = "high", _("élevé")
+
+
 class Purpose(models.Model):
     """A purpose (finalité) of processing: why data is kept, on which legal basis, for how long.
 
@@ -82,6 +88,13 @@ class Purpose(models.Model):
         _("durée de conservation (mois après le dernier contact)")
     )
     retention_scope = models.TextField(_("ce à quoi la durée s'applique"), blank=True)
+    # What the DPO writes about each processing's risks for the people (the register's risk notes).
+    risk_level = models.CharField(
+        _("niveau de risque"), max_length=10, choices=RiskLevel.choices, blank=True
+    )
+    risk_notes = models.TextField(_("risques pour les personnes et mesures prises"), blank=True)
+    dpia_required = models.BooleanField(_("AIPD requise"), default=False)
+    dpia_done_on = models.DateField(_("AIPD réalisée le"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)

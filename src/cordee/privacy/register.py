@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cordee.customers.exports import neutralise_cell
 from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.models import ControllerKind, Purpose
 
@@ -62,6 +63,9 @@ class RegisterEntry:
     transfers: str
     retention: str
     retention_months: int
+    risk_level: str
+    risk_notes: str
+    dpia: str
 
 
 @dataclass
@@ -92,6 +96,15 @@ def _retention(purpose: Purpose) -> str:
     return f"{months}. {purpose.retention_scope}" if purpose.retention_scope else months
 
 
+def _dpia(purpose: Purpose) -> str:
+    """Whether an impact assessment (AIPD) is required for the processing, and when it was done."""
+    if purpose.dpia_done_on:
+        return _("AIPD réalisée le %(date)s") % {"date": purpose.dpia_done_on.isoformat()}
+    if purpose.dpia_required:
+        return _("AIPD requise, pas encore réalisée")
+    return _("AIPD non requise")
+
+
 def register_build() -> Register:
     hub = Partner.objects.filter(kind=PartnerKind.HUB).first()
     hub_name = hub.name if hub else str(_("L'office de tourisme"))
@@ -116,6 +129,9 @@ def register_build() -> Register:
                 transfers=purpose.transfers or str(_("Aucun")),
                 retention=_retention(purpose),
                 retention_months=purpose.retention_months,
+                risk_level=str(purpose.get_risk_level_display()) if purpose.risk_level else "",
+                risk_notes=purpose.risk_notes,
+                dpia=_dpia(purpose),
             )
         )
     return register
@@ -134,6 +150,9 @@ def _columns() -> list[tuple[str, str]]:
         ("processors", _("sous-traitants")),
         ("transfers", _("transferts hors UE")),
         ("retention", _("durée de conservation")),
+        ("risk_level", _("niveau de risque")),
+        ("risk_notes", _("risques et mesures")),
+        ("dpia", _("analyse d'impact (AIPD)")),
         ("security", _("mesures de sécurité")),
         ("dpo_contact", _("contact du DPO")),
     ]
@@ -150,7 +169,7 @@ def register_csv(register: Register) -> str:
         values = asdict(entry) | {"security": security, "dpo_contact": register.dpo_contact}
         writer.writerow(
             [
-                " ; ".join(v) if isinstance(v := values[name], list) else v
+                neutralise_cell(" ; ".join(v) if isinstance(v := values[name], list) else str(v))
                 for name, _label in columns
             ]
         )
@@ -186,6 +205,9 @@ def register_markdown(register: Register) -> str:
             f"- {_('Sous-traitants')} : {', '.join(entry.processors)}",
             f"- {_('Transferts hors UE')} : {entry.transfers}",
             f"- {_('Durée de conservation')} : {entry.retention}",
+            f"- {_('Niveau de risque')} : {entry.risk_level or _('non évalué')}",
+            f"- {_('Risques et mesures')} : {entry.risk_notes or _('non renseignés')}",
+            "- " + _("Analyse d'impact") + f" : {entry.dpia}",
             "",
         ]
     lines += ["## " + _("Mesures de sécurité"), ""]

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cordee.core.views import SignedInRequest
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log, client_ip
+from cordee.privacy.forms import RiskForm
+from cordee.privacy.models import Purpose
 from cordee.privacy.register import register_build, register_csv, register_json
 
 
@@ -19,8 +23,36 @@ def _may_read_register(request: SignedInRequest) -> None:
 
 
 def register_page(request: SignedInRequest) -> HttpResponse:
+    """The register; the DPO (and the office's administrators) write each processing's risks."""
     _may_read_register(request)
-    return render(request, "privacy/register.html", {"register": register_build()})
+    status = 200
+    failed: RiskForm | None = None
+    if request.method == "POST":
+        purpose = get_object_or_404(Purpose, slug=request.POST.get("purpose", ""), is_active=True)
+        form = RiskForm(request.POST, instance=purpose, prefix=purpose.slug)
+        if form.is_valid():
+            form.save()
+            audit_log(
+                actor=Actor.for_user(request.user),
+                action="register.risk_update",
+                obj=purpose,
+                ip=client_ip(request),
+                fields=sorted(form.changed_data),
+            )
+            messages.success(request, _("Notes de risque enregistrées."))
+            return redirect(f"{reverse('privacy:register')}#traitement-{purpose.slug}")
+        failed, status = form, 422
+    register = register_build()
+    forms = {
+        p.slug: failed
+        if failed is not None and failed.instance.pk == p.pk
+        else RiskForm(instance=p, prefix=p.slug)
+        for p in Purpose.objects.filter(is_active=True)
+    }
+    rows = [(entry, forms.get(entry.slug)) for entry in register.entries]
+    return render(
+        request, "privacy/register.html", {"register": register, "rows": rows}, status=status
+    )
 
 
 def register_export(request: SignedInRequest, fmt: str) -> HttpResponse:
