@@ -8,10 +8,14 @@ import io
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from cordee.collect.models import ImportBatch
 from cordee.customers.exports import neutralise_cell
-from cordee.privacy.access import Actor
+from cordee.customers.models import Customer, CustomerLink, SourceRecord
+from cordee.partners.models import Partner
+from cordee.privacy.access import Actor, customers_visible_to
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import Breach
 from cordee.privacy.requests import clean_text
@@ -68,3 +72,79 @@ def breaches_csv() -> str:
             cells.append(neutralise_cell("" if value is None else str(value)))
         writer.writerow(cells)
     return "\ufeff" + stream.getvalue()
+
+
+# -- the people to inform (Art. 34) --------------------------------------------------------
+
+PEOPLE_COLUMNS = ("first_name", "last_name", "email", "phone", "language")
+
+
+def breach_affected(breach: Breach, actor: Actor) -> QuerySet[Customer]:
+    """The customers the breach touches, as the DPO defined them, through the privacy gate.
+
+    Erased customers are gone from the customers table: they never appear."""
+    partners = [p.pk for p in breach.affected_partners.all()]
+    batches = [b.pk for b in breach.affected_batches.all()]
+    ids = [int(i) for i in breach.affected_customer_ids]
+    if not (partners or batches or ids):
+        return Customer.objects.none()
+    condition = Q(pk__in=ids) if ids else Q(pk__in=[])
+    if partners:
+        condition |= Q(
+            Exists(CustomerLink.objects.filter(customer=OuterRef("pk"), partner__in=partners))
+        )
+    if batches:
+        condition |= Q(
+            Exists(SourceRecord.objects.filter(customer=OuterRef("pk"), batch__in=batches))
+        )
+    return customers_visible_to(actor).filter(condition).order_by("pk")
+
+
+def breach_scope_set(
+    breach: Breach,
+    *,
+    partners: list[Partner],
+    batches: list[ImportBatch],
+    customer_ids: list[int],
+    actor: Actor,
+) -> int:
+    """Say who is affected; the computed count becomes the breach's number of people."""
+    with transaction.atomic():
+        breach.affected_partners.set(partners)
+        breach.affected_batches.set(batches)
+        breach.affected_customer_ids = sorted(set(customer_ids))
+        count = breach_affected(breach, actor).count()
+        breach.people_count = count
+        breach.save(update_fields=["affected_customer_ids", "people_count"])
+        audit_log(
+            actor=actor,
+            action="breach.scope",
+            obj=breach,
+            partners=[p.pk for p in partners],
+            batches=[b.pk for b in batches],
+            customer_ids=len(breach.affected_customer_ids),
+            people=count,
+        )
+    return count
+
+
+def breach_people_csv(breach: Breach, actor: Actor, *, ip: str | None = None) -> str:
+    """The list of the people to inform: only what is needed to reach them. Audited."""
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(["id", *PEOPLE_COLUMNS])
+    count = 0
+    for customer in breach_affected(breach, actor).only("pk", *PEOPLE_COLUMNS).iterator(2000):
+        writer.writerow(
+            [customer.pk, *(neutralise_cell(getattr(customer, c) or "") for c in PEOPLE_COLUMNS)]
+        )
+        count += 1
+    audit_log(actor=actor, action="breach.people_export", obj=breach, ip=ip, people=count)
+    return "\ufeff" + stream.getvalue()
+
+
+def breach_people_informed(breach: Breach, *, at: dt.datetime, actor: Actor) -> None:
+    with transaction.atomic():
+        breach.people_informed_at = at
+        breach.save(update_fields=["people_informed_at"])
+        audit_log(actor=actor, action="breach.people_informed", obj=breach, at=at.isoformat())

@@ -11,21 +11,32 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from cordee.core.views import SignedInRequest
 from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log, client_ip
-from cordee.privacy.breaches import breach_clock, breach_record, breaches_csv
+from cordee.privacy.breaches import (
+    breach_clock,
+    breach_people_csv,
+    breach_people_informed,
+    breach_record,
+    breach_scope_set,
+    breaches_csv,
+)
 from cordee.privacy.erasure import customer_erase
 from cordee.privacy.forms import (
     AuditSearchForm,
     BreachForm,
+    BreachPeopleForm,
     CorrectionForm,
     EraseForm,
     ExtendForm,
+    PeopleInformedForm,
     RequestForm,
     RequestUpdateForm,
 )
@@ -208,13 +219,71 @@ def breach_list(request: SignedInRequest) -> HttpResponse:
         messages.success(request, _("Violation enregistrée."))
         return redirect("privacy:breaches")
     now = timezone.now()
-    rows = [(b, breach_clock(b, now)) for b in Breach.objects.all()[:500]]
+    breaches = Breach.objects.prefetch_related("affected_partners", "affected_batches")[:500]
+    rows = [(b, breach_clock(b, now), _people_form(b)) for b in breaches]
     return render(
         request,
         "privacy/breaches.html",
         {"form": form, "rows": rows, "tab": "breaches"},
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _people_form(breach: Breach) -> BreachPeopleForm:
+    return BreachPeopleForm(
+        prefix=f"b{breach.pk}",
+        initial={
+            "partners": list(breach.affected_partners.all()),
+            "batches": " ".join(str(b.pk) for b in breach.affected_batches.all()),
+            "customers": " ".join(map(str, breach.affected_customer_ids)),
+        },
+    )
+
+
+@require_POST
+def breach_people(request: SignedInRequest, breach_id: int) -> HttpResponse:
+    """The DPO says who the breach touches; Cordée counts them (the breach's number of people)."""
+    actor = dpo_actor(request)
+    breach = get_object_or_404(Breach, pk=breach_id)
+    form = BreachPeopleForm(request.POST, prefix=f"b{breach.pk}")
+    if form.is_valid():
+        count = breach_scope_set(
+            breach,
+            partners=list(form.cleaned_data["partners"]),
+            batches=form.cleaned_data["batches"],
+            customer_ids=form.cleaned_data["customers"],
+            actor=actor,
+        )
+        messages.success(request, _("%(count)s personnes à informer.") % {"count": count})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(f"{reverse('privacy:breaches')}#breach-{breach.pk}")
+
+
+def breach_people_export(request: SignedInRequest, breach_id: int) -> HttpResponse:
+    actor = dpo_actor(request)
+    breach = get_object_or_404(Breach, pk=breach_id)
+    body = breach_people_csv(breach, actor, ip=client_ip(request))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="violation-{breach.pk}-personnes-a-informer.csv"'
+    )
+    return response
+
+
+@require_POST
+def breach_informed(request: SignedInRequest, breach_id: int) -> HttpResponse:
+    actor = dpo_actor(request)
+    breach = get_object_or_404(Breach, pk=breach_id)
+    form = PeopleInformedForm(request.POST)
+    if form.is_valid():
+        breach_people_informed(breach, at=form.cleaned_data["informed_at"], actor=actor)
+        messages.success(request, _("Date d'information des personnes enregistrée."))
+    else:
+        messages.error(request, _("Date invalide."))
+    return redirect(f"{reverse('privacy:breaches')}#breach-{breach.pk}")
 
 
 def breach_export(request: SignedInRequest) -> HttpResponse:

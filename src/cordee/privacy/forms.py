@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cordee.collect.models import ImportBatch
+from cordee.partners.models import Partner
 from cordee.privacy.models import Purpose, RequestChannel, RequestKind, RequestStatus
 from cordee.privacy.requests import clean_text
 
 TEXT_MAX = 5_000
+PEOPLE_MAX = 10_000
 
 
 class RequestForm(forms.Form):
@@ -139,3 +143,56 @@ class RiskForm(forms.ModelForm):
         if len(notes) > TEXT_MAX:
             raise forms.ValidationError(_("Texte trop long."))
         return notes
+
+
+def _numbers(text: str, label: str) -> list[int]:
+    numbers = []
+    for word in re.split(r"[\s,;]+", text or ""):
+        if not word:
+            continue
+        if not word.isdigit() or len(word) > 18:
+            raise forms.ValidationError(
+                _("%(label)s : « %(word)s » n'est pas un numéro.")
+                % {"label": label, "word": word[:20]}
+            )
+        numbers.append(int(word))
+    if len(numbers) > PEOPLE_MAX:
+        raise forms.ValidationError(_("Trop de numéros (%(max)s au plus).") % {"max": PEOPLE_MAX})
+    return numbers
+
+
+class BreachPeopleForm(forms.Form):
+    """Who the breach touches: partners whose data leaked, import batches, customer numbers."""
+
+    partners = forms.ModelMultipleChoiceField(
+        label=_("Clients apportés par ces partenaires"),
+        queryset=Partner.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    batches = forms.CharField(
+        label=_("Clients de ces imports (n° d'import)"), required=False, max_length=2_000
+    )
+    customers = forms.CharField(
+        label=_("Ces clients (n° de client, séparés par des espaces ou des virgules)"),
+        required=False,
+        max_length=2_000_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_batches(self) -> list[ImportBatch]:
+        numbers = _numbers(self.cleaned_data.get("batches", ""), str(_("Imports")))
+        found = list(ImportBatch.objects.filter(pk__in=numbers))
+        missing = sorted(set(numbers) - {b.pk for b in found})
+        if missing:
+            raise forms.ValidationError(
+                _("Import inconnu : %(numbers)s") % {"numbers": ", ".join(map(str, missing[:10]))}
+            )
+        return found
+
+    def clean_customers(self) -> list[int]:
+        return _numbers(self.cleaned_data.get("customers", ""), str(_("Clients")))
+
+
+class PeopleInformedForm(forms.Form):
+    informed_at = forms.DateTimeField(label=_("Personnes informées le"))

@@ -451,6 +451,15 @@ class Breach(models.Model):
     cnil_notified_at = models.DateTimeField(_("notifiée à la CNIL le"), null=True, blank=True)
     late_reason = models.TextField(_("motif du retard de notification"), blank=True)
     people_informed_at = models.DateTimeField(_("personnes informées le"), null=True, blank=True)
+    # Who is affected (Art. 34), as the DPO defines it: the customers these partners brought,
+    # those of these import batches, and these customer numbers. Cordée computes the list.
+    affected_partners = models.ManyToManyField(
+        "partners.Partner", blank=True, related_name="+", verbose_name=_("partenaires touchés")
+    )
+    affected_batches = models.ManyToManyField(
+        "collect.ImportBatch", blank=True, related_name="+", verbose_name=_("imports touchés")
+    )
+    affected_customer_ids = models.JSONField(_("n° de clients touchés"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by_label = models.CharField(max_length=150, blank=True)
 

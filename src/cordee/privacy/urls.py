@@ -11,6 +11,13 @@ urlpatterns = [
     path("demandes/<int:request_id>/donnees.<str:fmt>", desk.request_export, name="request_export"),
     path("violations/", desk.breach_list, name="breaches"),
     path("violations/export.csv", desk.breach_export, name="breaches_export"),
+    path("violations/<int:breach_id>/personnes/", desk.breach_people, name="breach_people"),
+    path(
+        "violations/<int:breach_id>/personnes.csv",
+        desk.breach_people_export,
+        name="breach_people_export",
+    ),
+    path("violations/<int:breach_id>/informees/", desk.breach_informed, name="breach_informed"),
     path("journal/", desk.audit_trail, name="audit"),
     path("journal/export.csv", desk.audit_export, name="audit_export"),
     path("conservation/", desk.purge_page, name="purge"),
