@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cordee.core.views import SignedInRequest
@@ -254,11 +255,15 @@ def breach_people(request: SignedInRequest, breach_id: int) -> HttpResponse:
             customer_ids=form.cleaned_data["customers"],
             actor=actor,
         )
-        messages.success(request, _("%(count)s personnes à informer.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)s personne à informer.", "%(count)s personnes à informer.", count)
+            % {"count": count},
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect(f"{reverse('privacy:breaches')}#breach-{breach.pk}")
 
 
