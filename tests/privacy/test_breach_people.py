@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
+import time
 
 import pytest
 from django.urls import reverse
@@ -145,3 +147,69 @@ def test_only_the_dpo_and_the_office_administrators_see_the_list(
     breach.refresh_from_db()
     assert breach.people_count == 0 and breach.people_informed_at is None
     assert not AuditEvent.objects.filter(action="breach.people_export").exists()
+
+
+@pytest.fixture
+def mailbox(settings):
+    """A real SMTP server (aiosmtpd) receiving what Cordée sends."""
+    from aiosmtpd.controller import Controller
+    from tests.channels.conftest import Mailbox, smtp_mailer
+
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = smtp_mailer(controller.port)
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def test_the_dpo_sends_the_message_to_the_people_once(
+    sophie, destination, camping_batch, hotel_batch, breach, mailbox
+):
+    Customer.objects.filter(first_name="Jean-Luc").update(email="")  # no address: counted apart
+    scope(sophie, breach, batches=str(hotel_batch.pk), partners=[destination.camping.pk])
+    message = {
+        "n{}-subject": "Violation de vos données au camping",
+        "n{}-body": "Un ordinateur a été volé le 19 novembre. Contact : dpo@office-vallee.fr",
+        "n{}-confirm": "on",
+    }
+    data = {k.format(breach.pk): v for k, v in message.items()}
+    url = reverse("privacy:breach_notify", args=[breach.pk])
+    assert sophie.post(url, data).status_code == 302
+    received = mailbox.wait(3)
+    assert sorted(m["To"] for m in received) == [
+        "elodie.martin@example.fr",
+        "hans.mueller@example.de",
+        "nadia.benali@example.fr",
+    ]  # one message each: nobody sees another's address
+    assert received[0]["Subject"] == "Violation de vos données au camping"
+    assert "volé le 19 novembre" in mailbox.text(received[0])
+    breach.refresh_from_db()
+    assert breach.people_informed_at is not None
+    event = AuditEvent.objects.get(action="breach.people_notify")
+    assert event.details == {"sent": 3, "without_email": 1}
+    # A second post (a replayed form) sends nothing.
+    sophie.post(url, data)
+    time.sleep(0.3)
+    assert len(mailbox.messages) == 3
+
+
+def test_nothing_is_sent_without_the_confirmation_or_by_others(
+    client, sophie, destination, camping_batch, breach, mailbox
+):
+    scope(sophie, breach, partners=[destination.camping.pk])
+    url = reverse("privacy:breach_notify", args=[breach.pk])
+    values = {f"n{breach.pk}-subject": "Objet", f"n{breach.pk}-body": "Message"}
+    assert sophie.post(url, values).status_code == 302
+    client.force_login(destination.helene)
+    assert client.post(url, values | {f"n{breach.pk}-confirm": "on"}).status_code == 403
+    time.sleep(0.3)
+    assert mailbox.messages == []
+    breach.refresh_from_db()
+    assert breach.people_informed_at is None

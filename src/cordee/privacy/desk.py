@@ -33,6 +33,7 @@ from cordee.privacy.erasure import customer_erase
 from cordee.privacy.forms import (
     AuditSearchForm,
     BreachForm,
+    BreachNotifyForm,
     BreachPeopleForm,
     CorrectionForm,
     EraseForm,
@@ -50,6 +51,7 @@ from cordee.privacy.requests import (
     request_update,
     requests_by_deadline,
 )
+from cordee.privacy.tasks import breach_notify_task
 
 AUDIT_PAGE = 200
 
@@ -221,7 +223,10 @@ def breach_list(request: SignedInRequest) -> HttpResponse:
         return redirect("privacy:breaches")
     now = timezone.now()
     breaches = Breach.objects.prefetch_related("affected_partners", "affected_batches")[:500]
-    rows = [(b, breach_clock(b, now), _people_form(b)) for b in breaches]
+    rows = [
+        (b, breach_clock(b, now), _people_form(b), BreachNotifyForm(prefix=f"n{b.pk}"))
+        for b in breaches
+    ]
     return render(
         request,
         "privacy/breaches.html",
@@ -288,6 +293,26 @@ def breach_informed(request: SignedInRequest, breach_id: int) -> HttpResponse:
         messages.success(request, _("Date d'information des personnes enregistrée."))
     else:
         messages.error(request, _("Date invalide."))
+    return redirect(f"{reverse('privacy:breaches')}#breach-{breach.pk}")
+
+
+@require_POST
+def breach_notify(request: SignedInRequest, breach_id: int) -> HttpResponse:
+    """Send the DPO's message to the list, in the background; once per breach."""
+    dpo_actor(request)
+    breach = get_object_or_404(Breach, pk=breach_id)
+    form = BreachNotifyForm(request.POST, prefix=f"n{breach.pk}")
+    if breach.people_informed_at is not None:
+        messages.error(request, _("Les personnes ont déjà été informées : rien n'a été envoyé."))
+    elif form.is_valid():
+        breach_notify_task.enqueue(
+            breach.pk, form.cleaned_data["subject"], form.cleaned_data["body"], request.user.pk
+        )
+        messages.success(request, _("Envoi du message aux personnes concernées lancé."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
     return redirect(f"{reverse('privacy:breaches')}#breach-{breach.pk}")
 
 

@@ -196,3 +196,17 @@ class BreachPeopleForm(forms.Form):
 
 class PeopleInformedForm(forms.Form):
     informed_at = forms.DateTimeField(label=_("Personnes informées le"))
+
+
+class BreachNotifyForm(forms.Form):
+    subject = forms.CharField(label=_("Objet"), max_length=200)
+    body = forms.CharField(
+        label=_("Message aux personnes concernées"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Décrivez en termes clairs la violation, ses conséquences probables, les mesures "
+            "prises et comment joindre le DPO (article 34)."
+        ),
+    )
+    confirm = forms.BooleanField(label=_("J'envoie ce message à toutes les personnes de la liste"))

@@ -18,6 +18,7 @@ urlpatterns = [
         name="breach_people_export",
     ),
     path("violations/<int:breach_id>/informees/", desk.breach_informed, name="breach_informed"),
+    path("violations/<int:breach_id>/envoyer/", desk.breach_notify, name="breach_notify"),
     path("journal/", desk.audit_trail, name="audit"),
     path("journal/export.csv", desk.audit_export, name="audit_export"),
     path("conservation/", desk.purge_page, name="purge"),
