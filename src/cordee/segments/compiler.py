@@ -515,8 +515,11 @@ def definition_queryset(
 def segment_queryset(
     segment: Segment, actor: Actor, *, today: dt.date | None = None
 ) -> QuerySet[Customer]:
-    """A segment's members as ``actor`` may see them (a frozen list: its members, gated)."""
-    visible = customers_visible_to(actor)
+    """A segment's members as ``actor`` may see them (a frozen list: its members, gated).
+
+    A customer whose processing is restricted (Art. 18) is in no segment: not in its count,
+    its export or an audience built from it, until the DPO lifts the restriction."""
+    visible = customers_visible_to(actor).filter(restricted_at__isnull=True)
     if segment.kind == SegmentKind.FROZEN:
         return visible.filter(
             Exists(SegmentMember.objects.filter(segment=segment, customer_id=OuterRef("pk")))
