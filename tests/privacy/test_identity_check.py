@@ -5,16 +5,17 @@ the link and presses the button. Before that, nothing touches her data."""
 from __future__ import annotations
 
 import re
+import socket
 from urllib.parse import urlsplit
 
 import pytest
+from tests.channels.conftest import Mailbox, smtp_mailer
 
 from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.identity import identity_token
 from cordee.privacy.models import DataSubjectRequest
 from cordee.privacy.requests import request_create
-from tests.channels.conftest import mailbox  # noqa: F401 - the real SMTP server fixture
 
 LINK = re.compile(r"https?://\S+/preferences/identite/\?t=\S+")
 
@@ -22,6 +23,24 @@ LINK = re.compile(r"https?://\S+/preferences/identite/\?t=\S+")
 @pytest.fixture(autouse=True)
 def _settings(settings):
     settings.CORDEE_PUBLIC_URL = "https://crm.vallee.example"
+
+
+@pytest.fixture
+def mailbox(settings):
+    """A real SMTP server (aiosmtpd) on loopback, as for the public forms' double opt-in."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = smtp_mailer(controller.port)
+    try:
+        yield box
+    finally:
+        controller.stop()
 
 
 @pytest.fixture(autouse=True)
