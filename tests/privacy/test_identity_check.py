@@ -172,6 +172,17 @@ def test_export_and_erasure_wait_for_the_identity(sophie, elodie, settings):
     export = sophie.get(f"/confidentialite/demandes/{request.pk}/donnees.json")
     assert export.status_code == 200 and export["Content-Disposition"].startswith("attachment")
 
+    erase = sophie.post(
+        f"/confidentialite/demandes/{request.pk}/",
+        {"action": "erase", "reason": "demande", "confirm": "on"},
+    )
+    assert erase.status_code == 302
+    assert not Customer.objects.filter(pk=elodie.pk).exists()
+    request.refresh_from_db()
+    # The ledger keeps that the identity was checked, and when; not how (it may name her).
+    assert request.identity == "other" and request.identity_confirmed_at is not None
+    assert request.identity_note == ""
+
 
 def test_the_list_shows_the_identity_beside_the_deadline(sophie, elodie):
     request_create(kind="access", channel="email", customer_ref=elodie.pk, actor=Actor.system("t"))
