@@ -48,6 +48,7 @@ def test_request_list_sorted_by_deadline_with_the_late_ones_marked(destination):
     request_create(kind="access", channel="post", actor=Actor.system("t"))
     lines = run("request", "list").splitlines()
     assert lines[1].startswith(f"{late.pk}\terasure") and "EN RETARD" in lines[1]
+    assert lines[1].endswith("\tawaiting")  # the identity check, not done yet
     assert len(lines) == 3
 
 

@@ -32,7 +32,8 @@ def sophie(client, destination):
 
 
 def dsr(**kw):
-    values = {"kind": "access", "channel": "email", "actor": Actor.system("t")}
+    """A request whose identity the DPO already checked (see test_identity_check.py)."""
+    values = {"kind": "access", "channel": "email", "actor": Actor.system("t"), "identity": "other"}
     return request_create(**{**values, **kw})
 
 
@@ -80,6 +81,8 @@ def test_the_dpo_records_a_request_through_the_form(sophie, elodie):
     assert response.status_code == 302
     request = DataSubjectRequest.objects.get()
     assert request.kind == "rectification" and request.customer_ref == elodie.pk
+    # The note says how the identity was checked: no confirmation link is needed.
+    assert request.identity == "other" and request.identity_confirmed_at is not None
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,9 @@ def not_suppressed(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Custo
     blocked = Suppression.objects.filter(
         channel=campaign.channel, address_hash=OuterRef(key)
     ).filter(Q(purpose__isnull=True) | Q(purpose_id=campaign.purpose_id))
-    return qs.filter(~Exists(blocked))
+    # A restricted customer (Art. 18, cordee.privacy.objection) is out of every campaign and
+    # trigger too: this check runs when the audience is built and again at send time.
+    return qs.filter(~Exists(blocked), restricted_at__isnull=True)
 
 
 def under_pressure_cap(
@@ -158,7 +160,9 @@ def audience_steps(campaign: Campaign, actor: Actor) -> tuple[list[Step], QueryS
     steps.append(
         Step(
             "suppression",
-            _("… hors liste d'exclusion (rejets, plaintes, désinscriptions)"),
+            _(
+                "… hors liste d'exclusion (rejets, plaintes, désinscriptions, oppositions, limitations)"
+            ),
             qs.count(),
         )
     )

@@ -114,6 +114,9 @@ class Customer(models.Model):
     # consent write paths; the default in the database too, so that bulk inserts naming
     # their columns start unshared.
     shares_with_partners = models.BooleanField(default=False, db_default=False, editable=False)
+    # Art. 18: processing restricted at the person's request (cordee.privacy.objection): kept,
+    # but out of campaigns, triggers and segments until the DPO lifts it.
+    restricted_at = models.DateTimeField(_("traitement limité depuis"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)

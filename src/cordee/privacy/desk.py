@@ -5,10 +5,12 @@ Thin views over the services; every page is for the DPO and the office's adminis
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,11 +40,15 @@ from cordee.privacy.forms import (
     CorrectionForm,
     EraseForm,
     ExtendForm,
+    IdentityForm,
+    ObjectionForm,
     PeopleInformedForm,
     RequestForm,
     RequestUpdateForm,
 )
-from cordee.privacy.models import Breach, DataSubjectRequest, RequestStatus
+from cordee.privacy.identity import identity_record_other, identity_required, identity_send
+from cordee.privacy.models import Breach, DataSubjectRequest, IdentityStatus, RequestStatus
+from cordee.privacy.objection import objection_apply, restriction_apply, restriction_lift
 from cordee.privacy.portability import customer_data_csv, customer_data_json
 from cordee.privacy.queries import audit_csv, audit_search
 from cordee.privacy.requests import (
@@ -76,19 +82,35 @@ def request_list(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = request_create(
-                kind=data["kind"],
-                channel=data["channel"],
-                customer_ref=data["customer_ref"],
-                received_on=data["received_on"],
-                message=data["message"],
-                identity_note=data["identity_note"],
-                actor=actor,
-            )
+            with transaction.atomic():
+                created = request_create(
+                    kind=data["kind"],
+                    channel=data["channel"],
+                    customer_ref=data["customer_ref"],
+                    received_on=data["received_on"],
+                    message=data["message"],
+                    actor=actor,
+                )
+                if data["identity_note"]:
+                    # Checked another way when the request came in (ID shown at the desk...).
+                    identity_record_other(dsr=created, note=data["identity_note"], actor=actor)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Demande enregistrée."))
+            customer = _customer(created.customer_ref)
+            if (
+                not created.identity_confirmed
+                and customer is not None
+                and _send_identity_link(request, created, customer, actor)
+            ):
+                messages.info(
+                    request,
+                    _(
+                        "Un lien de confirmation a été envoyé à l'adresse e-mail du client ; "
+                        "la demande attend sa confirmation."
+                    ),
+                )
             return redirect("privacy:request", created.pk)
     show_all = request.GET.get("toutes") == "1"
     rows = list(requests_by_deadline(open_only=not show_all)[:500])
@@ -104,6 +126,23 @@ def request_list(request: SignedInRequest) -> HttpResponse:
         },
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _send_identity_link(
+    request: SignedInRequest, dsr: DataSubjectRequest, customer: Customer, actor: Actor
+) -> bool:
+    """Send the confirmation link; say so when the mail server refuses it."""
+    try:
+        return identity_send(dsr=dsr, customer=customer, actor=actor)
+    except (OSError, smtplib.SMTPException):
+        messages.error(
+            request,
+            _(
+                "Le lien de confirmation n'a pas pu être envoyé (serveur de messagerie "
+                "indisponible) : renvoyez-le depuis la demande."
+            ),
+        )
+        return False
 
 
 def _customer(ref: int | None) -> Customer | None:
@@ -122,11 +161,73 @@ def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
         }
     )
     extend, erase, correct = ExtendForm(), EraseForm(), CorrectionForm()
+    identity, objection = IdentityForm(), ObjectionForm()
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            if action == "update":
+            if action in {"correct", "erase", "object", "restrict"}:
+                identity_required(dsr)
+            if action == "identity":
+                identity = IdentityForm(request.POST)
+                if identity.is_valid():
+                    identity_record_other(
+                        dsr=dsr, note=identity.cleaned_data["identity_note"], actor=actor
+                    )
+                    messages.success(request, _("Vérification d'identité enregistrée."))
+                    return redirect("privacy:request", dsr.pk)
+            elif action == "resend":
+                if customer is None or not _send_identity_link(request, dsr, customer, actor):
+                    raise ValidationError(
+                        _("Pas d'adresse e-mail à laquelle écrire, ou identité déjà confirmée.")
+                    )
+                messages.success(request, _("Nouveau lien de confirmation envoyé."))
+                return redirect("privacy:request", dsr.pk)
+            elif action == "object":
+                objection = ObjectionForm(request.POST)
+                if customer is None:
+                    raise ValidationError(_("Aucun client pour cette demande."))
+                if objection.is_valid():
+                    slugs = objection_apply(
+                        customer=customer,
+                        purposes=objection.cleaned_data["purposes"],
+                        actor=actor,
+                        request=dsr,
+                    )
+                    request_update(
+                        request=dsr,
+                        actor=actor,
+                        status=RequestStatus.DONE,
+                        resolution=_(
+                            "Opposition appliquée le %(date)s : consentements retirés et "
+                            "adresses exclues des campagnes pour %(purposes)s."
+                        )
+                        % {"date": timezone.localdate().isoformat(), "purposes": ", ".join(slugs)},
+                    )
+                    messages.success(request, _("Opposition appliquée."))
+                    return redirect("privacy:request", dsr.pk)
+            elif action == "restrict":
+                if customer is None:
+                    raise ValidationError(_("Aucun client pour cette demande."))
+                restriction_apply(customer=customer, actor=actor, request=dsr)
+                request_update(
+                    request=dsr,
+                    actor=actor,
+                    status=RequestStatus.DONE,
+                    resolution=_("Traitement limité depuis le %(date)s.")
+                    % {"date": timezone.localdate().isoformat()},
+                )
+                messages.success(request, _("Traitement du client limité."))
+                return redirect("privacy:request", dsr.pk)
+            elif action == "lift":
+                if customer is None:
+                    raise ValidationError(_("Aucun client pour cette demande."))
+                restriction_lift(
+                    customer=customer, actor=actor, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("Limitation levée."))
+                return redirect("privacy:request", dsr.pk)
+            elif action == "update":
                 update = RequestUpdateForm(request.POST)
                 if update.is_valid():
                     request_update(request=dsr, actor=actor, **update.cleaned_data)
@@ -184,6 +285,9 @@ def request_detail(request: SignedInRequest, request_id: int) -> HttpResponse:
             "extend": extend,
             "erase": erase,
             "correct": correct,
+            "identity": identity,
+            "objection": objection,
+            "identity_statuses": IdentityStatus,
             "tab": "requests",
         },
         status=status,
@@ -197,6 +301,15 @@ def request_export(request: SignedInRequest, request_id: int, fmt: str) -> HttpR
     customer = _customer(dsr.customer_ref)
     if customer is None or fmt not in {"json", "csv"}:
         raise Http404
+    if not dsr.identity_confirmed:
+        messages.error(
+            request,
+            _(
+                "Export refusé : l'identité du demandeur n'est pas encore confirmée (lien "
+                "envoyé par e-mail, ou vérification enregistrée par le DPO)."
+            ),
+        )
+        return redirect("privacy:request", dsr.pk)
     audit_log(
         actor=actor,
         action="customer.export_subject",

@@ -330,14 +330,16 @@ def _erase_batch(
         if records:
             delete_cascade(SourceRecord.objects.filter(pk__in=_in(records)))
         delete_cascade(Customer.objects.filter(pk__in=_in(present)))
+        # The free text of their requests and how their identity was checked may name them;
+        # the status of the check and its date stay as proof.
         redacted = DataSubjectRequest.objects.filter(customer_ref__in=_in(present)).exclude(
-            message=""
+            message="", identity_note=""
         )
         for customer_id, n in (
             redacted.values_list("customer_ref").annotate(n=models.Count("pk")).order_by()
         ):
             people[customer_id].counts["requests_redacted"] = n
-        redacted.update(message="")
+        redacted.update(message="", identity_note="")
         files = _pending_files(people)
 
         now = timezone.now()

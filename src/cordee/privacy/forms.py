@@ -46,6 +46,30 @@ class RequestUpdateForm(forms.Form):
     )
 
 
+class IdentityForm(forms.Form):
+    identity_note = forms.CharField(
+        label=_("Comment l'identité a été vérifiée"),
+        help_text=_("Par exemple : pièce d'identité présentée à l'accueil le 3 mars."),
+        max_length=TEXT_MAX,
+    )
+
+
+class ObjectionForm(forms.Form):
+    purposes = forms.MultipleChoiceField(
+        label=_("Finalités auxquelles la personne s'oppose"),
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from cordee.privacy.objection import objectable_purposes
+
+        self.fields["purposes"].choices = [  # type: ignore[attr-defined]
+            (p.slug, p.name) for p in objectable_purposes()
+        ]
+
+
 class ExtendForm(forms.Form):
     months = forms.TypedChoiceField(
         label=_("Prolonger de"),

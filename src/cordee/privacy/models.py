@@ -339,6 +339,18 @@ class RequestChannel(models.TextChoices):
     PHONE = "phone", _("Téléphone")
 
 
+class IdentityStatus(models.TextChoices):
+    """How the requester was shown to be the person whose data it is (Art. 12(6))."""
+
+    AWAITING = "awaiting", _("En attente de confirmation")
+    EMAIL = "email", _("Confirmée par e-mail")
+    LINK = "link", _("Lien signé du centre de préférences")
+    OTHER = "other", _("Vérifiée autrement")
+
+
+IDENTITY_CONFIRMED = (IdentityStatus.EMAIL, IdentityStatus.LINK, IdentityStatus.OTHER)
+
+
 OPEN_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFYING, RequestStatus.IN_PROGRESS)
 
 
@@ -362,6 +374,18 @@ class DataSubjectRequest(models.Model):
     extended_to = models.DateField(_("prolongée jusqu'au"), null=True, blank=True)
     extension_reason = models.TextField(_("motif de la prolongation"), blank=True)
     identity_note = models.TextField(_("vérification d'identité"), blank=True)
+    # The identity check: confirmed by the person from a signed link sent to their address,
+    # or recorded by the DPO (ID shown at the desk...) with a note that says how.
+    identity = models.CharField(
+        _("identité"),
+        max_length=8,
+        choices=IdentityStatus.choices,
+        default=IdentityStatus.AWAITING,
+    )
+    identity_confirmed_at = models.DateTimeField(_("identité confirmée le"), null=True, blank=True)
+    # A random value in the confirmation link: a new link, or the confirmation, retires the
+    # old ones (no replay). Not personal data.
+    identity_nonce = models.CharField(max_length=32, blank=True)
     message = models.TextField(_("demande"), blank=True)
     resolution = models.TextField(_("réponse apportée"), blank=True)
     created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
@@ -389,6 +413,10 @@ class DataSubjectRequest(models.Model):
         from django.utils import timezone
 
         return self.is_open and self.deadline < (today or timezone.localdate())
+
+    @property
+    def identity_confirmed(self) -> bool:
+        return self.identity in IDENTITY_CONFIRMED
 
 
 class ErasureTombstone(models.Model):

@@ -26,6 +26,7 @@ from cordee.privacy.models import (
     ConsentChannel,
     ConsentStatus,
     DataSubjectRequest,
+    IdentityStatus,
     LegalBasis,
     Purpose,
     RequestChannel,
@@ -157,5 +158,6 @@ def preference_request(*, customer: Customer, kind: str, message: str) -> DataSu
             received_on=timezone.localdate(),
             message=message,
             identity_note="Lien signé du centre de préférences, envoyé à l'adresse du client.",
+            identity=IdentityStatus.LINK,
             actor=Actor.system("preferences"),
         )

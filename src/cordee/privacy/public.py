@@ -205,3 +205,38 @@ def preferences_ask(
         "privacy/preferences_asked.html",
         {"dsr": dsr, "token": token, "lang": lang},
     )
+
+
+@login_not_required
+def identity_confirm_page(request: HttpRequest) -> HttpResponse:
+    """A request's identity check: GET shows the button (mail scanners follow links), POST
+    confirms. The token is single-use: once confirmed, the same link is refused."""
+    from cordee.privacy.identity import identity_confirm, request_from_token
+
+    if _rate_limited(request):
+        return _refuse(request, "rate", 429)
+    token = (request.POST.get("t") if request.method == "POST" else None) or request.GET.get(
+        "t", ""
+    )
+    try:
+        dsr = request_from_token(token)
+        if request.method == "POST":
+            dsr = identity_confirm(dsr)
+    except TokenExpired:
+        return _refuse(request, "expired", 410)
+    except TokenInvalid:
+        return _refuse(request, "invalid", 403)
+    lang = _language(request)
+    with translation.override(lang):
+        response = render(
+            request,
+            "privacy/identity_confirm.html",
+            {
+                "dsr": dsr,
+                "kind": dsr.get_kind_display(),
+                "token": token if request.method != "POST" else "",
+                "lang": lang,
+                "done": request.method == "POST",
+            },
+        )
+    return _private(response)

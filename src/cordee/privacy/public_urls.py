@@ -9,4 +9,5 @@ urlpatterns = [
     path("finalite/<slug:slug>/", public.preferences_toggle, name="preferences_toggle"),
     path("mes-donnees.<str:fmt>", public.preferences_data, name="preferences_data"),
     path("demande/", public.preferences_ask, name="preferences_ask"),
+    path("identite/", public.identity_confirm_page, name="identity_confirm"),
 ]

@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import (
+    IDENTITY_CONFIRMED,
     OPEN_REQUEST_STATUSES,
     DataSubjectRequest,
+    IdentityStatus,
     RequestChannel,
     RequestKind,
     RequestStatus,
@@ -57,8 +59,12 @@ def request_create(
     received_on: dt.date | None = None,
     message: str = "",
     identity_note: str = "",
+    identity: str = IdentityStatus.AWAITING,
 ) -> DataSubjectRequest:
-    """Record a request received today (or on ``received_on``); its deadline is a month on."""
+    """Record a request received today (or on ``received_on``); its deadline is a month on.
+
+    The deadline runs from the receipt (Art. 12(3)), whether or not the identity is already
+    confirmed (``identity``: a preference-centre link is; see cordee.privacy.identity)."""
     _choice(kind, RequestKind, _("Type de demande"))
     _choice(channel, RequestChannel, _("Canal"))
     today = timezone.localdate()
@@ -76,6 +82,8 @@ def request_create(
             due_on=add_months(received, 1),
             message=clean_text(message),
             identity_note=clean_text(identity_note),
+            identity=identity,
+            identity_confirmed_at=timezone.now() if identity in IDENTITY_CONFIRMED else None,
             created_by_label=actor.label[:150],
         )
         audit_log(

@@ -507,16 +507,21 @@ def definition_queryset(
     today: dt.date | None = None,
 ) -> QuerySet[Customer]:
     """The customers matching ``definition`` among those ``actor`` may see: one query."""
-    return customers_visible_to(actor).filter(
-        definition_q(definition, actor=actor, slug=slug, today=today)
-    )
+    return segment_base(actor).filter(definition_q(definition, actor=actor, slug=slug, today=today))
+
+
+def segment_base(actor: Actor) -> QuerySet[Customer]:
+    """Whom a segment may hold: the customers ``actor`` may see, less those whose processing
+    is restricted (Art. 18, cordee.privacy.objection) — not in a count, a preview, an export
+    or an audience built from a segment, until the DPO lifts the restriction."""
+    return customers_visible_to(actor).filter(restricted_at__isnull=True)
 
 
 def segment_queryset(
     segment: Segment, actor: Actor, *, today: dt.date | None = None
 ) -> QuerySet[Customer]:
     """A segment's members as ``actor`` may see them (a frozen list: its members, gated)."""
-    visible = customers_visible_to(actor)
+    visible = segment_base(actor)
     if segment.kind == SegmentKind.FROZEN:
         return visible.filter(
             Exists(SegmentMember.objects.filter(segment=segment, customer_id=OuterRef("pk")))

@@ -155,12 +155,13 @@ class Command(CordeeCommand):
 
         today = timezone.localdate()
         rows = requests_by_deadline(open_only=not options["all"])
-        self.stdout.write(_("n°\tdroit\treçue le\téchéance\tétat\tclient"))
+        # The identity check beside the deadline (cordee.privacy.identity).
+        self.stdout.write(_("n°\tdroit\treçue le\téchéance\tétat\tclient") + "\t" + _("identité"))
         for r in rows:
             late = _(" EN RETARD") if r.is_overdue(today) else ""
             self.stdout.write(
                 f"{r.pk}\t{r.kind}\t{r.received_on}\t{r.deadline}{late}\t{r.status}\t"
-                f"{r.customer_ref or '-'}"
+                f"{r.customer_ref or '-'}\t{r.identity}"
             )
 
     def handle_export(self, **options: Any) -> None:
