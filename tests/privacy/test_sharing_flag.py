@@ -372,3 +372,21 @@ def test_two_controllers_writing_at_once_leave_the_flag_both_agree_on(destinatio
     assert not errors, errors
     assert consented(zoe.pk) is True
     assert flag(zoe.pk) is True
+
+
+def test_a_restricted_customer_is_shared_with_nobody_until_lifted(destination, zoe, desk):
+    """Art. 18: the data are kept, the camping (which brought Zoé) still sees her, the other
+    partners no longer do, even if she grants sharing meanwhile; lifting brings sharing back."""
+    from cordee.privacy.objection import restriction_apply, restriction_lift
+
+    record(zoe, "granted", desk)
+    assert hotel_sees(destination, zoe.pk)
+    restriction_apply(customer=zoe, actor=desk)
+    assert not flag(zoe.pk) and not hotel_sees(destination, zoe.pk)
+    nadia = Actor.for_user(destination.nadia)  # the camping's manager
+    assert customers_visible_to(nadia).filter(pk=zoe.pk).exists()
+    record(zoe, "granted", desk)  # a new grant does not undo the restriction
+    assert not flag(zoe.pk) and not hotel_sees(destination, zoe.pk)
+    assert sharing_mismatches()[0] == 0
+    restriction_lift(customer=zoe, actor=desk, reason="Demande close")
+    assert flag(zoe.pk) and hotel_sees(destination, zoe.pk)

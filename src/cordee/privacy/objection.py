@@ -7,7 +7,8 @@ no trigger reaches them again, even if a later import brings back a "yes" from a
 
 A restriction marks the customer (``Customer.restricted_at``): the data are kept, but the
 campaigns' audiences, the triggers and the segments (their counts, exports and audiences) leave
-the person out until the DPO lifts it. Both write an audit row.
+the person out, and the partners that did not bring the person stop seeing them (the sharing
+flag turns off), until the DPO lifts it. Both write an audit row.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cordee.customers.models import Customer
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 from cordee.privacy.models import ConsentChannel, DataSubjectRequest, LegalBasis, Purpose
+from cordee.privacy.sharing import customers_sharing_sync
 
 # What a person may object to: processing founded on consent or on legitimate interest
 # (marketing, profiling, surveys); not a contract or a legal obligation.
@@ -90,6 +92,7 @@ def restriction_apply(
             restricted_at=timezone.now()
         )
         customer.refresh_from_db(fields=["restricted_at"])
+        customers_sharing_sync([customer.pk])  # other partners no longer see the person
         audit_log(
             actor=actor,
             action="customer.restrict",
@@ -111,4 +114,5 @@ def restriction_lift(*, customer: Customer, actor: Actor, reason: str) -> None:
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(restricted_at=None)
         customer.restricted_at = None
+        customers_sharing_sync([customer.pk])
         audit_log(actor=actor, action="customer.restriction_lifted", obj=customer, reason=reason)

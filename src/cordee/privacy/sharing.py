@@ -1,7 +1,8 @@
 """The sharing flag: ``Customer.shares_with_partners``, derived from the consent states.
 
 A partner sees the customers it brought and those whose current consent to ``partner_offers``
-is granted (``access``). Asked row by row on a list page, "is the consent granted?" was an
+is granted and whose processing is not restricted (``access``). Asked row by row on a list
+page, "is the consent granted?" was an
 index probe into the consent states for every customer walked; the flag answers it from the
 customer's own row. It is derived data, like the consent states it follows: every write of a
 consent state calls ``customers_sharing_sync`` for the customers it touched, in the same
@@ -30,9 +31,12 @@ def _derived_sql() -> tuple[str, list[str]]:
     """SQL (and its parameters) true when the customer row ``c`` should be shared."""
     states = connection.ops.quote_name(ConsentState._meta.db_table)
     purposes = connection.ops.quote_name(Purpose._meta.db_table)
+    # A restricted customer (Art. 18, ``privacy.objection``) is shared with nobody: only the
+    # partners that brought it keep seeing it, as the data are kept, not processed further.
     sql = (
-        f"EXISTS (SELECT 1 FROM {states} s WHERE s.customer_id = c.id "  # noqa: S608
-        f"AND s.purpose_id = (SELECT id FROM {purposes} WHERE slug = %s) AND s.status = %s)"
+        f"(c.restricted_at IS NULL AND EXISTS (SELECT 1 FROM {states} s "  # noqa: S608
+        f"WHERE s.customer_id = c.id AND s.purpose_id = "
+        f"(SELECT id FROM {purposes} WHERE slug = %s) AND s.status = %s))"
     )
     return sql, [SHARING_PURPOSE, str(ConsentStatus.GRANTED.value)]
 
