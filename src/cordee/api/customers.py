@@ -37,11 +37,10 @@ from cordee.customers.candidates import customer_candidates
 from cordee.customers.exports import EXPORT_FIELDS
 from cordee.customers.models import GOLDEN_FIELDS, Customer
 from cordee.privacy.access import (
-    SHARED_FIELDS,
     Actor,
     customer_for,
     customer_redacted,
-    customers_fully_visible,
+    customers_readable_fields,
     customers_visible_to,
     rows_redact,
 )
@@ -105,18 +104,22 @@ def _likely_existing(customer: Customer, actor: Any) -> list[LikelyExisting]:
     data = {f: getattr(customer, f) for f in GOLDEN_FIELDS}
     base = customers_visible_to(actor).exclude(pk=customer.pk)
     candidates = customer_candidates(data, base=base)
-    full = customers_fully_visible(actor, [c.customer_id for c in candidates])
+    readable = customers_readable_fields(actor, [c.customer_id for c in candidates])
     # A shared customer's hidden fields (birth date...) are not compared out loud either.
     return [
         LikelyExisting(
             id=c.customer_id,
             probability=c.probability,
-            evidence=c.evidence
-            if c.customer_id in full
-            else {k: v for k, v in c.evidence.items() if k in SHARED_FIELDS},
+            evidence=_evidence_readable(c.evidence, readable[c.customer_id]),
         )
         for c in candidates
     ]
+
+
+def _evidence_readable(evidence: dict[str, str], readable: frozenset[str] | None) -> dict[str, str]:
+    if readable is None:
+        return evidence
+    return {k: v for k, v in evidence.items() if k in readable}
 
 
 @router.post(
