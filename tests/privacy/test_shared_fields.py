@@ -283,3 +283,28 @@ def test_a_partner_previews_its_campaign_with_its_own_customers_only(destination
     office = Client()
     office.force_login(destination.marc)
     assert office.get(url, {"client": ines.pk}).status_code == 200
+
+
+def test_a_search_on_a_hidden_field_does_not_find_the_shared_customer(destination, ines, hotel_key):
+    """Finding Inès by her phone or postcode would tell Hélène the value she may not read."""
+    web = Client()
+    web.force_login(destination.helene)
+
+    def found_on_the_list(q):
+        return "Garnier" in web.get("/clients/", {"q": q}).content.decode()
+
+    def found_by_the_api(**params):
+        lookup = api_get(hotel_key, "/api/v1/customers/lookup", **params).json()["results"]
+        listed = api_get(hotel_key, "/api/v1/customers", **params).json()["results"]
+        return bool(lookup) or bool(listed)
+
+    assert found_on_the_list("ines@x.fr") and found_by_the_api(email="ines@x.fr")
+    assert not found_on_the_list("06 12 34 56 78") and not found_by_the_api(phone=PHONE)
+    assert not found_on_the_list("73000")
+    grant(destination, ines, "sms")
+    assert found_on_the_list("06 12 34 56 78") and found_by_the_api(phone=PHONE)
+    assert not found_on_the_list("73000")  # no purpose shares the postcode
+    # The office, and the camping that brought her, find her by anything.
+    for person in ("marc", "nadia"):
+        web.force_login(getattr(destination, person))
+        assert found_on_the_list("73000"), person

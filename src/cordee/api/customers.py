@@ -42,6 +42,7 @@ from cordee.privacy.access import (
     customer_redacted,
     customers_readable_fields,
     customers_visible_to,
+    readable_condition,
     rows_redact,
 )
 from cordee.privacy.audit import audit_log, client_ip
@@ -297,6 +298,8 @@ def customer_list(request: KeyRequest, query: Query[ListQuery]) -> dict[str, Any
         customers = customers.filter(updated_at__gte=_since(query.updated_since))
     if query.email is not None or query.phone is not None:
         customers = customers.filter(_contact_condition(query.email, query.phone))
+    if query.phone is not None:
+        customers = customers.filter(readable_condition(actor, "phone"))
     if query.cursor:
         customers = customers.filter(pk__gt=_decode_cursor(query.cursor))
     rows = _rows(actor, customers.order_by("pk")[: query.limit + 1])
@@ -338,6 +341,9 @@ def customer_lookup(request: KeyRequest, query: Query[LookupQuery]) -> dict[str,
         raise APIError(422, _("Indiquez soit email, soit phone."))
     actor = actor_of(request)
     found = customers_visible_to(actor).filter(_contact_condition(query.email, query.phone))
+    if query.phone is not None:
+        # Finding a shared customer by a phone it did not agree to share would tell the phone.
+        found = found.filter(readable_condition(actor, "phone"))
     rows = _rows(actor, found.order_by("pk")[:LOOKUP_LIMIT])
     audit_log(
         actor=actor,

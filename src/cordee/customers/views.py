@@ -20,6 +20,7 @@ from cordee.privacy.access import (
     customers_readable_fields,
     customers_visible_count,
     customers_visible_to,
+    readable_condition,
 )
 from cordee.privacy.audit import audit_log, client_ip
 from cordee.privacy.queries import consent_overview
@@ -77,6 +78,7 @@ def customer_list(request: SignedInRequest) -> HttpResponse:
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
         count_visible=lambda cap: customers_visible_count(actor, cap=cap),
+        readable=lambda field: readable_condition(actor, field),
     )
     # The columns a partner may read of each shared customer: two queries for the page.
     readable = customers_readable_fields(actor, [c.pk for c in page.customers])

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from cordee.customers.models import Customer, CustomerLink
@@ -276,6 +276,37 @@ def customers_readable_fields(actor: Actor, ids: Iterable[int]) -> dict[int, fro
 def customer_readable_fields(actor: Actor, customer: Customer) -> frozenset[str] | None:
     """The fields the actor may read of one customer (``None``: all)."""
     return customers_readable_fields(actor, [customer.pk])[customer.pk]
+
+
+def readable_condition(actor: Actor, field: str) -> Q:
+    """Keeps, of customers already through the gate, those of which the actor may read ``field``.
+
+    For a search on that field: finding a shared customer by a phone or a postcode it did not
+    agree to share would tell the value. Added to a search that matches a handful of rows
+    (keyed hash, postcode), so the per-row probes stay cheap.
+    """
+    from cordee.partners.models import PartnerKind
+    from cordee.privacy.models import ConsentState, ConsentStatus, ControllerKind
+
+    if actor.sees_everything or field in SHARED_FIELDS:
+        return Q()
+    if actor.partner is None:
+        return Q(pk__in=[])
+    condition = Q(
+        Exists(CustomerLink.objects.filter(partner=actor.partner, customer_id=OuterRef("pk")))
+    )
+    slugs = [s for s in _WIDENING if field in PURPOSE_FIELDS[s]]
+    if slugs:
+        granted = ConsentState.objects.filter(
+            Q(controller__kind=PartnerKind.HUB)
+            | Q(purpose__controller=ControllerKind.JOINT)
+            | Q(controller_id=actor.partner.pk),
+            customer_id=OuterRef("pk"),
+            status=ConsentStatus.GRANTED,
+            purpose__slug__in=slugs,
+        )
+        condition |= Q(Exists(granted))
+    return condition
 
 
 def customer_scope(actor: Actor, customer: Customer) -> str:
