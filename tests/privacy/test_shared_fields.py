@@ -32,7 +32,7 @@ from cordee.privacy.access import (
 )
 from cordee.privacy.services import consent_record, consent_withdraw
 
-PHONE = "+33612345678"
+PHONE = "+33675148293"
 QUALIFICATION = {"interests", "preferred_season", "family_situation", "children"}
 NEVER = {"birth_date", "gender", "profession", "address_line1", "postal_code"}
 
@@ -151,7 +151,7 @@ def test_partner_offers_only_shows_the_base(destination, ines, hotel_key):
     detail, listing = web_pages(destination, ines.pk)
     for page in (detail, listing):
         assert "ines@x.fr" in page or "Garnier" in page
-        assert "61 23 45 67" not in page and "12345678" not in page
+        assert "75 14 82 93" not in page and "75148293" not in page
         assert "non partagé" in page
     assert "randonnée" not in detail and "Architecte" not in detail and "73000" not in detail
     assert "12 rue des Ducs" not in detail and "1988" not in detail
@@ -165,7 +165,7 @@ def test_sms_granted_shows_the_phone_then_withdrawing_hides_it(destination, ines
         assert "interests" in hidden and "birth_date" in hidden, path
     detail, listing = web_pages(destination, ines.pk)
     assert "randonnée" not in detail
-    assert "12 34 56 78" in detail.replace("\u00a0", " ") or PHONE in detail
+    assert "75 14 82 93" in detail.replace("\u00a0", " ") or PHONE in detail
     consent_withdraw(
         customer=ines, purpose="sms", channel="email", actor=Actor.for_user(destination.camille)
     )
@@ -299,12 +299,31 @@ def test_a_search_on_a_hidden_field_does_not_find_the_shared_customer(destinatio
         return bool(lookup) or bool(listed)
 
     assert found_on_the_list("ines@x.fr") and found_by_the_api(email="ines@x.fr")
-    assert not found_on_the_list("06 12 34 56 78") and not found_by_the_api(phone=PHONE)
+    assert not found_on_the_list("06 75 14 82 93") and not found_by_the_api(phone=PHONE)
     assert not found_on_the_list("73000")
     grant(destination, ines, "sms")
-    assert found_on_the_list("06 12 34 56 78") and found_by_the_api(phone=PHONE)
+    assert found_on_the_list("06 75 14 82 93") and found_by_the_api(phone=PHONE)
     assert not found_on_the_list("73000")  # no purpose shares the postcode
     # The office, and the camping that brought her, find her by anything.
     for person in ("marc", "nadia"):
         web.force_login(getattr(destination, person))
         assert found_on_the_list("73000"), person
+
+
+def test_the_front_desk_suggests_a_shared_customer_only_on_what_it_may_read(destination, ines):
+    """Hélène types at her desk: Inès's phone alone does not bring Inès up (it would tell
+    the phone); her e-mail does, compared on the e-mail, with no postcode shown."""
+    web = Client()
+    web.force_login(destination.helene)
+    suggest = "/clients/nouveau/suggestions/"
+    by_phone = web.get(suggest, {"phone": PHONE}).content.decode()
+    assert f'href="/clients/{ines.pk}/"' not in by_phone
+    by_email = web.get(suggest, {"email": "ines@x.fr", "phone": PHONE}).content.decode()
+    assert f'href="/clients/{ines.pk}/"' in by_email
+    assert "73000" not in by_email and "téléphone" not in by_email.lower()
+    grant(destination, ines, "sms")
+    by_phone = web.get(suggest, {"phone": PHONE}).content.decode()
+    assert f'href="/clients/{ines.pk}/"' in by_phone
+    # The camping brought her: its desk sees everything.
+    web.force_login(destination.nadia)
+    assert "73000" in web.get(suggest, {"phone": PHONE}).content.decode()
