@@ -327,3 +327,32 @@ def test_the_front_desk_suggests_a_shared_customer_only_on_what_it_may_read(dest
     # The camping brought her: its desk sees everything.
     web.force_login(destination.nadia)
     assert "73000" in web.get(suggest, {"phone": PHONE}).content.decode()
+
+
+def test_a_segment_count_does_not_sort_by_a_hidden_field(destination, ines):
+    """Hélène's segments do not tell Inès's age or interests through a count."""
+    from cordee.segments.compiler import definition_queryset
+
+    helene = Actor.for_user(destination.helene)
+
+    def members(definition):
+        return set(definition_queryset(definition, actor=helene).values_list("pk", flat=True))
+
+    age = {"field": "age", "op": "between", "value": [30, 45]}
+    likes = {"field": "interests", "op": "contains", "value": "randonnée"}
+    town = {"field": "city", "op": "eq", "value": "Chambéry"}
+    spent = {"field": "activity_count", "op": "gte", "value": 0}
+    assert ines.pk in members(town)  # a field the partner reads
+    old = {"field": "age", "op": "between", "value": [60, 70]}
+    skis = {"field": "interests", "op": "contains", "value": "ski alpin"}
+    # Whatever her age or interests, she falls on the same side: nothing is told.
+    for hidden, other in ((age, old), (likes, skis)):
+        assert ines.pk not in members(hidden) and ines.pk not in members(other)
+        assert ines.pk in members({"not": hidden}) and ines.pk in members({"not": other})
+    assert ines.pk not in members(spent)
+    grant(destination, ines, "profiling")
+    assert ines.pk in members(likes) and ines.pk not in members(age)
+    # The office and the camping sort her by anything.
+    for person in ("marc", "nadia"):
+        actor = Actor.for_user(getattr(destination, person))
+        assert ines.pk in set(definition_queryset(age, actor=actor).values_list("pk", flat=True))
