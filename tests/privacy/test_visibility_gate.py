@@ -222,14 +222,16 @@ def test_a_shared_customer_shows_only_the_shared_fields_on_every_path(
         if r["id"] == zoe
     )
     assert row["email"] == "zoe@x.fr" and row["city"] == "Annecy"
-    assert row["birth_date"] == "" or row["birth_date"] is None
-    assert row["profession"] == ""
+    assert row["birth_date"] is None and row["profession"] is None
+    assert {"birth_date", "profession", "phone", "interests"} <= set(row["hidden"])
     assert row["sources"] == []  # the camping's records are the camping's
-    assert not set(row) - SHARED_FIELDS - {"sources", "birth_date", "gender", "profession"}
+    shown = {k for k, v in row.items() if v not in (None, "", [])}
+    assert shown <= SHARED_FIELDS | {"sources", "hidden"}
 
     detail = api_get(api_keys[destination.hotel.pk], f"/api/v1/customers/{zoe}").json()
     assert detail["email"] == "zoe@x.fr"
-    assert detail["birth_date"] is None and detail["profession"] == ""
+    assert detail["birth_date"] is None and detail["profession"] is None
+    assert "profession" in detail["hidden"]
 
     web = Client()
     web.force_login(destination.helene)
@@ -244,6 +246,7 @@ def test_a_shared_customer_shows_only_the_shared_fields_on_every_path(
         r for r in iter_customer_rows(customers_visible_to(nadia), actor=nadia) if r["id"] == zoe
     )
     assert row["profession"] == "Guide" and row["birth_date"] == "1990-05-01"
+    assert "hidden" not in row
 
 
 def test_withdrawing_sharing_hides_the_customer_at_once(destination, customers):

@@ -37,12 +37,12 @@ from cordee.customers.candidates import customer_candidates
 from cordee.customers.exports import EXPORT_FIELDS
 from cordee.customers.models import GOLDEN_FIELDS, Customer
 from cordee.privacy.access import (
-    SHARED_FIELDS,
     Actor,
     customer_for,
     customer_redacted,
-    customers_fully_visible,
+    customers_readable_fields,
     customers_visible_to,
+    readable_condition,
     rows_redact,
 )
 from cordee.privacy.audit import audit_log, client_ip
@@ -105,18 +105,22 @@ def _likely_existing(customer: Customer, actor: Any) -> list[LikelyExisting]:
     data = {f: getattr(customer, f) for f in GOLDEN_FIELDS}
     base = customers_visible_to(actor).exclude(pk=customer.pk)
     candidates = customer_candidates(data, base=base)
-    full = customers_fully_visible(actor, [c.customer_id for c in candidates])
+    readable = customers_readable_fields(actor, [c.customer_id for c in candidates])
     # A shared customer's hidden fields (birth date...) are not compared out loud either.
     return [
         LikelyExisting(
             id=c.customer_id,
             probability=c.probability,
-            evidence=c.evidence
-            if c.customer_id in full
-            else {k: v for k, v in c.evidence.items() if k in SHARED_FIELDS},
+            evidence=_evidence_readable(c.evidence, readable[c.customer_id]),
         )
         for c in candidates
     ]
+
+
+def _evidence_readable(evidence: dict[str, str], readable: frozenset[str] | None) -> dict[str, str]:
+    if readable is None:
+        return evidence
+    return {k: v for k, v in evidence.items() if k in readable}
 
 
 @router.post(
@@ -294,6 +298,8 @@ def customer_list(request: KeyRequest, query: Query[ListQuery]) -> dict[str, Any
         customers = customers.filter(updated_at__gte=_since(query.updated_since))
     if query.email is not None or query.phone is not None:
         customers = customers.filter(_contact_condition(query.email, query.phone))
+    if query.phone is not None:
+        customers = customers.filter(readable_condition(actor, "phone"))
     if query.cursor:
         customers = customers.filter(pk__gt=_decode_cursor(query.cursor))
     rows = _rows(actor, customers.order_by("pk")[: query.limit + 1])
@@ -335,6 +341,9 @@ def customer_lookup(request: KeyRequest, query: Query[LookupQuery]) -> dict[str,
         raise APIError(422, _("Indiquez soit email, soit phone."))
     actor = actor_of(request)
     found = customers_visible_to(actor).filter(_contact_condition(query.email, query.phone))
+    if query.phone is not None:
+        # Finding a shared customer by a phone it did not agree to share would tell the phone.
+        found = found.filter(readable_condition(actor, "phone"))
     rows = _rows(actor, found.order_by("pk")[:LOOKUP_LIMIT])
     audit_log(
         actor=actor,

@@ -22,8 +22,9 @@ L'API de Cordée pour les logiciels des partenaires (réservation, billetterie, 
 
 **Authentification** : `Authorization: Bearer cdk_…`, une clé par partenaire créée par
 `cordee apikey create --partner SLUG`. Une clé voit les clients que son partenaire a apportés
-et, pour leurs seules coordonnées et centres d'intérêt, ceux qui ont accepté le partage avec
-les partenaires de la destination (une clé de l'office de tourisme les voit tous).
+et ceux qui ont accepté le partage avec les partenaires de la destination, de ces derniers
+les seuls champs que leurs consentements ouvrent (les autres valent null et sont nommés dans
+`hidden`) ; une clé de l'office de tourisme les voit tous.
 
 **Erreurs** : toujours du JSON `{"detail": "...", "errors": [...]}` — 400 JSON illisible,
 401 clé absente ou invalide, 403 droit manquant, 404 introuvable, 409 clé d'idempotence

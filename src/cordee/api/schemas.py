@@ -121,29 +121,38 @@ class FieldWarning(Schema):
 
 
 class CustomerOut(Schema):
+    """A golden record as the key may read it: a field the customer did not agree to share with
+    this partner is null and named in ``hidden`` (docs/privacy.md)."""
+
     id: int
-    civility: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    phone_other: str
+    civility: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    phone_other: str | None
     birth_date: dt.date | None
-    gender: str
-    address_line1: str
-    address_line2: str
-    postal_code: str
-    city: str
-    region: str
-    country: str
-    language: str
-    profession: str
-    family_situation: str
+    gender: str | None
+    address_line1: str | None
+    address_line2: str | None
+    postal_code: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+    language: str | None
+    profession: str | None
+    family_situation: str | None
     children: int | None
-    interests: list[str]
-    preferred_season: str
+    interests: list[str] | None
+    preferred_season: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    hidden: list[str] = Field(
+        [],
+        description="Les champs que la personne n'a pas accepté de partager avec ce partenaire "
+        "(leur valeur est null) : un client partagé que le partenaire n'a pas apporté se lit "
+        "selon les finalités accordées.",
+    )
 
 
 class CustomerResult(Schema):

@@ -259,7 +259,8 @@ def segment_read(request: KeyRequest, slug: str = Path(..., max_length=60)) -> S
     summary="Lister les membres d'un segment",
     description="Les membres visibles par la clé, par ordre d'identifiant, page par page : "
     "suivez `next` jusqu'à ce qu'il soit null. Un client partagé que le partenaire n'a pas "
-    "apporté n'est lu que par ses coordonnées et centres d'intérêt.",
+    "apporté n'est lu que par les champs que ses consentements ouvrent (les autres "
+    "valent null et sont nommés dans `hidden`).",
 )
 def segment_members(
     request: KeyRequest, query: Query[MembersQuery], slug: str = Path(..., max_length=60)

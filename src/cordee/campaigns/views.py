@@ -45,7 +45,7 @@ from cordee.campaigns.services import (
 )
 from cordee.core.views import SignedInRequest
 from cordee.customers.models import Customer
-from cordee.privacy.access import Actor, customer_for
+from cordee.privacy.access import Actor, customer_for, customers_fully_visible
 from cordee.privacy.audit import client_ip
 
 # A 1×1 transparent GIF.
@@ -235,9 +235,14 @@ def campaign_audience(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def _preview_customer(request: SignedInRequest, actor: Actor) -> Customer | None:
     raw = request.GET.get("client") or request.POST.get("client") or ""
-    if raw.strip():
-        return customer_for(actor, raw.strip())
-    return None
+    if not raw.strip():
+        return None
+    customer = customer_for(actor, raw.strip())
+    # Personalisation reads more than a partner may of a shared customer (loyalty group,
+    # last stay anywhere, favourite activity): a partner previews with its own customers only.
+    if customer.pk not in customers_fully_visible(actor, [customer.pk]):
+        raise Http404
+    return customer
 
 
 def campaign_preview_page(request: SignedInRequest, pk: int) -> HttpResponse:

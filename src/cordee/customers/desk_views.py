@@ -18,7 +18,7 @@ from cordee.customers.candidates import customer_candidates
 from cordee.customers.desk import DeskForm, desk_customer_create, desk_partner, suggestion_data
 from cordee.customers.models import Customer
 from cordee.partners.models import Partner
-from cordee.privacy.access import Actor, customers_visible_to
+from cordee.privacy.access import Actor, customers_readable_fields, customers_visible_to
 from cordee.privacy.audit import audit_log_many, client_ip
 
 AGREEING = ("same", "close")
@@ -96,13 +96,26 @@ def desk_suggestions(request: SignedInRequest) -> HttpResponse:
         base = customers_visible_to(actor)
         found = customer_candidates(incoming, base=base, limit=5)
         by_id = base.in_bulk([c.customer_id for c in found])
+        readable = customers_readable_fields(actor, list(by_id))
         for candidate in found:
             customer = by_id.get(candidate.customer_id)
             if customer is None:
                 continue
-            agreeing = [
-                _label(name) for name, verdict in candidate.evidence.items() if verdict in AGREEING
+            fields = readable[customer.pk]
+            # Of a shared customer, only what the reader may read is compared out loud; one
+            # that agrees on nothing readable (found by a phone it did not share...) is not
+            # suggested: that would tell the value.
+            names = [
+                name
+                for name, verdict in candidate.evidence.items()
+                if verdict in AGREEING and (fields is None or name in fields)
             ]
+            if not names:
+                continue
+            customer.hidden_fields = (  # type: ignore[attr-defined]
+                frozenset() if fields is None else frozenset({"postal_code"}) - fields
+            )
+            agreeing = [_label(name) for name in names]
             suggestions.append(Suggestion(customer, agreeing, candidate.probability))
         if suggestions:
             _audit_shown(request, actor, [s.customer for s in suggestions])

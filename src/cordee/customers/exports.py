@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from cordee.customers.models import Customer, SourceRecord
-from cordee.privacy.access import Actor, customers_fully_visible, row_redact
+from cordee.privacy.access import Actor, customers_readable_fields, row_redact
 
 EXPORT_FIELDS = (
     "id", "civility", "first_name", "last_name", "email", "phone", "phone_other", "birth_date",
@@ -46,7 +47,8 @@ def iter_customer_rows(
     """Golden records as dicts with the canonical names, ordered by id, chunk by chunk.
 
     As ``actor`` may read them: a partner gets the shared view of customers it did not bring
-    and only its own source records (the gate, ``cordee.privacy.access``).
+    (the fields their consents allow, the others None and named in ``hidden``) and only its
+    own source records (the gate, ``cordee.privacy.access``).
     """
     last_id = 0
     base = customers.order_by("pk")
@@ -55,7 +57,7 @@ def iter_customer_rows(
         if not chunk:
             return
         last_id = chunk[-1]["id"]
-        full = customers_fully_visible(actor, [row["id"] for row in chunk])
+        readable = customers_readable_fields(actor, [row["id"] for row in chunk])
         sources: dict[int, list[dict[str, str]]] = defaultdict(list)
         if with_sources:
             ids = [row["id"] for row in chunk]
@@ -77,7 +79,28 @@ def iter_customer_rows(
             out = {k: _plain(v) for k, v in row.items()}
             if with_sources:
                 out["sources"] = sources.get(row["id"], [])
-            yield row_redact(out, full=row["id"] in full)
+            yield row_redact(out, readable=readable[row["id"]])
+
+
+def hidden_cell() -> str:
+    """What a CSV cell holds for a field the reader may not see: never an empty, real-looking value."""
+    return _("non partagé")
+
+
+def csv_cells(row: dict[str, Any], header: list[str] | tuple[str, ...]) -> list[str]:
+    """One row's cells, neutralised, hidden fields marked as such."""
+    hidden = set(row.get("hidden") or ())
+    cells = []
+    for name in header:
+        value = row.get(name, "")
+        if name in hidden:
+            value = hidden_cell()
+        elif name == "interests":
+            value = ", ".join(value)
+        elif name == "sources":
+            value = json.dumps(value, ensure_ascii=False)
+        cells.append(neutralise_cell(str(value)))
+    return cells
 
 
 def write_csv(rows: Iterator[dict[str, Any]], stream: IO[str], *, with_sources: bool) -> int:
@@ -86,15 +109,7 @@ def write_csv(rows: Iterator[dict[str, Any]], stream: IO[str], *, with_sources: 
     writer.writerow(header)
     count = 0
     for row in rows:
-        cells = []
-        for name in header:
-            value = row.get(name, "")
-            if name == "interests":
-                value = ", ".join(value)
-            elif name == "sources":
-                value = json.dumps(value, ensure_ascii=False)
-            cells.append(neutralise_cell(str(value)))
-        writer.writerow(cells)
+        writer.writerow(csv_cells(row, header))
         count += 1
     return count
 

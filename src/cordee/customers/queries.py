@@ -92,9 +92,19 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def customer_filter(qs: QuerySet[Customer], filters: Filters) -> tuple[QuerySet[Customer], str]:
+# The field a search reads, by how it was understood (the others read names and towns).
+SEARCHED_FIELD = {"phone": "phone", "postal_code": "postal_code"}
+
+
+def customer_filter(
+    qs: QuerySet[Customer], filters: Filters, readable: Callable[[str], Q] | None = None
+) -> tuple[QuerySet[Customer], str]:
+    """``readable(field)`` (the gate's ``readable_condition``) keeps a search on a field to
+    the customers whose field the reader may read."""
     condition, understood = search_condition(filters.q)
     qs = qs.filter(condition)
+    if readable is not None and understood in SEARCHED_FIELD:
+        qs = qs.filter(readable(SEARCHED_FIELD[understood]))
     if filters.city:
         city = norm.fold(filters.city)
         if city:
@@ -153,6 +163,7 @@ def customer_page(
     after: str = "",
     before: str = "",
     count_visible: Callable[[int], int] | None = None,
+    readable: Callable[[str], Q] | None = None,
 ) -> Page:
     """One page of customers in name order, with keyset cursors (deep pages stay fast).
 
@@ -160,7 +171,7 @@ def customer_page(
     ``customers_visible_count``, faster for a partner than walking its customers); it is used
     when no filter narrows the list.
     """
-    qs, understood = customer_filter(visible, filters)
+    qs, understood = customer_filter(visible, filters, readable)
     if count_visible is not None and not filters.active():
         count = count_visible(COUNT_CAP + 1)
     else:

@@ -14,12 +14,13 @@ from cordee.customers.models import Customer, SourceRecord
 from cordee.customers.queries import Filters, customer_page, customer_sources
 from cordee.partners.models import Partner
 from cordee.privacy.access import (
-    SHARED_FIELDS,
     Actor,
     customer_for,
-    customer_scope,
+    customer_readable_fields,
+    customers_readable_fields,
     customers_visible_count,
     customers_visible_to,
+    readable_condition,
 )
 from cordee.privacy.audit import audit_log, client_ip
 from cordee.privacy.queries import consent_overview
@@ -61,6 +62,8 @@ class Value:
     source: SourceRecord | None
     # A value brought by a partner whose records this reader may not see.
     from_elsewhere: bool = False
+    # A field the customer did not agree to share with this reader: shown as "non partagé".
+    hidden: bool = False
 
 
 def customer_list(request: SignedInRequest) -> HttpResponse:
@@ -75,7 +78,15 @@ def customer_list(request: SignedInRequest) -> HttpResponse:
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
         count_visible=lambda cap: customers_visible_count(actor, cap=cap),
+        readable=lambda field: readable_condition(actor, field),
     )
+    # The columns a partner may read of each shared customer: two queries for the page.
+    readable = customers_readable_fields(actor, [c.pk for c in page.customers])
+    for customer in page.customers:
+        fields = readable[customer.pk]
+        customer.hidden_fields = (  # type: ignore[attr-defined]
+            frozenset() if fields is None else frozenset({"phone", "postal_code"}) - fields
+        )
     if filters.active():
         # The kind of search and the filters used, never what was typed: it may be a name.
         used = [
@@ -107,17 +118,15 @@ def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
         sources = [
             s for s in sources if actor.partner is not None and s.partner_id == actor.partner.pk
         ]
-    scope = customer_scope(actor, customer)
+    readable = customer_readable_fields(actor, customer)
+    scope = "full" if readable is None else "shared"
     audit_log(actor=actor, action="customer.view", obj=customer, ip=client_ip(request), scope=scope)
     by_id = {source.pk: source for source in sources}
-    identification = _values(customer, IDENTIFICATION, by_id)
-    qualification = _values(customer, QUALIFICATION, by_id)
-    attributes = sorted((customer.attributes or {}).items())
-    if scope == "shared":
-        # Shared through the person's consent: only what its wording names (privacy.access).
-        identification = [v for v in identification if v.name in SHARED_FIELDS]
-        qualification = [v for v in qualification if v.name in SHARED_FIELDS]
-        attributes = []
+    # Shared through the person's consents: only what the purposes granted name
+    # (privacy.access), the other fields shown as not shared.
+    identification = _values(customer, IDENTIFICATION, by_id, readable)
+    qualification = _values(customer, QUALIFICATION, by_id, readable)
+    attributes = sorted((customer.attributes or {}).items()) if readable is None else []
     batch_visible = request.user.can_import
     return render(
         request,
@@ -137,10 +146,19 @@ def customer_detail(request: SignedInRequest, customer_id: int) -> HttpResponse:
 
 
 def _values(
-    customer: Customer, fields: tuple[tuple[str, str], ...], by_id: dict[int, SourceRecord]
+    customer: Customer,
+    fields: tuple[tuple[str, str], ...],
+    by_id: dict[int, SourceRecord],
+    readable: frozenset[str] | None,
 ) -> list[Value]:
     values = []
     for name, provenance_key in fields:
+        if readable is not None and name not in readable:
+            # Whether the customer has a value at all is not shared either.
+            values.append(
+                Value(name=name, label=_verbose_name(name), value=None, source=None, hidden=True)
+            )
+            continue
         value = getattr(customer, name)
         if value in (None, "", [], {}):
             continue

@@ -12,11 +12,22 @@ Who sees whom:
   mirrored on the customer as ``shares_with_partners`` (cordee.privacy.sharing);
 - anybody else sees nobody.
 
-What a partner sees of a shared customer it did not bring follows the words the person
-agreed to (the ``partner_offers`` wording: "mes coordonnées et mes centres d'intérêt"):
-identity, contact details, interests and family composition (``SHARED_FIELDS``). It does not
-see the birth date, gender, profession or custom attributes, nor any other partner's source
-records, activities or partner-controlled consents. ``customer_scope`` says which view applies.
+What a partner sees of a shared customer it did not bring follows the purposes the person
+granted (current consent states, granted to the tourist office or jointly, or to the reading
+partner itself), field by field (``PURPOSE_FIELDS``, docs/privacy.md):
+
+- ``partner_offers`` (the base: why the customer is visible at all): civility, names, language,
+  e-mail (to send the partner's offers), town, département, region and country;
+- ``sms`` granted too: the phone numbers;
+- ``profiling`` granted too: the qualification (interests, preferred season, family
+  situation, number of children).
+
+No purpose lets a partner read the birth date, gender, profession, postal address or custom
+attributes of a customer it did not bring, nor any other partner's source records,
+activities or partner-controlled consents. A field hidden this way is *shown* as hidden
+(``hidden`` in rows and API answers, "non partagé" on pages and in CSV files), never as an
+empty value. A partner's own customers (a ``CustomerLink``) stay fully visible.
+``customer_scope`` says which view applies, ``customers_readable_fields`` which fields.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, QuerySet
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from cordee.customers.models import Customer, CustomerLink
@@ -34,34 +45,42 @@ from cordee.partners.models import Partner, User
 
 SHARING_PURPOSE = "partner_offers"
 
-# What the partner_offers wording lets a partner read of a customer it did not bring.
-SHARED_FIELDS = frozenset(
+# What each purpose granted lets a partner read of a customer it did not bring (see the
+# module's docstring). The partner_offers set is the base every shared customer shows.
+PURPOSE_FIELDS: dict[str, frozenset[str]] = {
+    SHARING_PURPOSE: frozenset(
+        {
+            "id",
+            "civility",
+            "first_name",
+            "last_name",
+            "email",
+            "city",
+            "departement",
+            "region",
+            "country",
+            "language",
+            "created_at",
+            "updated_at",
+            # Why the partner sees the customer at all: not personal data.
+            "shares_with_partners",
+        }
+    ),
+    "sms": frozenset({"phone", "phone_other"}),
+    "profiling": frozenset({"interests", "preferred_season", "family_situation", "children"}),
+}
+SHARED_FIELDS = PURPOSE_FIELDS[SHARING_PURPOSE]
+# The golden record's fields a reader can be shown (a hidden one is named as hidden).
+CUSTOMER_FIELDS = frozenset(
     {
-        "id",
-        "civility",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "phone_other",
-        "address_line1",
-        "address_line2",
-        "postal_code",
-        "city",
-        "departement",
-        "region",
-        "country",
-        "language",
-        "interests",
-        "preferred_season",
-        "family_situation",
-        "children",
-        "created_at",
-        "updated_at",
-        # Why the partner sees the customer at all: not personal data.
-        "shares_with_partners",
+        "civility", "first_name", "last_name", "email", "phone", "phone_other", "birth_date",
+        "gender", "address_line1", "address_line2", "postal_code", "city", "departement",
+        "region", "country", "language", "profession", "family_situation", "children",
+        "interests", "preferred_season", "attributes",
     }
-)
+)  # fmt: skip
+# The purposes that widen the base: looked up in the consent states of shared customers.
+_WIDENING = tuple(slug for slug in PURPOSE_FIELDS if slug != SHARING_PURPOSE)
 
 
 @dataclass(frozen=True)
@@ -203,7 +222,7 @@ def customer_for(actor: Actor, customer_id: int | str, purpose: str | None = Non
 
 def customers_fully_visible(actor: Actor, ids: Iterable[int]) -> set[int]:
     """Of ``ids`` (already through the gate), those the actor sees in full: all for the hub,
-    those it brought for a partner; the others are shared customers, seen through SHARED_FIELDS."""
+    those it brought for a partner; the others are shared customers (``customers_readable_fields``)."""
     wanted = set(ids)
     if actor.sees_everything:
         return wanted
@@ -216,41 +235,119 @@ def customers_fully_visible(actor: Actor, ids: Iterable[int]) -> set[int]:
     )
 
 
+def customers_granted_purposes(actor: Actor, ids: Iterable[int]) -> dict[int, set[str]]:
+    """Of the purposes that widen a partner's view (``sms``, ``profiling``), those each of
+    ``ids`` granted: to the tourist office, jointly, or to the reading partner. One query
+    for the whole set (a list page, an export chunk), whatever its size."""
+    from cordee.partners.models import PartnerKind
+    from cordee.privacy.models import ConsentState, ConsentStatus, ControllerKind
+
+    wanted = set(ids)
+    granted: dict[int, set[str]] = {pk: set() for pk in wanted}
+    if not wanted or actor.partner is None:
+        return granted
+    states = ConsentState.objects.filter(
+        Q(controller__kind=PartnerKind.HUB)
+        | Q(purpose__controller=ControllerKind.JOINT)
+        | Q(controller_id=actor.partner.pk),
+        customer_id__in=wanted,
+        status=ConsentStatus.GRANTED,
+        purpose__slug__in=_WIDENING,
+    )
+    for customer_id, slug in states.values_list("customer_id", "purpose__slug"):
+        granted[customer_id].add(slug)
+    return granted
+
+
+def customers_readable_fields(actor: Actor, ids: Iterable[int]) -> dict[int, frozenset[str] | None]:
+    """Per customer of ``ids`` (already through the gate): the fields the actor may read,
+    ``None`` meaning all of them (the office; a partner's own customers). Two queries at most
+    for the whole set: the partner's links, then the purposes granted by the others."""
+    wanted = set(ids)
+    full = customers_fully_visible(actor, wanted)
+    readable: dict[int, frozenset[str] | None] = dict.fromkeys(full)
+    shared = wanted - full
+    if shared:
+        for pk, slugs in customers_granted_purposes(actor, shared).items():
+            readable[pk] = SHARED_FIELDS.union(*(PURPOSE_FIELDS[slug] for slug in slugs))
+    return readable
+
+
+def customer_readable_fields(actor: Actor, customer: Customer) -> frozenset[str] | None:
+    """The fields the actor may read of one customer (``None``: all)."""
+    return customers_readable_fields(actor, [customer.pk])[customer.pk]
+
+
+def readable_condition(actor: Actor, field: str) -> Q:
+    """Keeps, of customers already through the gate, those of which the actor may read ``field``.
+
+    For a search on that field: finding a shared customer by a phone or a postcode it did not
+    agree to share would tell the value. Added to a search that matches a handful of rows
+    (keyed hash, postcode), so the per-row probes stay cheap.
+    """
+    from cordee.partners.models import PartnerKind
+    from cordee.privacy.models import ConsentState, ConsentStatus, ControllerKind
+
+    if actor.sees_everything or field in SHARED_FIELDS:
+        return Q()
+    if actor.partner is None:
+        return Q(pk__in=[])
+    condition = Q(
+        Exists(CustomerLink.objects.filter(partner=actor.partner, customer_id=OuterRef("pk")))
+    )
+    slugs = [s for s in _WIDENING if field in PURPOSE_FIELDS[s]]
+    if slugs:
+        granted = ConsentState.objects.filter(
+            Q(controller__kind=PartnerKind.HUB)
+            | Q(purpose__controller=ControllerKind.JOINT)
+            | Q(controller_id=actor.partner.pk),
+            customer_id=OuterRef("pk"),
+            status=ConsentStatus.GRANTED,
+            purpose__slug__in=slugs,
+        )
+        condition |= Q(Exists(granted))
+    return condition
+
+
 def customer_scope(actor: Actor, customer: Customer) -> str:
     """``"full"`` or ``"shared"``: which view of ``customer`` the actor has."""
     return "full" if customer.pk in customers_fully_visible(actor, [customer.pk]) else "shared"
 
 
-def _blank(value: Any) -> Any:
-    if isinstance(value, list):
-        return []
-    if isinstance(value, dict):
-        return {}
-    if isinstance(value, str):
-        return ""
-    return None
+# Keys of a customer row that are not fields of the golden record: never hidden.
+_ROW_EXTRAS = frozenset({"id", "sources", "hidden"})
 
 
-def row_redact(row: dict[str, Any], *, full: bool) -> dict[str, Any]:
-    """A customer row as the actor may read it: fields outside SHARED_FIELDS blanked."""
-    if full:
+def row_redact(row: dict[str, Any], *, readable: frozenset[str] | None) -> dict[str, Any]:
+    """A customer row as the actor may read it: each field outside ``readable`` set to None and
+    named in ``row["hidden"]`` (so that a hidden value never reads as an empty one)."""
+    if readable is None:
         return row
-    return {k: (v if k in SHARED_FIELDS or k == "sources" else _blank(v)) for k, v in row.items()}
+    hidden = sorted(k for k in row if k not in readable and k not in _ROW_EXTRAS)
+    out = {k: (None if k in hidden else v) for k, v in row.items()}
+    out["hidden"] = hidden
+    return out
 
 
 def rows_redact(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    full = customers_fully_visible(actor, [row["id"] for row in rows])
-    return [row_redact(row, full=row["id"] in full) for row in rows]
+    readable = customers_readable_fields(actor, [row["id"] for row in rows])
+    return [row_redact(row, readable=readable[row["id"]]) for row in rows]
 
 
 def customer_redacted(actor: Actor, customer: Customer) -> Customer:
-    """The customer, with the fields a shared view may not show blanked (a copy, never saved)."""
-    if customer_scope(actor, customer) == "full":
+    """The customer, with the fields the actor may not read set to None and listed in its
+    ``hidden`` attribute (a copy, never saved)."""
+    readable = customer_readable_fields(actor, customer)
+    if readable is None:
         return customer
     copy = Customer.objects.get(pk=customer.pk)
+    hidden = []
     for field in copy._meta.concrete_fields:
-        if field.name not in SHARED_FIELDS and field.name != "id":
-            setattr(copy, field.attname, _blank(getattr(copy, field.attname)))
+        if field.name not in readable and field.name not in _ROW_EXTRAS:
+            setattr(copy, field.attname, None)
+            if field.name in CUSTOMER_FIELDS:
+                hidden.append(field.name)
+    copy.hidden = sorted(hidden)  # type: ignore[attr-defined]
     copy.save = _refuse_save  # type: ignore[method-assign]
     return copy
 

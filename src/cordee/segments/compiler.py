@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from cordee.activities.models import Activity, Season
 from cordee.customers.models import Customer
-from cordee.privacy.access import Actor, customers_visible_to
+from cordee.privacy.access import Actor, customers_visible_to, readable_condition
 from cordee.privacy.models import ConsentState, ConsentStatus
 from cordee.segments.definition import FIELDS, DefinitionError, definition_check
 from cordee.segments.geography import departements_of
@@ -54,6 +54,11 @@ DIRECT = {
     "civility", "gender", "postal_code", "city", "departement", "country", "language",
     "profession", "family_situation", "children", "preferred_season", "created_at",
 }  # fmt: skip
+# The customer field a condition reads, where its name is not that field's.
+_READ_FIELD = {"age": "birth_date", "region": "departement", "zone": "departement"}
+# Conditions that read no field of the customer's: a consent (the gate's business), another
+# segment and a household (their own conditions are guarded).
+_NOT_A_FIELD = {"consent", "segment", "household"}
 STATS = {
     "activity_count": "stats__activity_count",
     "amount_total": "stats__amount_total",
@@ -109,6 +114,22 @@ class Compiler:
     # Leaves -----------------------------------------------------------------------------
 
     def leaf(self, node: dict[str, Any]) -> Q:
+        """A condition; for a partner, on the customers whose field it may read only.
+
+        A shared customer's hidden fields (privacy.access.PURPOSE_FIELDS) must not sort it
+        into a segment, or the count would tell them: "age between 30 and 35" matches only the
+        customers whose birth date the partner may read (its own). Stats and activities are
+        no field any purpose shares: they are read for the partner's own customers only. A
+        negated condition leaves the unreadable customers all on one side, which tells
+        nothing either.
+        """
+        q = self._leaf(node)
+        name = node["field"]
+        if self.actor.sees_everything or name in _NOT_A_FIELD:
+            return q
+        return q & readable_condition(self.actor, _READ_FIELD.get(name, name))
+
+    def _leaf(self, node: dict[str, Any]) -> Q:
         name, op = node["field"], node["op"]
         value: Any = node.get("value")
         if name in DIRECT:

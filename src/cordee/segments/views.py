@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cordee.activities.models import ActivityKind, Season, SeasonKind
 from cordee.core.views import SignedInRequest
-from cordee.customers.exports import EXPORT_FIELDS, iter_customer_rows, neutralise_cell
+from cordee.customers.exports import EXPORT_FIELDS, csv_cells, iter_customer_rows
 from cordee.partners.models import PartnerKind
 from cordee.privacy.access import Actor, customers_visible_to
 from cordee.privacy.audit import audit_log, client_ip
@@ -249,12 +249,7 @@ def segment_export(request: SignedInRequest, slug: str) -> StreamingHttpResponse
     def rows() -> Any:
         yield writer.writerow(EXPORT_FIELDS)
         for row in iter_customer_rows(segment_queryset(segment, actor), actor=actor):
-            yield writer.writerow(
-                [
-                    neutralise_cell(", ".join(v) if isinstance(v, list) else str(v))
-                    for v in (row[f] for f in EXPORT_FIELDS)
-                ]
-            )
+            yield writer.writerow(csv_cells(row, EXPORT_FIELDS))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.slug}.csv"'
