@@ -356,3 +356,23 @@ def test_a_segment_count_does_not_sort_by_a_hidden_field(destination, ines):
     for person in ("marc", "nadia"):
         actor = Actor.for_user(getattr(destination, person))
         assert ines.pk in set(definition_queryset(age, actor=actor).values_list("pk", flat=True))
+
+
+def test_a_partners_segment_profile_counts_private_figures_over_its_own_customers(
+    destination, ines
+):
+    """Inès (the camping's, shared) counts in the hotel's totals and origins, never in its
+    age bands, spend or 3F groups: she shared neither her birth date nor her behaviour."""
+    from cordee.segments.queries import profile_compare
+
+    hotel_guest = Customer.objects.get(
+        pk=bring(destination.hotel, first_name="Jean", last_name="Dupont", email="j@x.fr",
+                 birth_date="1990-01-01", country="FR")
+    )  # fmt: skip
+    hotel = Actor.for_user(destination.helene)
+    members = customers_visible_to(hotel).filter(pk__in=[ines.pk, hotel_guest.pk])
+    cmp = profile_compare(members, hotel, 2026)
+    assert cmp["own_only"] and cmp["segment"]["total"] == 2
+    assert sum(band["n"] for band in cmp["segment"]["ages"]) == 1  # Jean only
+    office = profile_compare(members, Actor.for_user(destination.camille), 2026)
+    assert not office["own_only"] and sum(band["n"] for band in office["segment"]["ages"]) == 2

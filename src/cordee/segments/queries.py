@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from cordee.customers.models import Customer
+from cordee.customers.models import Customer, CustomerLink
 from cordee.privacy.access import Actor, customers_visible_to
 from cordee.segments.compiler import segment_queryset
 from cordee.segments.definition import DefinitionError
@@ -63,10 +63,18 @@ def segment_size(segment: Segment, actor: Actor) -> int:
 AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 49), (50, 64), (65, 130))
 
 
-def profile(qs: QuerySet[Customer], year: int) -> dict[str, Any]:
-    """What a set of customers looks like: origin, age, activity, spend, satisfaction, 3F."""
+def profile(
+    qs: QuerySet[Customer], year: int, *, readable: QuerySet[Customer] | None = None
+) -> dict[str, Any]:
+    """What a set of customers looks like: origin, age, activity, spend, satisfaction, 3F.
+
+    ``readable``: the part of ``qs`` whose private fields the reader may count (a partner's
+    own customers); the age, the behaviour and the 3F group are counted over it alone, so that
+    no figure adds up what a shared customer did not share (all of ``qs`` for the office).
+    """
+    own = qs if readable is None else readable
     total = qs.count()
-    stats = qs.aggregate(
+    stats = own.aggregate(
         activities=Avg("stats__activity_count"),
         spend=Avg("stats__amount_total"),
         spend_total=Sum("stats__amount_total"),
@@ -81,10 +89,10 @@ def profile(qs: QuerySet[Customer], year: int) -> dict[str, Any]:
     foreign = qs.exclude(country__in=["", "FR"]).count()
     ages = []
     for low, high in AGE_BANDS:
-        n = qs.filter(birth_year__gte=year - high, birth_year__lte=year - low).count()
+        n = own.filter(birth_year__gte=year - high, birth_year__lte=year - low).count()
         ages.append({"band": f"{low}–{high}" if high < 130 else f"{low}+", "n": n})
     groups = dict(
-        qs.values_list("stats__loyalty_group")
+        own.values_list("stats__loyalty_group")
         .annotate(n=Count("pk"))
         .values_list("stats__loyalty_group", "n")
     )
@@ -101,8 +109,15 @@ def profile(qs: QuerySet[Customer], year: int) -> dict[str, Any]:
 
 
 def profile_compare(members: QuerySet[Customer], actor: Actor, year: int) -> dict[str, Any]:
-    segment, base = profile(members, year), profile(customers_visible_to(actor), year)
+    everyone = customers_visible_to(actor)
+    if actor.partner is None or actor.sees_everything:
+        segment, base = profile(members, year), profile(everyone, year)
+    else:
+        brought = CustomerLink.objects.filter(partner=actor.partner).values("customer_id")
+        segment = profile(members, year, readable=members.filter(pk__in=brought))
+        base = profile(everyone, year, readable=everyone.filter(pk__in=brought))
     return {
+        "own_only": not (actor.partner is None or actor.sees_everything),
         "segment": segment,
         "base": base,
         "ages": list(zip(segment["ages"], base["ages"], strict=True)),
