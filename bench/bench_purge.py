@@ -83,8 +83,9 @@ def fill(url: str, customers: int) -> None:
             """
             INSERT INTO segments_customerstats (customer_id, activity_count, amount_total,
               winter_count, winter_amount, winter_seasons, summer_count, summer_amount,
-              summer_seasons, complaints, rfm_r, rfm_f, rfm_m, loyalty_group, updated_at)
-            SELECT id, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '', now() FROM customers_customer
+              summer_seasons, seasons_attended, complaints, rfm_r, rfm_f, rfm_m, loyalty_group,
+              updated_at)
+            SELECT id, 2, 0, 0, 0, 0, 0, 0, 0, '', 0, 0, 0, 0, '', now() FROM customers_customer
             """
         )
         conn.execute("VACUUM ANALYZE")
