@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,27 @@ def tab(browser, **options) -> tuple[object, object, list[str]]:
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return context, page, errors
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Poll ``check`` (a read of the database) until it holds, while the live server writes.
+
+    The test and the live server share one in-memory SQLite database in shared-cache mode,
+    where a read that meets the server's write lock fails at once ("database table is
+    locked") instead of waiting: such a read is tried again."""
+    from django.db import OperationalError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return True
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def shot(page, name: str) -> Path:

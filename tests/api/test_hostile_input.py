@@ -209,3 +209,67 @@ def test_the_api_is_behind_no_login_page_and_no_csrf_token(destination, hotel):
     # A signed-in session is not a key.
     strict.force_login(destination.camille)
     assert strict.get("/api/v1/customers").status_code == 401
+
+
+# What an API fuzzer (schemathesis, all checks, against `cordee serve`) found accepted although
+# the published schema forbids it, or answered outside the schema.
+
+
+def test_a_query_parameter_given_twice_is_refused_not_guessed(hotel):
+    response = hotel.client.get(
+        "/api/v1/customers/lookup?email=a@b.fr&email=c@d.fr", headers=hotel.headers()
+    )
+    body = assert_json_error(response, 422)
+    assert "plusieurs fois" in body["detail"]
+    assert body["errors"][0]["loc"] == ["query", "email"]
+    # The same parameter once is fine.
+    assert hotel.get("/api/v1/customers/lookup", email="a@b.fr").status_code == 200
+
+
+@pytest.mark.parametrize("since", ["0.5", "1700000000", "demain", "2026-13-45", "2026-11-22T25:00"])
+def test_updated_since_takes_iso_8601_only(hotel, since):
+    body = assert_json_error(hotel.get("/api/v1/customers", updated_since=since), 422)
+    assert "ISO 8601" in body["detail"]
+
+
+@pytest.mark.parametrize("since", ["2026-11-22", "2026-11-22T10:00:00+01:00", "2026-11-22T09:00Z"])
+def test_updated_since_in_iso_8601_is_read(hotel, since):
+    assert hotel.get("/api/v1/customers", updated_since=since).status_code == 200
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "oui", 2.5])
+def test_a_consent_is_true_false_or_null_nothing_else(hotel, value):
+    response = hotel.post(
+        "/api/v1/customers", {"last_name": "Durand", "consents": {"newsletter": value}}
+    )
+    body = assert_json_error(response, 422)
+    assert body["errors"][0]["loc"][-2:] == ["consents", "newsletter"]
+    assert not Customer.objects.exists()
+
+
+def test_a_cursor_outside_the_alphabet_it_is_written_in_is_422(hotel):
+    body = assert_json_error(hotel.get("/api/v1/customers", cursor="é'; --"), 422)
+    assert body["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_an_address_longer_than_the_api_reads_is_a_json_414(hotel):
+    response = hotel.get("/api/v1/customers/lookup", email="a" * 5000 + "@b.fr")
+    body = assert_json_error(response, 414)
+    assert "4096" in body["detail"] or "4 096" in body["detail"]
+
+
+def test_an_idempotency_key_out_of_printable_ascii_is_422_with_its_reason(hotel):
+    response = hotel.post(
+        "/api/v1/customers", {"last_name": "Durand"}, headers={"Idempotency-Key": "clé é"}
+    )
+    body = assert_json_error(response, 422)
+    assert "Idempotency-Key" in body["detail"]
+    assert not Customer.objects.exists()
+
+
+def test_the_schema_documents_the_414_of_the_http_server_in_front(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation["responses"]["414"]["content"]
+            assert {"application/json", "text/html"} <= set(content), (method, path)

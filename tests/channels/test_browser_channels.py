@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from tests.browser import shot, tab
+from tests.browser import shot, tab, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,15 +63,6 @@ def site_forms(purposes, destination, partner_site):
     )
 
 
-def _wait_for(check, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def _context(chromium, **options):
     from playwright.sync_api import expect
 
@@ -105,13 +96,13 @@ def test_a_visitor_accepts_cookies_and_signs_up_in_the_framed_form(
     cookie = next(c for c in context.cookies() if c["name"] == "cordee_consent")
     wording, accepted, visitor = cookie["value"].replace("%2E", ".").split(".")
     assert accepted == "1"
-    assert _wait_for(lambda: PageView.objects.filter(visitor=visitor).count() == 1)
+    assert wait_for(lambda: PageView.objects.filter(visitor=visitor).count() == 1)
     assert CookieChoice.objects.get().analytics is True
 
     page.reload()  # the choice holds: no banner, one more page view, the form knows the visitor
     expect(page.locator("iframe")).to_have_attribute("src", re.compile(f"v={visitor}"))
     assert page.locator("#cordee-consent").count() == 0
-    assert _wait_for(lambda: PageView.objects.filter(visitor=visitor).count() == 2)
+    assert wait_for(lambda: PageView.objects.filter(visitor=visitor).count() == 2)
 
     # The embed script points the frame at the visitor's form: fill it once that has loaded.
     page.wait_for_load_state("networkidle")
@@ -152,7 +143,7 @@ def test_a_visitor_refuses_with_one_click_and_nothing_is_collected(
     shot(page, "channels/partner-site-banner-phone")
     page.locator('[data-cordee="refuse"]').click()
     expect(page.locator("#cordee-consent")).to_have_count(0)
-    assert _wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 1)
+    assert wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 1)
     cookie = next(c for c in context.cookies() if c["name"] == "cordee_consent")
     assert ".0." in cookie["value"].replace("%2E", ".")
     page.reload()
@@ -167,7 +158,7 @@ def test_a_visitor_refuses_with_one_click_and_nothing_is_collected(
     page.locator('[data-cordee="choose"]').click()
     shot(page, "channels/partner-site-choose-panel")
     page.locator('[data-cordee="save"]').click()
-    assert _wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 2)
+    assert wait_for(lambda: CookieChoice.objects.filter(analytics=False).count() == 2)
     assert errors == []
     context.close()
 

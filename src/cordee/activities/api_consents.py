@@ -4,12 +4,13 @@ the loyalty card looked up by its number."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 from pydantic import ConfigDict, Field
 
 from cordee.activities.api import MAX_ID, IdempotencyKey, _json, _parsed
@@ -28,6 +29,10 @@ consents_router = Router(tags=["consentements"])
 cards_router = Router(tags=["carte de fidélité"])
 consents_write = BearerKey("consents:write")
 consents_read = BearerKey("consents:read")
+
+# A card number as people type it: 12 digits, in groups of four or not.
+CARD_PATTERN = r"^[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}$"
+CARD_FORMAT = re.compile(CARD_PATTERN)
 
 
 # --- consents ---------------------------------------------------------------
@@ -174,12 +179,22 @@ class CardOut(Schema):
     auth=read_key,
     response={200: CardOut, 404: Error, **COMMON_ERRORS},
     summary="Retrouver une carte de fidélité par son numéro",
-    description="422 quand le numéro est mal formé ou que son chiffre de contrôle est faux.",
+    description="422 quand le numéro est mal formé ; 404 quand aucune carte ne le porte, "
+    "notamment quand son chiffre de contrôle est faux (une faute de frappe).",
 )
-def card_lookup(request: KeyRequest, number: str) -> dict[str, Any]:
+def card_lookup(
+    request: KeyRequest,
+    number: str = Path(
+        ...,
+        pattern=CARD_PATTERN,
+        description="Les 12 chiffres, groupés ou non (1234 5678 9012, 1234-5678-9012).",
+    ),
+) -> dict[str, Any]:
     try:
         digits = card_number_clean(number[:100])
     except ValidationError as exc:
+        if CARD_FORMAT.match(number):  # well formed, but no card can bear it
+            raise APIError(404, " ".join(exc.messages)) from None
         raise APIError(422, " ".join(exc.messages)) from None
     card = card_by_number(digits)
     if card is None:

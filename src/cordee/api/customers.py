@@ -18,9 +18,10 @@ from pydantic import Field
 
 from cordee.api.auth import KeyRequest, actor_of, read_key, write_key
 from cordee.api.errors import APIError, Error
-from cordee.api.idempotency import idempotent
+from cordee.api.idempotency import VALID_KEY, idempotent
 from cordee.api.schemas import (
     COMMON_ERRORS,
+    CURSOR_PATTERN,
     BulkIn,
     BulkItem,
     BulkResult,
@@ -29,6 +30,7 @@ from cordee.api.schemas import (
     CustomerPage,
     CustomerResult,
     FieldWarning,
+    IsoDateTime,
     LookupResult,
 )
 from cordee.api.services import Submitted, customers_submit
@@ -56,6 +58,7 @@ IdempotencyKey = Header(
     None,
     alias="Idempotency-Key",
     max_length=255,
+    pattern=VALID_KEY.pattern,
     description="Clé choisie par le client : la même requête rejouée avec la même clé "
     "reçoit la même réponse (24 h), sans seconde écriture.",
 )
@@ -245,10 +248,13 @@ def _contact_condition(email: str | None, phone: str | None) -> Q:
 
 class ListQuery(Schema):
     cursor: str | None = Field(
-        None, max_length=200, description="Curseur donné par la page précédente."
+        None,
+        max_length=200,
+        pattern=CURSOR_PATTERN,
+        description="Curseur donné par la page précédente.",
     )
     limit: int = Field(100, ge=1, le=500)
-    updated_since: dt.datetime | None = Field(
+    updated_since: IsoDateTime | None = Field(
         None, description="Clients modifiés depuis cette date (ISO 8601)."
     )
     email: str | None = Field(None, max_length=320)

@@ -89,21 +89,37 @@ def _french(error: dict[str, Any]) -> str:
     return str(error.get("msg", _("Valeur invalide.")))
 
 
-def validation_errors(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _message(loc: list[Any], error: dict[str, Any], repeated: frozenset[str]) -> str:
+    if len(loc) == 2 and loc[0] == "query" and loc[1] in repeated:
+        # The parser hands a parameter given twice over as a list (cordee.api.guard).
+        return str(_("Paramètre donné plusieurs fois : une seule valeur est attendue."))
+    if loc == ["header", "Idempotency-Key"]:
+        return str(_("En-tête Idempotency-Key invalide : 1 à 255 caractères ASCII visibles."))
+    return _french(error)
+
+
+def validation_errors(
+    raw: list[dict[str, Any]], repeated: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     out = []
     for error in raw:
         # ninja puts the parameter's name after the source ("body", "payload", ...): drop it.
         loc = [p if isinstance(p, int) else str(p) for p in error.get("loc", ())]
         if len(loc) > 2 and loc[0] == "body" and loc[1] == "payload":
             del loc[1]
-        out.append({"loc": loc, "msg": _french(error), "type": str(error.get("type", ""))})
+        out.append(
+            {"loc": loc, "msg": _message(loc, error, repeated), "type": str(error.get("type", ""))}
+        )
     return out
 
 
 def register(api: NinjaAPI) -> None:
     def on_validation(request: HttpRequest, exc: Any) -> HttpResponse:
         assert isinstance(exc, ValidationError)
-        errors = validation_errors(exc.errors)
+        # Parameters given twice, as the parser (cordee.api.guard) noted them.
+        errors = validation_errors(
+            exc.errors, getattr(request, "_cordee_repeated_parameters", frozenset())
+        )
         if len(errors) == 1:
             where = ".".join(str(p) for p in errors[0]["loc"][1:])
             detail = f"{where} : {errors[0]['msg']}" if where else errors[0]["msg"]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
 
@@ -26,7 +27,12 @@ DEFAULT_MAX_BODY = 1024 * 1024
 MAX_DEPTH = 8
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PARSED = "_cordee_json"
+REPEATED = "_cordee_repeated_parameters"
 
+
+# The longest query string the API reads (its own parameters fit in a few hundred bytes); the
+# HTTP server in front refuses request lines over 8,190 bytes by itself (`cordee serve`).
+MAX_QUERY = 4096
 
 DEFAULT_MAX_BULK_BODY = 16 * 1024 * 1024
 # Bulk endpoints that take many small records in one call get a larger body.
@@ -120,6 +126,12 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY:
+            return json_error(
+                414,
+                _("Adresse trop longue : %(size)s octets de paramètres au plus.")
+                % {"size": MAX_QUERY},
+            )
         if request.method in _BODY_METHODS:
             refused = read_json(request)
             if refused is not None:
@@ -155,7 +167,29 @@ cast(Any, not_found).csrf_exempt = True
 
 
 class CheckedJSONParser(Parser):
-    """Returns the JSON that :func:`read_json` already parsed and checked."""
+    """Returns the JSON that :func:`read_json` already parsed and checked.
+
+    A query parameter given twice (``?email=a&email=b``) is passed on as a list when the
+    operation expects one value, so that it is refused (422) instead of the last one silently
+    winning.
+    """
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        repeated = []
+        for key, values in data.lists():
+            if key in list_fields:
+                result[key] = values
+            elif len(values) > 1:
+                result[key] = values
+                repeated.append(key)
+            else:
+                result[key] = values[0]
+        if repeated:
+            setattr(request, REPEATED, frozenset(repeated))  # named in the 422 (errors)
+        return result
 
     def parse_body(self, request: HttpRequest) -> Any:
         if hasattr(request, _PARSED):

@@ -29,7 +29,9 @@ les seuls champs que leurs consentements ouvrent (les autres valent null et sont
 **Erreurs** : toujours du JSON `{"detail": "...", "errors": [...]}` — 400 JSON illisible,
 401 clé absente ou invalide, 403 droit manquant, 404 introuvable, 409 clé d'idempotence
 réutilisée, 413 corps de plus d'1 Mo, 415 autre chose que du JSON, 422 données invalides
-(les champs inconnus sont refusés), 429 trop de requêtes (voir `Retry-After`).
+(les champs inconnus sont refusés, un paramètre donné deux fois aussi), 414 adresse trop
+longue (plus de 4 096 octets de paramètres ; au-delà de 8 190 octets, le serveur HTTP répond
+en HTML), 429 trop de requêtes (voir `Retry-After`).
 
 **Idempotence** : sur les POST, l'en-tête `Idempotency-Key` rejoue la première réponse
 pendant 24 h.
@@ -53,7 +55,23 @@ def _docs_page(view: Callable[..., Any]) -> Callable[..., Any]:
     return login_not_required(styled)
 
 
-api = NinjaAPI(
+class CordeeAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        # Past 8,190 bytes the request line is refused by the HTTP server (gunicorn) before
+        # the API sees it, with an HTML page: the schema says so.
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses") if isinstance(operation, dict) else None
+                if responses is None:
+                    continue
+                # ninja keys the responses by int; a str key would be a second "414".
+                answer = responses.setdefault(414, {"description": "URI Too Long", "content": {}})
+                answer.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
+        return schema
+
+
+api = CordeeAPI(
     title="Cordée",
     version="1",
     description=DESCRIPTION,

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
 )
@@ -37,6 +38,22 @@ def _storable(value: str | None) -> str | None:
 
 
 Text = Annotated[str | None, AfterValidator(_storable)]
+# A page's cursor as the API writes it (URL-safe base64 without padding).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def _iso_text(value: object) -> object:
+    # pydantic also reads a number ("0.5") as seconds since 1970: a client that sends one has
+    # made a mistake, which is answered rather than guessed.
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        return value.strip()
+    raise ValueError(_("Date et heure ISO 8601 attendues (ex. 2026-11-22T10:00:00+01:00)."))
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text)]
 ConsentSlug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9_]{1,50}$"), AfterValidator(_storable)
 ]
@@ -101,7 +118,7 @@ class CustomerIn(Schema):
     children: Text = Field(None, max_length=10, examples=["2"])
     interests: Interests = Field(None, max_length=4000, examples=["ski, randonnée"])
     preferred_season: Text = Field(None, max_length=40, examples=["hiver", "été", "les deux"])
-    consents: dict[ConsentSlug, bool | None] | None = Field(
+    consents: dict[ConsentSlug, StrictBool | None] | None = Field(
         None,
         max_length=50,
         description="Consentements par finalité : true (accepté), false (refusé).",
@@ -197,6 +214,7 @@ COMMON_ERRORS: dict[int, type[Error]] = {
     401: Error,
     403: Error,
     413: Error,
+    414: Error,
     415: Error,
     422: Error,
     429: Error,

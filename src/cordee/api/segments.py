@@ -25,8 +25,8 @@ from pydantic import ConfigDict, Field
 
 from cordee.api.auth import BearerKey, KeyRequest, actor_of
 from cordee.api.errors import APIError, Error
-from cordee.api.idempotency import idempotent
-from cordee.api.schemas import COMMON_ERRORS, CustomerOut
+from cordee.api.idempotency import VALID_KEY, idempotent
+from cordee.api.schemas import COMMON_ERRORS, CURSOR_PATTERN, CustomerOut
 from cordee.customers.exports import EXPORT_FIELDS
 from cordee.privacy.access import Actor, rows_redact
 from cordee.privacy.audit import audit_log, client_ip
@@ -46,6 +46,7 @@ IdempotencyKey = Header(
     None,
     alias="Idempotency-Key",
     max_length=255,
+    pattern=VALID_KEY.pattern,
     description="Clé choisie par le client : la même requête rejouée avec la même clé "
     "reçoit la même réponse (24 h), sans seconde écriture.",
 )
@@ -109,7 +110,10 @@ class SegmentUpdate(Schema):
 
 class MembersQuery(Schema):
     cursor: str | None = Field(
-        None, max_length=200, description="Curseur donné par la page précédente."
+        None,
+        max_length=200,
+        pattern=CURSOR_PATTERN,
+        description="Curseur donné par la page précédente.",
     )
     limit: int = Field(100, ge=1, le=500)
 

@@ -40,6 +40,9 @@ def serve(*, host: str, port: int, workers: int, with_worker: bool, stdout: Any)
         sys.executable, "-m", "gunicorn", "cordee.wsgi:application",
         "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
         "--access-logfile", "-", "--graceful-timeout", "5",
+        # The longest request line gunicorn accepts; the API answers longer query strings
+        # than it reads with its own JSON 414.
+        "--limit-request-line", "8190",
         # Path only: query strings (search text, cursors) and referrers may hold personal data.
         "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss',
     ]  # fmt: skip
