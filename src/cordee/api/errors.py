@@ -93,6 +93,8 @@ def _message(loc: list[Any], error: dict[str, Any], repeated: frozenset[str]) ->
     if len(loc) == 2 and loc[0] == "query" and loc[1] in repeated:
         # The parser hands a parameter given twice over as a list (cordee.api.guard).
         return str(_("Paramètre donné plusieurs fois : une seule valeur est attendue."))
+    if loc == ["query", "cursor"]:
+        return str(_("Curseur invalide : reprenez celui de la page précédente."))
     if loc == ["header", "Idempotency-Key"]:
         return str(_("En-tête Idempotency-Key invalide : 1 à 255 caractères ASCII visibles."))
     return _french(error)

@@ -30,10 +30,6 @@ _PARSED = "_cordee_json"
 REPEATED = "_cordee_repeated_parameters"
 
 
-# The longest query string the API reads (its own parameters fit in a few hundred bytes); the
-# HTTP server in front refuses request lines over 8,190 bytes by itself (`cordee serve`).
-MAX_QUERY = 4096
-
 DEFAULT_MAX_BULK_BODY = 16 * 1024 * 1024
 # Bulk endpoints that take many small records in one call get a larger body.
 BULK_PATHS = frozenset({"/api/v1/activities/bulk"})
@@ -126,12 +122,6 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY:
-            return json_error(
-                414,
-                _("Adresse trop longue : %(size)s octets de paramètres au plus.")
-                % {"size": MAX_QUERY},
-            )
         if request.method in _BODY_METHODS:
             refused = read_json(request)
             if refused is not None:

@@ -29,9 +29,9 @@ les seuls champs que leurs consentements ouvrent (les autres valent null et sont
 **Erreurs** : toujours du JSON `{"detail": "...", "errors": [...]}` — 400 JSON illisible,
 401 clé absente ou invalide, 403 droit manquant, 404 introuvable, 409 clé d'idempotence
 réutilisée, 413 corps de plus d'1 Mo, 415 autre chose que du JSON, 422 données invalides
-(les champs inconnus sont refusés, un paramètre donné deux fois aussi), 414 adresse trop
-longue (plus de 4 096 octets de paramètres ; au-delà de 8 190 octets, le serveur HTTP répond
-en HTML), 429 trop de requêtes (voir `Retry-After`).
+(les champs inconnus sont refusés, un paramètre donné deux fois aussi), 429 trop de requêtes
+(voir `Retry-After`). Seule exception au JSON : une adresse de plus de 8 190 octets est
+refusée par le serveur HTTP (414, en HTML) avant d'atteindre l'API.
 
 **Idempotence** : sur les POST, l'en-tête `Idempotency-Key` rejoue la première réponse
 pendant 24 h.
@@ -65,9 +65,12 @@ class CordeeAPI(NinjaAPI):
                 responses = operation.get("responses") if isinstance(operation, dict) else None
                 if responses is None:
                     continue
-                # ninja keys the responses by int; a str key would be a second "414".
-                answer = responses.setdefault(414, {"description": "URI Too Long", "content": {}})
-                answer.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
+                # ninja keys the responses by int.
+                responses[414] = {
+                    "description": "Adresse trop longue (plus de 8 190 octets) : réponse du "
+                    "serveur HTTP, en HTML.",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
         return schema
 
 

@@ -214,7 +214,6 @@ COMMON_ERRORS: dict[int, type[Error]] = {
     401: Error,
     403: Error,
     413: Error,
-    414: Error,
     415: Error,
     422: Error,
     429: Error,
