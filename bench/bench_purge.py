@@ -160,8 +160,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="purge a new copy of the base already filled"
     )
+    parser.add_argument(
+        "--database", default="cordee_bench_purge", help="the copy's name (the base: <name>_base)"
+    )
     args = parser.parse_args()
-    name = "cordee_bench_purge"
+    name = args.database
     os.environ["CORDEE_HOME"] = tempfile.mkdtemp(prefix="cordee-bench-purge-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordee.settings")
     fill_seconds = 0.0
