@@ -468,35 +468,33 @@ def _tombstones_write(
         ),
     )
     meta = ErasureTombstone._meta
-    columns = ", ".join(
-        qn(meta.get_field(name).column)  # type: ignore[arg-type]
-        for name in (
-            "erased_at",
-            "customer_ref",
-            "request",
-            "reason",
-            "actor_label",
-            "email_hash",
-            "phone_hash",
-            "purposes",
-            "counts",
-        )  # fmt: skip
-    )
-    # Table and column names from the models; every value is a parameter.
+    written = (
+        "erased_at", "customer_ref", "request", "reason", "actor_label",
+        "email_hash", "phone_hash", "purposes", "counts",
+    )  # fmt: skip
+    columns = ", ".join(qn(meta.get_field(name).column) for name in written)  # type: ignore[arg-type,union-attr]
+    # Table and column names from the models; every value is a parameter (the people as
+    # one JSON document).
     insert = f"INSERT INTO {qn(meta.db_table)} ({columns})"
     sql = (
-        "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[], "  # noqa: S608
-        "%s::jsonb[]) AS v(ref, email_hash, phone_hash, purposes, counts)), "
+        "WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(ref bigint, "  # noqa: S608
+        "email_hash text, phone_hash text, purposes jsonb, counts jsonb)), "
         "t AS (" + insert + " SELECT %s, ref, %s, %s, %s, email_hash, phone_hash, purposes, "
         "counts FROM v ORDER BY ref RETURNING id, customer_ref, counts), "
         "a AS (" + audit_sql + ") SELECT customer_ref, id FROM t ORDER BY customer_ref"
     )
+    rows = [
+        {
+            "ref": pk,
+            "email_hash": people[pk].email_hash,
+            "phone_hash": people[pk].phone_hash,
+            "purposes": purposes[pk],
+            "counts": people[pk].counts,
+        }
+        for pk in present
+    ]
     params = [
-        int_array(present),
-        text_array(people[pk].email_hash for pk in present),
-        text_array(people[pk].phone_hash for pk in present),
-        text_array(json_text(purposes[pk]) for pk in present),
-        text_array(json_text(people[pk].counts) for pk in present),
+        json_text(rows),
         connection.ops.adapt_datetimefield_value(now),
         request_id,
         reason,
