@@ -133,3 +133,52 @@ def test_someone_who_came_back_since_the_list_was_made_stays(people):
         customer_ids=listed, actor=Actor.system("t"), reason="r", restrict=purge_candidates(rule)
     )
     assert done.erased == [] and Customer.objects.filter(pk=people["paul"].pk).exists()
+
+
+def test_a_purge_cut_in_the_middle_of_a_batch_resumes_and_completes(people, monkeypatch):
+    """The power goes while Anna's batch writes her tombstone, after her rows were deleted in
+    the same transaction: that batch rolls back whole, and the next run finishes the job."""
+    import cordee.privacy.erasure as erasure
+    from cordee.privacy.models import AuditEvent
+
+    real = erasure._tombstones_write
+    calls = []
+
+    def power_cut_in_the_second_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real(**kwargs)
+
+    monkeypatch.setattr(erasure, "_tombstones_write", power_cut_in_the_second_batch)
+    with pytest.raises(RuntimeError):
+        retention_purge(actor=Actor.system("t"), dry_run=False, batch_size=1)
+    paul, anna = people["paul"].pk, people["anna"].pk
+    assert not Customer.objects.filter(pk=paul).exists()
+    assert Customer.objects.filter(pk=anna).exists()
+    assert SourceRecord.objects.filter(customer_id=anna).exists()
+    assert Activity.objects.filter(customer_id=anna).exists()
+    assert list(ErasureTombstone.objects.values_list("customer_ref", flat=True)) == [paul]
+
+    monkeypatch.undo()
+    report = retention_purge(actor=Actor.system("t"), dry_run=False, batch_size=1)
+    assert report.erased == 1
+    assert set(Customer.objects.values_list("first_name", flat=True)) == {"Zoe", "Hans"}
+    assert not SourceRecord.objects.filter(customer_id__in=[paul, anna]).exists()
+    assert not Activity.objects.filter(customer_id__in=[paul, anna]).exists()
+    # One tombstone each, and one audit entry each that names it.
+    tombstones = {t.customer_ref: t for t in ErasureTombstone.objects.all()}
+    assert sorted(tombstones) == sorted([paul, anna])
+    entries = AuditEvent.objects.filter(action="customer.erase").order_by("pk")
+    assert [e.details for e in entries] == [
+        {
+            "customer": ref,
+            "tombstone": tombstones[ref].pk,
+            "request": None,
+            "counts": tombstones[ref].counts,
+        }
+        for ref in (paul, anna)
+    ]
+    assert tombstones[anna].counts["source_records"] == 1
+    assert tombstones[anna].counts["activities"] == 1
+    assert tombstones[anna].reason == "retention:customer"

@@ -279,6 +279,12 @@ def text_array(values: Iterable[str]) -> str:
     return "{" + ",".join(items) + "}"
 
 
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL integer array literal: one text parameter, where psycopg would adapt a list
+    of thousands of numbers one by one, in Python."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
 def select_in(
     sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int = 5_000
 ) -> list[tuple[Any, ...]]:

@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordee.core.bulk import int_array
 from cordee.core.signals import activities_changed, customers_merged, customers_unmerged
 from cordee.customers.golden import customers_golden_recompute
 from cordee.customers.models import (
@@ -567,11 +568,27 @@ def merge_ledger_erase_many(customer_ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
     with transaction.atomic():
-        entries = list(
-            MergeEvent.objects.filter(models.Q(survivor_id__in=ids) | models.Q(absorbed_id__in=ids))
-            .exclude(erased=True)
-            .values_list("pk", "survivor_id", "absorbed_id")
-        )
+        if connection.vendor == "postgresql":
+            # One array literal, twice: a list of thousands of parameters costs more to adapt
+            # than the two index reads it asks for (``= ANY`` keeps both index scans).
+            array = int_array(sorted(ids))
+            table = connection.ops.quote_name(MergeEvent._meta.db_table)
+            with connection.cursor() as cur:
+                cur.execute(
+                    f'SELECT "id", "survivor_id", "absorbed_id" FROM {table} '  # noqa: S608
+                    'WHERE NOT "erased" AND ("survivor_id" = ANY(%s::bigint[]) '
+                    'OR "absorbed_id" = ANY(%s::bigint[]))',
+                    [array, array],
+                )
+                entries = list(cur.fetchall())
+        else:
+            entries = list(
+                MergeEvent.objects.filter(
+                    models.Q(survivor_id__in=ids) | models.Q(absorbed_id__in=ids)
+                )
+                .exclude(erased=True)
+                .values_list("pk", "survivor_id", "absorbed_id")
+            )
         counts: dict[int, int] = {}
         for _pk, survivor, absorbed in entries:
             first = min(c for c in (survivor, absorbed) if c in ids)

@@ -75,6 +75,35 @@ def audit_insert_parts(
     return f"INSERT INTO {table} ({', '.join(quoted)})", ", ".join(slots), params
 
 
+def audit_insert_select(
+    *, actor: Actor, action: str, source: str, details: str
+) -> tuple[str, list[Any]]:
+    """PostgreSQL: ``INSERT`` one entry per row of ``source`` (a table or CTE name, with its
+    alias), whose JSON ``details`` is an SQL expression over that row; with its parameters.
+
+    For a batch that writes its rows and their entries in one statement (the batch erasure's
+    tombstones): the entries exist exactly when the rows do, and no row crosses the wire."""
+    entry = _entry(actor=actor, action=action)
+    ops = connection.ops
+    field = AuditEvent._meta.get_field
+    names = ("at", "actor", "actor_label", "partner", "action", "object_type", "object_id")
+    actor_user, partner = entry["actor"], entry["partner"]
+    params: list[Any] = [
+        ops.adapt_datetimefield_value(timezone.now()),
+        actor_user.pk if actor_user is not None else None,
+        entry["actor_label"],
+        partner.pk if partner is not None else None,
+        entry["action"],
+        entry["object_type"],
+        entry["object_id"],
+    ]
+    quoted = [ops.quote_name(field(name).column) for name in (*names, "details")]  # type: ignore[union-attr,arg-type]
+    table = ops.quote_name(AuditEvent._meta.db_table)
+    slots = ", ".join(["%s"] * len(names))
+    sql = f"INSERT INTO {table} ({', '.join(quoted)}) SELECT {slots}, {details} FROM {source}"  # noqa: S608
+    return sql, params
+
+
 def audit_log_many(*, actor: Actor, action: str, details: list[dict[str, Any]]) -> int:
     """One entry per item of ``details`` in one insert (a batch erasure): as ``audit_log`` each."""
     rows = [AuditEvent(**_entry(actor=actor, action=action, **item)) for item in details]
