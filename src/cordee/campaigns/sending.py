@@ -283,7 +283,7 @@ class _Throttle:
 
 
 def _recipients(
-    campaign: Campaign, rows: list[Row], worker: str, report: RunReport
+    composer: Composer, rows: list[Row], worker: str, report: RunReport
 ) -> list[Recipient]:
     """The batch's recipients, consent, suppressions and pressure checked again at send time;
     the others are skipped.
@@ -293,6 +293,7 @@ def _recipients(
     or ledger tables nor on their statistics (a filter through ``EXISTS`` let PostgreSQL scan
     every granted consent of the purpose for each batch of a fresh campaign).
     """
+    campaign = composer.campaign
     customer_ids = [r[1] for r in rows]
     consent = consent_conditions(campaign)
     checks = {f"consent_{i}": condition for i, condition in enumerate(consent)}
@@ -329,7 +330,7 @@ def _recipients(
         for pk in ids:
             del customers[pk]
     # Customers erased since the snapshot took their ledger rows with them (cascade).
-    values = personal_values(customers.values())
+    values = personal_values(customers.values(), survey_links=composer.draws_surveys())
     return [
         Recipient(
             customer=customers[customer_id],
@@ -648,7 +649,7 @@ def campaign_send_run(
             rows = deliveries_claim_rows(campaign.pk, worker, conf.batch_size())
             if not rows:
                 break
-            recipients = _recipients(campaign, rows, worker, report)
+            recipients = _recipients(composer, rows, worker, report)
             try:
                 if campaign.channel == Channel.SMS:
                     _send_sms_batch(campaign, composer, recipients, worker, throttle, report)
