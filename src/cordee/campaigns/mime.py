@@ -8,10 +8,10 @@ RFCs. Header values are checked for line breaks here too, whatever the caller ch
 from __future__ import annotations
 
 import binascii
-from binascii import b2a_base64
 import datetime as dt
 import secrets
 import time
+from binascii import b2a_base64
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from typing import Any

@@ -34,7 +34,7 @@ LEISURE = (
 
 @lru_cache(maxsize=1024)
 def _month(language: str, year: int, month: int) -> str:
-    """"février 2025": formatted once per language and month, not once per customer."""
+    """ "février 2025": formatted once per language and month, not once per customer."""
     with translation.override(language):
         return str(formats.date_format(dt.date(year, month, 1), "F Y"))
 
