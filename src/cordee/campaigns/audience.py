@@ -121,30 +121,20 @@ def received_recently(campaign: Campaign) -> Coalesce:
     return Coalesce(Subquery(sent, output_field=IntegerField()), 0)
 
 
-def under_pressure_cap(
-    qs: QuerySet[Customer],
-    campaign: Campaign,
-    *,
-    planned: bool = True,
-    among: list[int] | None = None,
-) -> QuerySet[Customer]:
+def under_pressure_cap(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
     """Customers who received fewer than the cap in the last 7 days, all senders together.
 
-    With ``planned``, messages queued by other campaigns that are sending count too: two
-    campaigns prepared the same morning cannot both fill the week. ``among``: the only
-    customers in question (a batch at send time), so that the count reads their rows only.
+    Messages queued by other campaigns that are sending count too: two campaigns prepared the
+    same morning cannot both fill the week. (At send time, ``received_recently`` counts what
+    was actually sent, for a batch's customers only.)
     """
     since = timezone.now() - PRESSURE_WINDOW
-    recent = Q(sent_at__gte=since)
-    if planned:
-        recent |= Q(
-            status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD)
-        )
-    rows = Delivery.objects.filter(recent)
-    if among is not None:
-        rows = rows.filter(customer_id__in=among)
+    recent = Q(sent_at__gte=since) | Q(
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD)
+    )
     full = (
-        rows.exclude(campaign_id=campaign.pk)
+        Delivery.objects.filter(recent)
+        .exclude(campaign_id=campaign.pk)
         .values("customer_id")
         .annotate(n=Count("id"))
         .filter(n__gte=pressure_cap())
