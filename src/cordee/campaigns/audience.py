@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from cordee.customers.models import Customer
 from cordee.partners.models import Partner, PartnerKind
 from cordee.privacy.access import Actor, customers_visible_to
 from cordee.privacy.models import ControllerKind, Purpose
-from cordee.privacy.queries import customers_with_consent
+from cordee.privacy.queries import consent_granted
 from cordee.segments.compiler import segment_queryset
 from cordee.segments.models import Segment
 
@@ -71,49 +72,69 @@ def _controller(campaign: Campaign) -> Partner | None:
     return None  # joint: a consent given to the office or to any partner counts
 
 
-def with_consent(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
-    qs = customers_with_consent(qs, campaign.purpose, _controller(campaign))
+def consent_conditions(campaign: Campaign) -> list[Exists]:
+    """What consent a recipient needs (the campaign's purpose, and SMS for an SMS campaign),
+    as conditions on the outer customer: filters for the audience, columns at send time."""
+    conditions = [consent_granted(campaign.purpose, _controller(campaign))]
     if campaign.channel == Channel.SMS and campaign.purpose.slug != SMS_PURPOSE:
         sms = Purpose.objects.filter(slug=SMS_PURPOSE).first()
         if sms is not None:
-            qs = customers_with_consent(qs, sms)
+            conditions.append(consent_granted(sms))
+    return conditions
+
+
+def with_consent(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
+    for condition in consent_conditions(campaign):
+        qs = qs.filter(condition)
     return qs
 
 
-def not_suppressed(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
+def suppressed(campaign: Campaign) -> Exists:
+    """The outer customer's address is on the suppression list for this campaign."""
     key = "phone_hash" if campaign.channel == Channel.SMS else "email_hash"
-    blocked = Suppression.objects.filter(
-        channel=campaign.channel, address_hash=OuterRef(key)
-    ).filter(Q(purpose__isnull=True) | Q(purpose_id=campaign.purpose_id))
+    return Exists(
+        Suppression.objects.filter(channel=campaign.channel, address_hash=OuterRef(key)).filter(
+            Q(purpose__isnull=True) | Q(purpose_id=campaign.purpose_id)
+        )
+    )
+
+
+def not_suppressed(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
     # A restricted customer (Art. 18, cordee.privacy.objection) is out of every campaign and
     # trigger too: this check runs when the audience is built and again at send time.
-    return qs.filter(~Exists(blocked), restricted_at__isnull=True)
+    return qs.filter(~suppressed(campaign), restricted_at__isnull=True)
 
 
-def under_pressure_cap(
-    qs: QuerySet[Customer],
-    campaign: Campaign,
-    *,
-    planned: bool = True,
-    among: list[int] | None = None,
-) -> QuerySet[Customer]:
+def received_recently(campaign: Campaign) -> Coalesce:
+    """How many messages of other campaigns the outer customer was sent in the last 7 days
+    (the pressure cap at send time, one probe of ``delivery_pressure_idx`` per customer)."""
+    sent = (
+        Delivery.objects.filter(
+            customer_id=OuterRef("pk"), sent_at__gte=timezone.now() - PRESSURE_WINDOW
+        )
+        .exclude(campaign_id=campaign.pk)
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sent, output_field=IntegerField()), 0)
+
+
+def under_pressure_cap(qs: QuerySet[Customer], campaign: Campaign) -> QuerySet[Customer]:
     """Customers who received fewer than the cap in the last 7 days, all senders together.
 
-    With ``planned``, messages queued by other campaigns that are sending count too: two
-    campaigns prepared the same morning cannot both fill the week. ``among``: the only
-    customers in question (a batch at send time), so that the count reads their rows only.
+    Messages queued by other campaigns that are sending count too: two campaigns prepared the
+    same morning cannot both fill the week. (At send time, ``received_recently`` counts what
+    was actually sent, for a batch's customers only.)
     """
     since = timezone.now() - PRESSURE_WINDOW
-    recent = Q(sent_at__gte=since)
-    if planned:
-        recent |= Q(
-            status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD)
-        )
-    rows = Delivery.objects.filter(recent)
-    if among is not None:
-        rows = rows.filter(customer_id__in=among)
+    recent = Q(sent_at__gte=since) | Q(
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.HELD)
+    )
     full = (
-        rows.exclude(campaign_id=campaign.pk)
+        Delivery.objects.filter(recent)
+        .exclude(campaign_id=campaign.pk)
         .values("customer_id")
         .annotate(n=Count("id"))
         .filter(n__gte=pressure_cap())

@@ -40,6 +40,7 @@ class Composer:
         self.domain = campaign.sender_email.rpartition("@")[2] or "cordee.invalid"
         self._footer_labels: dict[str, tuple[str, str, str]] = {}
         self._unsubscribe: tuple[int, str] = (0, "")
+        self._surveys: bool | None = None
 
     def _resolve(self, variant_id: int | None) -> int | None:
         """The variant whose message ``variant_id`` gets: itself for an A/B test row, the
@@ -71,6 +72,22 @@ class Composer:
             subject, blocks, sms = message.variant(language)
             self._compiled[key] = message_compile(subject, blocks, sms, language)
         return self._compiled[key]
+
+    def draws_surveys(self) -> bool:
+        """Whether any version of the message (language, variant) has a survey block: only
+        then is each recipient's survey link signed."""
+        if self._surveys is None:
+            messages = [
+                self.campaign.message,
+                *Message.objects.filter(variants__campaign=self.campaign.pk),
+            ]
+            self._surveys = any(
+                block.get("type") == "survey"
+                for message in messages
+                for language in ("fr", "en")
+                for block in message.variant(language)[1]
+            )
+        return self._surveys
 
     def _labels(self, language: str) -> tuple[str, str, str]:
         """The footer's sentences in ``language``, translated once per campaign, not per mail."""

@@ -44,11 +44,16 @@ class Aborted(Exception):
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _UNSAFE = re.compile(r"[\s<>]")
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def _data(message: bytes) -> bytes:
-    data = _LEADING_DOT.sub(b"..", _BARE_LF.sub(b"\r\n", message))
+    """CRLF line ends and dot-stuffing (RFC 5321 4.5.2). Our own mails already end every
+    line in CRLF: two counts tell, and a plain replace stuffs the dots."""
+    if message.count(b"\n") != message.count(b"\r\n"):
+        message = _BARE_LF.sub(b"\r\n", message)
+    data = message.replace(b"\r\n.", b"\r\n..")
+    if data.startswith(b"."):
+        data = b"." + data
     return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 

@@ -9,7 +9,9 @@ prospect), in the customer's language, or else ``attributes["loyalty_group"]`` a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.db.models import Count
 from django.utils import formats, translation
@@ -30,7 +32,18 @@ LEISURE = (
 )
 
 
-def personal_values(customers: Iterable[Customer]) -> dict[int, dict[str, str]]:
+@lru_cache(maxsize=1024)
+def _month(language: str, year: int, month: int) -> str:
+    """ "février 2025": formatted once per language and month, not once per customer."""
+    with translation.override(language):
+        return str(formats.date_format(dt.date(year, month, 1), "F Y"))
+
+
+def personal_values(
+    customers: Iterable[Customer], *, survey_links: bool = True
+) -> dict[int, dict[str, str]]:
+    """The placeholders' values per customer. ``survey_links``: sign each customer's survey
+    link (a token per stay), which only a message with a survey block draws."""
     people = {int(c.pk): c for c in customers}
     ids = list(people)
     values: dict[int, dict[str, str]] = {
@@ -63,10 +76,9 @@ def personal_values(customers: Iterable[Customer]) -> dict[int, dict[str, str]]:
             continue
         entry["last_stay"] = partner_name
         customer = people[customer_id]
-        lang = (customer.language or "fr")[:2]
-        with translation.override("en" if lang == "en" else "fr"):
-            entry["last_stay_date"] = formats.date_format(starts_on, "F Y")
-        if customer.created_at is not None:
+        lang = "en" if (customer.language or "fr")[:2] == "en" else "fr"
+        entry["last_stay_date"] = _month(lang, starts_on.year, starts_on.month)
+        if survey_links and customer.created_at is not None:
             entry["survey_url"] = base + survey_token_for(stay_id, customer_id, customer.created_at)
     counts = (
         Activity.objects.filter(customer_id__in=ids, kind__in=LEISURE)

@@ -1,6 +1,6 @@
 """On a withdrawal, rows still queued for that purpose are set aside at once.
 
-Send time re-checks consent anyway (``sending._recheck``); this only keeps the follow-up page
+Send time re-checks consent anyway (``sending._recipients``); this only keeps the follow-up page
 honest while a long campaign is under way.
 """
 

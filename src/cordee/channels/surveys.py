@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordee.activities.models import Activity, ActivityKind
+from cordee.core import signing as fast_signing
 from cordee.core.signals import activities_changed, activities_written
 from cordee.privacy.preferences import TokenExpired, TokenInvalid
 from cordee.privacy.requests import clean_text
@@ -63,7 +64,7 @@ def survey_token_for(
         "k": int(customer_created.timestamp()),
         "e": expires,
     }
-    return signing.dumps(payload, salt=SALT, compress=True)
+    return fast_signing.dumps(payload, salt=SALT, compress=True)
 
 
 def survey_token(stay: Activity, *, days: int | None = None) -> str:

@@ -54,6 +54,13 @@ def customers_with_consent(
     With ``controller``, granted to that controller; without, granted to at least one. Reads
     the ConsentState table the consent services keep: one indexed semi-join, whatever the size.
     """
+    return qs.filter(consent_granted(purpose, controller))
+
+
+def consent_granted(purpose: Purpose | str, controller: Partner | None = None) -> Exists:
+    """The condition ``customers_with_consent`` filters on, as an expression of the outer
+    customer (``OuterRef("pk")``): a query can also read it as a column, one indexed probe
+    per customer it returns (the send-time check of a batch does)."""
     granted = ConsentState.objects.filter(customer=OuterRef("pk"), status=ConsentStatus.GRANTED)
     if isinstance(purpose, Purpose):
         granted = granted.filter(purpose_id=purpose.pk)
@@ -61,7 +68,7 @@ def customers_with_consent(
         granted = granted.filter(purpose__slug=purpose)
     if controller is not None:
         granted = granted.filter(controller_id=controller.pk)
-    return qs.filter(Exists(granted))
+    return Exists(granted)
 
 
 @dataclass
