@@ -60,38 +60,89 @@ def _features(
     if nxt is not None:
         came = f"CASE WHEN EXISTS (SELECT 1 FROM {season_stats} n WHERE n.customer_id = t.customer_id AND n.season_id = %s) THEN 1 ELSE 0 END"
         params.append(nxt.pk)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""
-            SELECT t.customer_id, t.came_recent, t.came_before, t.seasons_total,
-                   t.seasons_since_last, t.activities, t.amount, t.satisfaction_avg,
-                   t.complaints, t.constrained, {came}
-            FROM {typology} t WHERE t.season_id = %s AND {where}
-            ORDER BY t.customer_id
-            """,
-            [*params, season.pk, *ids],
-        )
-        rows = cur.fetchall()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES))), np.zeros(0)
-    raw = np.array(
-        [
-            (
-                r[1], r[2], r[3], r[4] or 0, r[5], float(r[6] or 0),
-                7.0 if r[7] is None else float(r[7]), 1.0 if r[7] is None else 0.0,
-                r[8], r[9],
+    if connection.vendor == "postgresql":
+        ids_out, raw, labels = _features_pg(came, [*params, season.pk, *ids], where)
+        if len(ids_out) == 0:
+            return ids_out, raw, labels
+    else:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""
+                SELECT t.customer_id, t.came_recent, t.came_before, t.seasons_total,
+                       t.seasons_since_last, t.activities, t.amount, t.satisfaction_avg,
+                       t.complaints, t.constrained, {came}
+                FROM {typology} t WHERE t.season_id = %s AND {where}
+                ORDER BY t.customer_id
+                """,
+                [*params, season.pk, *ids],
             )
-            for r in rows
-        ],
-        dtype=float,
-    )  # fmt: skip
+            rows = cur.fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES))), np.zeros(0)
+        raw = np.array(
+            [
+                (
+                    r[1], r[2], r[3], r[4] or 0, r[5], float(r[6] or 0),
+                    7.0 if r[7] is None else float(r[7]), 1.0 if r[7] is None else 0.0,
+                    r[8], r[9],
+                )
+                for r in rows
+            ],
+            dtype=float,
+        )  # fmt: skip
+        ids_out = np.array([r[0] for r in rows], dtype=np.int64)
+        labels = np.array([r[10] for r in rows], dtype=float)
     # Spend and activity counts are long-tailed: the log keeps a few big spenders from
     # dominating the fit.
     raw[:, 4] = np.log1p(raw[:, 4])
     raw[:, 5] = np.log1p(np.maximum(raw[:, 5], 0))
-    ids_out = np.array([r[0] for r in rows], dtype=np.int64)
-    labels = np.array([r[10] for r in rows], dtype=float)
     return ids_out, raw, labels
+
+
+# COPY's binary format: a header (signature, flags, extension length and extension), then
+# per row the number of fields and, per field, its length and value; a -1 closes the data.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _features_pg(
+    came: str, params: list[Any], where: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feature rows of :func:`_features` as PostgreSQL's binary COPY of float8 columns,
+    read straight into numpy: a million rows without a Python object each (the values are
+    those the rows' Python conversion gave: numeric to float8 rounds the same way)."""
+    typology = _table(CustomerTypology)
+    columns = (
+        "t.came_recent", "t.came_before", "t.seasons_total", "COALESCE(t.seasons_since_last, 0)",
+        "t.activities", "COALESCE(t.amount, 0)", "COALESCE(t.satisfaction_avg, 7.0)",
+        "CASE WHEN t.satisfaction_avg IS NULL THEN 1 ELSE 0 END", "t.complaints",
+        "t.constrained", came,
+    )  # fmt: skip
+    floats = ", ".join(f"CAST({c} AS double precision)" for c in columns)
+    sql = (
+        f"COPY (SELECT CAST(t.customer_id AS bigint), {floats} FROM {typology} t "
+        f"WHERE t.season_id = %s AND {where} ORDER BY t.customer_id) TO STDOUT (FORMAT binary)"
+    )
+    data = bytearray()
+    with connection.cursor() as cur, cur.cursor.copy(sql, params) as copy:
+        for block in copy:
+            data += block
+    if not data.startswith(_COPY_SIGNATURE):
+        raise ValueError("unexpected COPY binary header")
+    start = len(_COPY_SIGNATURE) + 8 + int.from_bytes(data[15:19], "big")
+    fields = [("n", ">i2"), ("id_len", ">i4"), ("id", ">i8")]
+    for i in range(len(columns)):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", ">f8")]
+    dtype = np.dtype(fields)
+    body = memoryview(data)[start : len(data) - 2]  # the trailer: int16 -1
+    if len(body) % dtype.itemsize:
+        raise ValueError("unexpected COPY binary row layout")
+    rows = np.frombuffer(body, dtype=dtype)
+    if len(rows) and (rows["n"] != 1 + len(columns)).any():
+        raise ValueError("unexpected COPY binary field count")
+    values = np.column_stack([rows[f"v{i}"].astype(float) for i in range(len(columns))])
+    if len(rows) == 0:
+        values = np.zeros((0, len(columns)))
+    return rows["id"].astype(np.int64), values[:, :-1].copy(), values[:, -1].copy()
 
 
 @dataclass

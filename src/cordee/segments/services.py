@@ -32,6 +32,7 @@ from cordee.segments.refresh import refresh_lock
 from cordee.segments.typology import typology_rebuild
 
 BULK_WORK_MEM = "512MB"
+BULK_HASH_MEM_MULTIPLIER = 4
 
 
 @dataclass
@@ -62,6 +63,9 @@ def stats_refresh(
                 # default work_mem PostgreSQL spills every hash and sort to disk.
                 with connection.cursor() as cur:
                     cur.execute("SET LOCAL work_mem = %s", [BULK_WORK_MEM])
+                    # Hash tables (the groupings) may take a few times that: sized so that
+                    # 4M customer-seasons group in memory (cordee.segments.aggregates.money_sum).
+                    cur.execute("SET LOCAL hash_mem_multiplier = %s", [BULK_HASH_MEM_MULTIPLIER])
             out = fn()
         report.seconds[name] = round(time.perf_counter() - start, 2)
         if cpu_clock:
