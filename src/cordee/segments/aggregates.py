@@ -130,9 +130,22 @@ def _cols(columns: Sequence[str]) -> str:
 RFM = (("rfm_r", "last_on"), ("rfm_f", "n"), ("rfm_m", "amt"))
 
 
-def _rfm_bulk(value: str, partition: str) -> str:
+def _score(cume: str) -> str:
+    """The score of a cumulative distribution ``cume`` (0 < cume ≤ 1): 1 to ``rfm_tiles``,
+    a value exactly on a boundary (cume = 0.4) taking the lower score.
+
+    The fraction is truncated, never rounded: PostgreSQL's ``CAST(4.99 AS INTEGER)`` rounds
+    to 5 (SQLite truncates), which gave PostgreSQL scores 1 to 6, the first and the last
+    for a tenth of the customers each."""
     tiles = int(segments_config()["rfm_tiles"])
-    return f"(1 + CAST(CUME_DIST() OVER (PARTITION BY {partition} ORDER BY {value}) * {tiles} - 0.000001 AS INTEGER))"
+    fraction = f"{cume} * {tiles} - 0.000001"
+    if connection.vendor == "postgresql":
+        fraction = f"TRUNC({fraction})"
+    return f"(1 + CAST({fraction} AS INTEGER))"
+
+
+def _rfm_bulk(value: str, partition: str) -> str:
+    return _score(f"CUME_DIST() OVER (PARTITION BY {partition} ORDER BY {value})")
 
 
 def _rfm_from_breakpoints(value: str, breakpoints: list[Any]) -> tuple[str, list[Any]]:
@@ -281,11 +294,7 @@ def _cume_score(rank: str, total: str) -> str:
     """The score :func:`_rfm_bulk` gives, from the rows ranked up to this value (peers
     included) and the partition's rows: what ``CUME_DIST`` computes, in the same
     arithmetic."""
-    tiles = int(segments_config()["rfm_tiles"])
-    return (
-        f"(1 + CAST(CAST({rank} AS double precision) / CAST({total} AS double precision) "
-        f"* {tiles} - 0.000001 AS INTEGER))"
-    )
+    return _score(f"CAST({rank} AS double precision) / CAST({total} AS double precision)")
 
 
 def _histogram_scores(source: str, value: str, partition: str | None) -> str:
