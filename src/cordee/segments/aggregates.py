@@ -338,9 +338,10 @@ def _season_stats_bulk_pg(cur: Any, motives: list[str], columns: Sequence[str]) 
         """,
         [ActivityKind.COMPLAINT.value, *[json.dumps(m) for m in motives]],
     )
-    # Without statistics the planner takes the scratch table for a small one and sorts it
-    # for merge joins with the scores.
+    # The scores join by hash (a few thousand values): the planner, misled by the values'
+    # estimated spread, would rather sort the millions of rows for merge joins.
     cur.execute(f"ANALYZE {SEASON_GROUPS}")
+    cur.execute("SET LOCAL enable_mergejoin = off")
     recency = _histogram_scores(SEASON_GROUPS, "last_on", "season_id")
     frequency = _histogram_scores(SEASON_GROUPS, "n", "season_id")
     spend = _rfm_bulk("cents", "season_id")  # the order of the amounts: whole cents sort faster
@@ -479,6 +480,7 @@ def _customer_stats_bulk_pg(per_customer: str, ref: int | None) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {CUSTOMER_GROUPS}")
         cur.execute(f"CREATE TEMPORARY TABLE {CUSTOMER_GROUPS} AS {per_customer}")
         cur.execute(f"ANALYZE {CUSTOMER_GROUPS}")
+        cur.execute("SET LOCAL enable_mergejoin = off")  # as in _season_stats_bulk_pg
         cur.execute(
             f"""
             INSERT INTO {_table(CustomerStats)} ({_cols(STATS_COLUMNS)})
