@@ -1,7 +1,7 @@
 """The bulk rebuild's figures, checked against their definitions computed here in Python:
 spend summed to the cent, RFM scores as quintiles of the cumulative distribution (ties
 sharing a score), churn features as the rows hold them. On PostgreSQL the rebuild takes
-other roads to them (sums in whole cents, scores by histogram, features by binary COPY)."""
+other roads to them (sums in whole cents, scores by histogram)."""
 
 from __future__ import annotations
 

@@ -60,73 +60,38 @@ def _features(
     if nxt is not None:
         came = f"CASE WHEN EXISTS (SELECT 1 FROM {season_stats} n WHERE n.customer_id = t.customer_id AND n.season_id = %s) THEN 1 ELSE 0 END"
         params.append(nxt.pk)
-    if connection.vendor == "postgresql":
-        ids_out, raw, labels = _features_pg(came, [*params, season.pk, *ids], where)
-        if len(ids_out) == 0:
-            return ids_out, raw, labels
-    else:
-        with connection.cursor() as cur:
-            cur.execute(
-                f"""
-                SELECT t.customer_id, t.came_recent, t.came_before, t.seasons_total,
-                       t.seasons_since_last, t.activities, t.amount, t.satisfaction_avg,
-                       t.complaints, t.constrained, {came}
-                FROM {typology} t WHERE t.season_id = %s AND {where}
-                ORDER BY t.customer_id
-                """,
-                [*params, season.pk, *ids],
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            SELECT t.customer_id, t.came_recent, t.came_before, t.seasons_total,
+                   t.seasons_since_last, t.activities, t.amount, t.satisfaction_avg,
+                   t.complaints, t.constrained, {came}
+            FROM {typology} t WHERE t.season_id = %s AND {where}
+            ORDER BY t.customer_id
+            """,
+            [*params, season.pk, *ids],
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES))), np.zeros(0)
+    raw = np.array(
+        [
+            (
+                r[1], r[2], r[3], r[4] or 0, r[5], float(r[6] or 0),
+                7.0 if r[7] is None else float(r[7]), 1.0 if r[7] is None else 0.0,
+                r[8], r[9],
             )
-            rows = cur.fetchall()
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES))), np.zeros(0)
-        raw = np.array(
-            [
-                (
-                    r[1], r[2], r[3], r[4] or 0, r[5], float(r[6] or 0),
-                    7.0 if r[7] is None else float(r[7]), 1.0 if r[7] is None else 0.0,
-                    r[8], r[9],
-                )
-                for r in rows
-            ],
-            dtype=float,
-        )  # fmt: skip
-        ids_out = np.array([r[0] for r in rows], dtype=np.int64)
-        labels = np.array([r[10] for r in rows], dtype=float)
+            for r in rows
+        ],
+        dtype=float,
+    )  # fmt: skip
     # Spend and activity counts are long-tailed: the log keeps a few big spenders from
     # dominating the fit.
     raw[:, 4] = np.log1p(raw[:, 4])
     raw[:, 5] = np.log1p(np.maximum(raw[:, 5], 0))
+    ids_out = np.array([r[0] for r in rows], dtype=np.int64)
+    labels = np.array([r[10] for r in rows], dtype=float)
     return ids_out, raw, labels
-
-
-def _features_pg(
-    came: str, params: list[Any], where: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The feature rows of :func:`_features` as float8 columns packed by PostgreSQL into two
-    binary strings (the ids, then every row's values), read straight into numpy: a million
-    rows without a Python object each. The values are those the rows' Python conversion
-    gave (numeric to float8 rounds the same way). A ``COPY … TO STDOUT`` would send one
-    message per row, and reading a million messages costs more than the rest of the step."""
-    typology = _table(CustomerTypology)
-    columns = (
-        "t.came_recent", "t.came_before", "t.seasons_total", "COALESCE(t.seasons_since_last, 0)",
-        "t.activities", "COALESCE(t.amount, 0)", "COALESCE(t.satisfaction_avg, 7.0)",
-        "CASE WHEN t.satisfaction_avg IS NULL THEN 1 ELSE 0 END", "t.complaints",
-        "t.constrained", came,
-    )  # fmt: skip
-    packed = " || ".join(f"float8send(CAST({c} AS double precision))" for c in columns)
-    sql = (
-        "SELECT string_agg(int8send(CAST(t.customer_id AS bigint)), '' ORDER BY t.customer_id), "
-        f"string_agg({packed}, '' ORDER BY t.customer_id) "
-        f"FROM {typology} t WHERE t.season_id = %s AND {where}"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        ids, values = cur.fetchone()
-    if ids is None:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES))), np.zeros(0)
-    matrix = np.frombuffer(values, dtype=">f8").reshape(-1, len(columns)).astype(float)
-    return np.frombuffer(ids, dtype=">i8").astype(np.int64), matrix[:, :-1], matrix[:, -1].copy()
 
 
 @dataclass
