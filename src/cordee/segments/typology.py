@@ -15,8 +15,8 @@ who came in at least one season of that kind up to S is, in this order (docs/seg
 5. otherwise (came once in the window, for the first time, satisfied): **nouveau**.
 
 A customer who never came in a season of that kind is a **prospect** (no typology row).
-Everything is computed for all customers and all typology seasons at once by one
-INSERT … SELECT.
+Everything is computed for all customers and all typology seasons of a kind at once by
+one INSERT … SELECT.
 """
 
 # SQL here is assembled from table names, fixed fragments and integer keys only; every value
