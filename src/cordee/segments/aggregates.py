@@ -19,6 +19,7 @@ against the population the bulk run saw.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
@@ -41,7 +42,8 @@ from cordee.segments.models import (
 CHUNK = 5_000
 ZERO = Value(Decimal("0.00"))
 CHURN_TABLE = "segments_churn_scores"
-SEASON_GROUPS = "segments_season_groups"  # scratch table of a bulk rebuild (PostgreSQL)
+SEASON_GROUPS = "segments_season_groups"  # scratch tables of a bulk rebuild (PostgreSQL)
+CUSTOMER_GROUPS = "segments_customer_groups"
 BULK_MAINTENANCE_WORK_MEM = "512MB"  # index builds after a bulk load
 
 
@@ -128,9 +130,22 @@ def _cols(columns: Sequence[str]) -> str:
 RFM = (("rfm_r", "last_on"), ("rfm_f", "n"), ("rfm_m", "amt"))
 
 
-def _rfm_bulk(value: str, partition: str) -> str:
+def _score(cume: str) -> str:
+    """The score of a cumulative distribution ``cume`` (0 < cume ≤ 1): 1 to ``rfm_tiles``,
+    a value exactly on a boundary (cume = 0.4) taking the lower score.
+
+    The fraction is truncated, never rounded: PostgreSQL's ``CAST(4.99 AS INTEGER)`` rounds
+    to 5 (SQLite truncates), which gave PostgreSQL scores 1 to 6, the first and the last
+    for a tenth of the customers each."""
     tiles = int(segments_config()["rfm_tiles"])
-    return f"(1 + CAST(CUME_DIST() OVER (PARTITION BY {partition} ORDER BY {value}) * {tiles} - 0.000001 AS INTEGER))"
+    fraction = f"{cume} * {tiles} - 0.000001"
+    if connection.vendor == "postgresql":
+        fraction = f"TRUNC({fraction})"
+    return f"(1 + CAST({fraction} AS INTEGER))"
+
+
+def _rfm_bulk(value: str, partition: str) -> str:
+    return _score(f"CUME_DIST() OVER (PARTITION BY {partition} ORDER BY {value})")
 
 
 def _rfm_from_breakpoints(value: str, breakpoints: list[Any]) -> tuple[str, list[Any]]:
@@ -254,19 +269,96 @@ def season_stats_rebuild(customer_ids: list[int] | None = None) -> None:
         return
     with bulk_load(CustomerSeasonStats), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            # PostgreSQL never plans an INSERT … SELECT in parallel, but does a CREATE TABLE
-            # … AS: the grouping of every activity (the bulk of the work) goes into a scratch
-            # table with parallel workers, the ranking reads it from there.
-            cur.execute(f"DROP TABLE IF EXISTS {SEASON_GROUPS}")
-            cur.execute(f"CREATE TEMPORARY TABLE {SEASON_GROUPS} AS {sql}", grouped_params)
-            insert = insert.replace(f"FROM ({sql}) AS g", f"FROM {SEASON_GROUPS} AS g")
-            params = score_params
-        # Written in customer order: a customer's seasons share a page or two, which is
-        # what the typology pass and the segment conditions read by customer.
-        cur.execute(insert + " ORDER BY customer_id, season_id", params)
-        if connection.vendor == "postgresql":
-            cur.execute(f"DROP TABLE {SEASON_GROUPS}")
+            _season_stats_bulk_pg(cur, motives, columns)
+        else:
+            # Written in customer order: a customer's seasons share a page or two, which is
+            # what the typology pass and the segment conditions read by customer.
+            cur.execute(insert + " ORDER BY customer_id, season_id", params)
     _breakpoints_store("seasons", _table(CustomerSeasonStats), "season_id")
+
+
+def money_sum(value: str) -> str:
+    """``SUM(value)`` of a money column (two decimals), exactly, with a small state.
+
+    On PostgreSQL, a ``numeric`` sum keeps a state of some hundred bytes per group: grouping
+    20M activities into 4M customer-seasons then outgrows the memory of a hash table and
+    spills to disk. The sum of whole cents as ``double precision`` is exact (every partial
+    sum is an integer below 2**53, i.e. any total a ``numeric(14, 2)`` column can hold) and
+    its state is one machine word."""
+    if connection.vendor != "postgresql":
+        return f"SUM({value})"
+    return f"(CAST(CAST(SUM(CAST({value} * 100 AS double precision)) AS bigint) AS numeric) * 0.01)"
+
+
+def _cume_score(rank: str, total: str) -> str:
+    """The score :func:`_rfm_bulk` gives, from the rows ranked up to this value (peers
+    included) and the partition's rows: what ``CUME_DIST`` computes, in the same
+    arithmetic."""
+    return _score(f"CAST({rank} AS double precision) / CAST({total} AS double precision)")
+
+
+def _histogram_scores(source: str, value: str, partition: str | None) -> str:
+    """A subquery giving the RFM score of each distinct ``value`` of ``source`` (per
+    ``partition``): ``p`` (the partition), ``v`` (the value), ``score``.
+
+    Recency and frequency take few distinct values (days of a season, counts), so counting
+    rows per value and accumulating the counts ranks millions of rows without sorting
+    them — where ``CUME_DIST`` sorts the whole table once per score."""
+    part = partition or "0"
+    over = "PARTITION BY p" if partition else ""
+    keys = f"{partition}, {value}" if partition else value
+    return f"""(
+        SELECT p, v, {_cume_score(f"SUM(k) OVER ({over} ORDER BY v)", f"SUM(k) OVER ({over})")} AS score
+        FROM (SELECT {part} AS p, {value} AS v, COUNT(*) AS k FROM {source} GROUP BY {keys}) AS h
+    )"""
+
+
+def _season_stats_bulk_pg(cur: Any, motives: list[str], columns: Sequence[str]) -> None:
+    """The bulk season stats on PostgreSQL: one grouping of the activities into a scratch
+    table, then the RFM scores of every row (recency and frequency by histogram, spend by
+    ``CUME_DIST``) written in customer order.
+
+    PostgreSQL never plans an INSERT … SELECT in parallel, but does a CREATE TABLE … AS: the
+    grouping of every activity (the bulk of the work) goes into a scratch table, where
+    parallel workers may help; the scores read it from there."""
+    activities = _table(Activity)
+    motive_list = ", ".join(["CAST(%s AS jsonb)"] * len(motives)) or "NULL"
+    cur.execute(f"DROP TABLE IF EXISTS {SEASON_GROUPS}")
+    cur.execute(
+        f"""
+        CREATE TEMPORARY TABLE {SEASON_GROUPS} AS
+        SELECT a.customer_id, a.season_id, COUNT(*) AS n,
+               COALESCE(CAST(SUM(CAST(a.amount * 100 AS double precision)) AS bigint), 0) AS cents,
+               MIN(a.starts_on) AS first_on, MAX(a.starts_on) AS last_on,
+               COALESCE(SUM(a.satisfaction), 0) AS ssum, COUNT(a.satisfaction) AS sn,
+               COUNT(*) FILTER (WHERE a.kind = %s) AS compl,
+               COUNT(*) FILTER (WHERE (a.details -> 'motive') IN ({motive_list})) AS cons
+        FROM {activities} a WHERE a.season_id IS NOT NULL
+        GROUP BY a.customer_id, a.season_id
+        """,
+        [ActivityKind.COMPLAINT.value, *[json.dumps(m) for m in motives]],
+    )
+    # The scores join by hash (a few thousand values): the planner, misled by the values'
+    # estimated spread, would rather sort the millions of rows for merge joins.
+    cur.execute(f"ANALYZE {SEASON_GROUPS}")
+    cur.execute("SET LOCAL enable_mergejoin = off")
+    recency = _histogram_scores(SEASON_GROUPS, "last_on", "season_id")
+    frequency = _histogram_scores(SEASON_GROUPS, "n", "season_id")
+    spend = _rfm_bulk("cents", "season_id")  # the order of the amounts: whole cents sort faster
+    # Written in customer order: a customer's seasons share a page or two, which is what
+    # the typology pass and the segment conditions read by customer.
+    cur.execute(
+        f"""
+        INSERT INTO {_table(CustomerSeasonStats)} ({_cols(columns)})
+        SELECT g.customer_id, g.season_id, g.n, CAST(g.cents AS numeric) * 0.01, g.first_on, g.last_on, g.ssum, g.sn,
+               g.compl, g.cons, r.score, f.score, g.m
+        FROM (SELECT *, {spend} AS m FROM {SEASON_GROUPS}) AS g
+        JOIN {recency} AS r ON r.p = g.season_id AND r.v = g.last_on
+        JOIN {frequency} AS f ON f.p = g.season_id AND f.v = g.n
+        ORDER BY g.customer_id, g.season_id
+        """
+    )
+    cur.execute(f"DROP TABLE {SEASON_GROUPS}")
 
 
 # Per customer ---------------------------------------------------------------------------------
@@ -346,6 +438,10 @@ def customer_stats_rebuild(
             scores.append(f"CASE WHEN p.n > 0 THEN {expr} ELSE 0 END")
             score_params += p
     ref = reference.pk if reference else None
+    if customer_ids is None and connection.vendor == "postgresql":
+        _customer_stats_bulk_pg(per_customer, ref)
+        _breakpoints_store("all", _table(CustomerStats), None)
+        return
     params = [*score_params, ref, dt.datetime.now(dt.UTC), *ids_s, *ids_a, ref, *ids]
     load = bulk_load(CustomerStats) if customer_ids is None else nullcontext()
     if customer_ids is not None:
@@ -369,6 +465,42 @@ def customer_stats_rebuild(
         )
     if customer_ids is None:
         _breakpoints_store("all", _table(CustomerStats), None)
+
+
+def _customer_stats_bulk_pg(per_customer: str, ref: int | None) -> None:
+    """The bulk customer stats on PostgreSQL: each customer's figures grouped once into a
+    scratch table, scored there (recency and frequency by histogram, spend by ``CUME_DIST``
+    among the customers with an activity, as :func:`customer_stats_rebuild` scores them),
+    then one row per customer."""
+    customers, typology = _table(Customer), _table(CustomerTypology)
+    spend = _rfm_bulk("amt", "0")
+    recency = _histogram_scores(CUSTOMER_GROUPS, "last_on", None)
+    frequency = _histogram_scores(CUSTOMER_GROUPS, "n", None)
+    with bulk_load(CustomerStats), connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {CUSTOMER_GROUPS}")
+        cur.execute(f"CREATE TEMPORARY TABLE {CUSTOMER_GROUPS} AS {per_customer}")
+        cur.execute(f"ANALYZE {CUSTOMER_GROUPS}")
+        cur.execute("SET LOCAL enable_mergejoin = off")  # as in _season_stats_bulk_pg
+        cur.execute(
+            f"""
+            INSERT INTO {_table(CustomerStats)} ({_cols(STATS_COLUMNS)})
+            SELECT c.id, COALESCE(p.n, 0), COALESCE(p.amt, 0), p.first_on, p.last_on,
+                   COALESCE(p.wn, 0), COALESCE(p.wa, 0), p.wl, COALESCE(p.ws, 0),
+                   COALESCE(p.sn_, 0), COALESCE(p.sa, 0), p.sl, COALESCE(p.ss_, 0),
+                   COALESCE(p.attended, ''), p.sat, COALESCE(p.compl, 0),
+                   COALESCE(r.score, 0), COALESCE(f.score, 0), COALESCE(p.m, 0),
+                   COALESCE(t."group", 'prospect'), %s, k.risk, %s
+            FROM {customers} c
+            LEFT JOIN (SELECT *, {spend} AS m FROM {CUSTOMER_GROUPS}) AS p ON p.cid = c.id
+            LEFT JOIN {recency} AS r ON r.v = p.last_on
+            LEFT JOIN {frequency} AS f ON f.v = p.n
+            LEFT JOIN {typology} t ON t.customer_id = c.id AND t.season_id = %s
+            LEFT JOIN {CHURN_TABLE} k ON k.cid = c.id
+            ORDER BY c.id
+            """,
+            [ref, dt.datetime.now(dt.UTC), ref],
+        )
+        cur.execute(f"DROP TABLE {CUSTOMER_GROUPS}")
 
 
 def _seasons_list(column: str) -> str:

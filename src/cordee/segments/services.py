@@ -31,7 +31,7 @@ from cordee.segments.models import (
 from cordee.segments.refresh import refresh_lock
 from cordee.segments.typology import typology_rebuild
 
-BULK_WORK_MEM = "512MB"
+BULK_WORK_MEM = "1GB"
 
 
 @dataclass
@@ -61,6 +61,8 @@ def stats_refresh(
                 # Grouping 20M activities into millions of rows and ranking them: with the
                 # default work_mem PostgreSQL spills every hash and sort to disk.
                 with connection.cursor() as cur:
+                    # 1 GB: 4M customer-seasons sort in memory, and group in a hash table
+                    # of twice that (hash_mem_multiplier; cordee.segments.aggregates.money_sum).
                     cur.execute("SET LOCAL work_mem = %s", [BULK_WORK_MEM])
             out = fn()
         report.seconds[name] = round(time.perf_counter() - start, 2)

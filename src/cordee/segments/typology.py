@@ -15,8 +15,8 @@ who came in at least one season of that kind up to S is, in this order (docs/seg
 5. otherwise (came once in the window, for the first time, satisfied): **nouveau**.
 
 A customer who never came in a season of that kind is a **prospect** (no typology row).
-Everything is computed for all customers and all typology seasons at once by one
-INSERT … SELECT.
+Everything is computed for all customers and all typology seasons of a kind at once by
+one INSERT … SELECT.
 """
 
 # SQL here is assembled from table names, fixed fragments and integer keys only; every value
@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from cordee.activities.models import Season
 from cordee.customers.models import Customer
-from cordee.segments.aggregates import _in, _table, bulk_load
+from cordee.segments.aggregates import _in, _table, bulk_load, money_sum
 from cordee.segments.config import segments_config
 from cordee.segments.models import (
     CustomerSeasonStats,
@@ -91,8 +91,13 @@ def typology_compute(seasons: list[Season], customer_ids: list[int] | None = Non
     feeds at most ``history`` groups), where one statement per season read the rows again
     each time. The caller has emptied the rows to write (:func:`typology_rebuild`).
     """
-    if not seasons:
-        return
+    # One statement per kind of season: each groups half the rows, so that at a million
+    # customers the grouping keeps within memory instead of spilling to disk.
+    for kind in dict.fromkeys(s.kind for s in seasons):
+        _typology_compute_kind([s for s in seasons if s.kind == kind], customer_ids)
+
+
+def _typology_compute_kind(seasons: list[Season], customer_ids: list[int] | None) -> None:
     cfg = segments_config()
     w = int(cfg["window"])
     pairs = []
@@ -150,7 +155,7 @@ def typology_compute(seasons: list[Season], customer_ids: list[int] | None = Non
                    MIN(p.ord) AS first_ord,
                    MAX(p.ord) AS last_ord,
                    SUM(CASE WHEN {recent} THEN ss.activity_count ELSE 0 END) AS acts,
-                   SUM(CASE WHEN {recent} THEN ss.amount ELSE 0 END) AS amt,
+                   {money_sum(f"CASE WHEN {recent} THEN ss.amount ELSE 0 END")} AS amt,
                    CASE WHEN SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END) > 0
                         THEN 1.0 * SUM(CASE WHEN {recent} THEN ss.satisfaction_sum ELSE 0 END)
                              / SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END)
