@@ -215,11 +215,13 @@ def _out(activity: Activity, partner_slug: str, season_code: str | None) -> dict
 
 def _keys_of(item: dict[str, Any]) -> tuple[Keys, list[str]]:
     """The customer keys of one item, normalised; errors say which key is unreadable."""
-    errors = []
+    errors: list[str] = []
     keys = Keys(
         customer_ref=str(item.get("customer_external_id") or "").strip()[:100],
-        card_number=card_digits(str(item.get("card_number") or ""))[:20],
     )
+    card = item.get("card_number")
+    if card is not None and card != "":
+        keys.card_number = card_digits(str(card))[:20]
     for name, normalise in (("email", norm.email), ("phone", norm.phone)):
         raw = item.get(name)
         if raw is None or raw == "":

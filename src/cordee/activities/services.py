@@ -23,18 +23,20 @@ from django.utils.translation import gettext as _
 from cordee.activities.models import Activity, Season
 from cordee.activities.seasons import SeasonFinder
 from cordee.activities.values import activity_values
+from cordee.collect.models import ImportBatch
 from cordee.core.bulk import (
     allocate_ids,
     bulk_update_rows,
     copy_line,
     copy_lines,
     copy_value,
+    hold_rows,
     json_text,
     select_in,
     text_array,
 )
 from cordee.core.signals import activities_changed, activities_written
-from cordee.customers.models import Channel, Customer
+from cordee.customers.models import Channel, Customer, SourceRecord
 from cordee.partners.models import Partner, User
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_insert_parts, audit_log
@@ -166,6 +168,7 @@ def activities_record_bulk(
         if len(rows) == 1 and len(items) == 1 and connection.vendor == "postgresql":
             # One activity (the API's single POST): inserted first, with its audit entry in
             # the same statement; only a reference already known goes the way below.
+            _hold_parents(partner.pk, rows, batch_id)
             new_id = _insert_one(rows[0], audit=(actor, ip, audit_details) if audit else None)
             if new_id is not None:
                 rows[0][0] = new_id
@@ -191,6 +194,7 @@ def activities_record_bulk(
                 out.results[position] = Written("updated", activity_id)
                 out.customer_ids.add(stored[0])
             out.customer_ids.add(row[_POS["customer"]])
+        _hold_parents(partner.pk, [row for _p, row in inserts], batch_id, updates)
         _insert(inserts, out)
         if updates:
             bulk_update_rows(Activity, COMPARED, updates)
@@ -199,6 +203,39 @@ def activities_record_bulk(
         _changed(out)
     out.season_codes = {s.pk: s.code for s in finder.seasons}
     return out
+
+
+def _hold_parents(
+    partner_id: int,
+    rows: list[list[Any]],
+    batch_id: int | None,
+    updates: list[list[Any]] | None = None,
+) -> None:
+    """The foreign keys of activities have no database constraint (docs/data-model.md): the
+    rows that the new rows (and the updated ones, ``COMPARED`` values) name are held here,
+    one statement per call; one deleted meanwhile, or that never existed, fails the call as
+    the constraint would have."""
+    if not rows and not updates:
+        return
+    customer, season, source = _POS["customer"], _POS["season"], _POS["source_record"]
+    customers = {row[customer] for row in rows}
+    seasons = {row[season] for row in rows}
+    for update in updates or ():
+        customers.add(update[_UPDATED_CUSTOMER])
+        seasons.add(update[_UPDATED_SEASON])
+    hold_rows(
+        {
+            Partner: [partner_id],
+            Customer: customers,
+            Season: seasons,
+            SourceRecord: {row[source] for row in rows},
+            ImportBatch: [batch_id] if rows else [],
+        }
+    )
+
+
+_UPDATED_CUSTOMER = COMPARED.index("customer")
+_UPDATED_SEASON = COMPARED.index("season")
 
 
 def _counts(out: BulkWritten) -> dict[str, Any]:
