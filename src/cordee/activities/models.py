@@ -166,8 +166,12 @@ class Activity(models.Model):
         verbose_name = _("activité")
         verbose_name_plural = _("activités")
         constraints = [
+            # The reference before the kind: a look-up of many references (a bulk call, a
+            # batch of a file) probes (partner, reference) exactly, whatever the planner
+            # makes of the list of kinds; with the kind second, it could read every activity
+            # of the partner for each reference (minutes per batch of 20,000).
             models.UniqueConstraint(
-                fields=["partner", "kind", "external_id"],
+                fields=["partner", "external_id", "kind"],
                 condition=~models.Q(external_id=""),
                 name="activity_unique_reference",
             ),

@@ -393,14 +393,6 @@ def _copy_row_generic(row: list[Any]) -> str:
     return copy_line(values) + "\n"
 
 
-def _opt(value: Any) -> str:
-    return _NULL if value is None else str(value)
-
-
-def _opt_day(value: dt.date | None) -> str:
-    return _NULL if value is None else value.isoformat()
-
-
 def _copy_row(row: list[Any]) -> str:
     """One activity row in COPY text format: what ``copy_line`` gives, column types known
     in advance (a bulk call formats tens of thousands of them)."""
@@ -409,22 +401,32 @@ def _copy_row(row: list[Any]) -> str:
         currency, quantity, payment, product, satisfaction, details, due, owner, done, batch,
         created,
     ) = row  # fmt: skip
-    texts = (kind, channel, reference, currency, payment, product)
     if (
-        not all(t.__class__ is str for t in texts)
+        kind.__class__ is not str
+        or channel.__class__ is not str
+        or reference.__class__ is not str
+        or currency.__class__ is not str
+        or payment.__class__ is not str
+        or product.__class__ is not str
         or starts.__class__ is not dt.date
         or (ends is not None and ends.__class__ is not dt.date)
         or (due is not None and due.__class__ is not dt.date)
-        or _COPY_SPECIAL.search("".join(texts)) is not None
+        or _COPY_SPECIAL.search(kind + channel + reference + currency + payment + product)
+        is not None
     ):
         return _copy_row_generic(row)
     return "\t".join(
         (
-            str(id_), str(customer), str(partner), _opt(source), kind, channel, reference,
-            starts.isoformat(), _opt_day(ends), _opt(season), _opt(amount), currency,
-            _opt(quantity), payment, product, _opt(satisfaction),
-            copy_value(json_text(details)) if details else "{}", _opt_day(due), _opt(owner),
-            _NULL if done is None else done.isoformat(), _opt(batch), created.isoformat(),
+            str(id_), str(customer), str(partner), _NULL if source is None else str(source),
+            kind, channel, reference, starts.isoformat(),
+            _NULL if ends is None else ends.isoformat(), _NULL if season is None else str(season),
+            _NULL if amount is None else str(amount), currency,
+            _NULL if quantity is None else str(quantity), payment, product,
+            _NULL if satisfaction is None else str(satisfaction),
+            copy_value(json_text(details)) if details else "{}",
+            _NULL if due is None else due.isoformat(), _NULL if owner is None else str(owner),
+            _NULL if done is None else done.isoformat(), _NULL if batch is None else str(batch),
+            created.isoformat(),
         )
     ) + "\n"  # fmt: skip
 

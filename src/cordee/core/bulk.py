@@ -171,7 +171,9 @@ def hold_rows(wanted: Mapping[type[models.Model], Iterable[int | None]]) -> None
                 for n, m in enumerate(models_in)
             ]
             union = " UNION ALL ".join(f"SELECT {n}, id FROM h{n}" for n in range(len(models_in)))  # noqa: S608
-            cur.execute(f"WITH {', '.join(parts)} {union}", [int_array(asked[m]) for m in models_in])
+            cur.execute(
+                f"WITH {', '.join(parts)} {union}", [int_array(asked[m]) for m in models_in]
+            )
             for n, row_id in cur.fetchall():
                 found[models_in[n]].add(row_id)
         else:
@@ -298,8 +300,16 @@ def int_array(values: Iterable[int]) -> str:
 _ARRAY_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+")
 
 
+_ARRAY_ALL_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+(?:,[0-9A-Za-z_.@+-]+)*")
+
+
 def text_array(values: Iterable[str]) -> str:
     """A PostgreSQL text[] literal; every element quoted unless plainly safe."""
+    values = list(values)
+    joined = ",".join(values)
+    # One scan for the usual list (references, ids: all plainly safe, none the word NULL).
+    if _ARRAY_ALL_SAFE.fullmatch(joined) and "NULL" not in joined.upper():
+        return "{" + joined + "}"
     items = []
     for value in values:
         if _ARRAY_SAFE.fullmatch(value) and value.upper() != "NULL":
