@@ -501,44 +501,70 @@ def _per_call_table(r: dict[str, list[Any]]) -> str:
 
 # What the version measured here changed, and what is left (found with cProfile on a CPU
 # clock and by statement, through bench/api_per_call.py --profile single|bulk).
-CHANGES = """What this version changed (profiles: `bench/api_per_call.py TOKEN 20000 --profile single`
-or `bulk`, cProfile with a CPU clock; statements counted, and PostgreSQL CPU per statement):
+CHANGES = """What this version changed (profiles: `bench/api_per_call.py TOKEN 20000 --profile bulk
+--sort tottime`, cProfile with a CPU clock; PostgreSQL CPU per statement read from `/proc`
+around each statement):
 
-- **Bulk: rows were formatted for `COPY` the slow way, every one**: the fast formatter checks
-  that the text columns are `str`, and the channel was Django's `TextChoices` member
-  (`Channel.API`), not its value — every row fell back to the generic per-value formatter.
-- **Bulk: the known references were read by `external_id = ANY(5,000 values)`**, which read
-  every activity of the partner's kinds (180 ms of PostgreSQL per call on a table of
-  340,000 rows, and growing with it); now one probe of the unique index per reference
-  (`unnest … CROSS JOIN LATERAL (… OFFSET 0)`: the plan no longer depends on statistics
-  that a table being filled does not have): 20 ms.
-- **Single POST: 8 statements → 5.** The activity is inserted first (`ON CONFLICT DO
-  NOTHING`): the reference is read only when it is already known; the call's audit entry is
-  written in the same statement (a CTE on PostgreSQL), and everywhere else the audit entry
-  is one plain `INSERT` instead of an ORM save (`privacy.audit`); the seasons and their
-  rules are read in one statement.
-- **Middleware that only browser pages need is skipped under `/api/v1/`** (sessions, CSRF,
-  user, second factor, messages, htmx): `cordee.core.middleware`.
-- Value checks: text checks skip the regular expressions for plain printable ASCII, prices
-  are parsed once per distinct text.
+- **The foreign keys of activities lost their database constraints** (customer, partner,
+  season, source record, import batch; docs/data-model.md): each inserted row no longer fires
+  five checks at commit. The writer holds the parents itself, one `SELECT … FOR KEY SHARE` per
+  table in one statement per call (`core.bulk.hold_rows`); a parent that is gone fails the call
+  as the constraint did. Deletions are handled by the code, as for the other bulk tables
+  (Django's `PROTECT`/`SET_NULL`, the erasure, the merge's check).
+- **Nine indexes → seven**: the foreign key's own index on `season_id` (the `(season, kind)`
+  index starts with it) and the full index on `owner_id` (nulls included, so paid by every
+  row) went; the owner's index is now the open follow-ups' one, partial on an owner being set.
+- **The unique reference index is `(partner, external_id, kind)`**: with the kind second, the
+  planner could probe `(partner)` alone for each reference and read every activity of the
+  partner (the previous version's file import spent minutes per batch of 20,000 on a table
+  that already held activities).
+- **Ids: the sequence is named once** (`core.bulk.allocate_ids`): `pg_get_serial_sequence` ran
+  for each of the 5,000 values (12 ms of PostgreSQL per call; also used by customer imports).
+- Python per item: dates and prices read once per distinct text, the kind code taken as is,
+  the customer keys checked on the exact type, the `COPY` line without helper calls, arrays of
+  ids and references formatted in one pass.
+- **File import: lines read and cleaned in worker processes** (`collect.prepare.in_workers`,
+  the runner of customer file imports, now shared): the main process resolves the customers
+  (one query per batch) and writes with `COPY` while the workers clean the next batches. A
+  worker that dies fails the import with the line where it stopped; the batches stored before
+  are whole and importing the file again adds the rest (references skip what is stored).
 
-Left: a single POST still makes 5 statements (key, seasons, customer, write, stale mark)
-and ninja's validation; the rate limit is one `add` + `incr` in the local-memory cache
-(cheap; a shared cache is needed with several server processes). In a bulk call,
-PostgreSQL's cost is now mostly the **foreign-key checks** of the new rows (customer,
-partner, season, source record: measured alone, inserting 5,000 activities costs ~330 ms of
-PostgreSQL CPU with them and ~105 ms without, `session_replication_role = replica`) and the
-nine indexes; dropping the constraints on partner and season would halve the checks but is
-a schema decision left open. Python's cost is the per-item checks (`activity_values`,
-customer keys) and the result list. `cordee serve` was left as it was (2 gunicorn processes
-of 4 gthread threads): at this machine's load no comparison of worker settings would
-have meant anything.
+Left: PostgreSQL's cost of a bulk call is now mostly `COPY` with its seven indexes, the customer
+look-up (one probe per customer key), the known-reference probes and the lock on the customers
+(`FOR KEY SHARE` writes each customer row). Python's is spread over the per-item checks, the row
+and its `COPY` text, and the result list; the 50,000 activities/s target needs ~40 µs of CPU per
+activity on 2 cores, generator and HTTP included. The customers are resolved in the file
+import's main process, not in the workers (they have no database connection)."""
 
-The activity file import was not changed by this version: a run of 20,000 lines at a load
-of ~20 says nothing of its rate, and the figure measured before (7,417 lines/s, 22.5 min
-for 10M lines) stands; its worker processes are still to be done. In the load run of this
-report, the single POSTs' warm-up and run used the same references, so 80 of the 254
-answers were replays (`200`, unchanged): the bench now gives the warm-up its own."""
+
+def _bulk_ceiling(pc: dict[str, list[Any]]) -> str:
+    """What the CPU of a bulk call allows on 2 cores, server side only, for each version."""
+    out = []
+    for name, runs in pc.items():
+        per = [
+            (f["bulk"]["python_ms"] + f["bulk"]["postgresql_ms"]) / f.get("bulk_size", 5000)
+            for f in runs
+        ]
+        best, worst = min(per), max(per)
+        out.append(
+            f"{name}: {best * 1000:.0f}–{worst * 1000:.0f} µs of CPU per activity "
+            f"(Python + PostgreSQL), at most {2000 / worst:,.0f}–{2000 / best:,.0f} activities/s "
+            "on 2 cores with nothing else running"
+        )
+    ceiling = max(
+        2000
+        / min(
+            (f["bulk"]["python_ms"] + f["bulk"]["postgresql_ms"]) / f.get("bulk_size", 5000)
+            for f in pc["after"]
+        ),
+        0,
+    )
+    verdict = "met" if ceiling >= 50_000 else "not met"
+    return (
+        "Bulk calls, server CPU only (no HTTP server, no load generator): "
+        + "; ".join(out)
+        + f". Target ≥ 50,000 activities/s: **{verdict}**."
+    )
 
 
 def _file_table(r: dict[str, Any]) -> str:
@@ -621,6 +647,8 @@ hold on a busy machine; each is also given in `/sante/` requests of the same run
 client's own cost is in both).{" The previous version ran against the same database, alternating with this one." if args.before_src else ""}
 
 {_per_call_table(pc)}
+
+{_bulk_ceiling(pc)}
 
 {CHANGES}
 

@@ -5,6 +5,10 @@ lines), marked as an activity import. Each batch of lines is one transaction; a 
 cannot be read or whose customer cannot be found is reported with its number and reason,
 the others go in. Running the same file again creates nothing new: each line's reference
 (or, without one, the line's own content) identifies the activity.
+
+On a large file the lines are read and cleaned in worker processes, as customer files are
+(``collect.prepare.in_workers``), while this process finds the customers and writes the
+previous batch.
 """
 
 from __future__ import annotations
