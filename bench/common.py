@@ -39,12 +39,19 @@ class Run:
     stdout: str
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> Run:
-    """Run a child process; return its wall time and its peak resident memory."""
+def run_measured(args: list[str], env: dict[str, str], timeout: float | None = None) -> Run:
+    """Run a child process; return its wall time and its peak resident memory.
+
+    Past ``timeout`` seconds the process is killed and ``subprocess.TimeoutExpired`` raised."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run(
-        args, env={**os.environ, **env}, capture_output=True, text=True, check=False
+        args,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

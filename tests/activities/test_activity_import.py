@@ -115,3 +115,76 @@ def test_a_large_file_goes_in_by_batches(customers, import_activities, monkeypat
     batch = import_activities("\n".join(lines) + "\n")
     assert batch.accepted == 5000
     assert Activity.objects.count() == 5000
+
+
+def _bookings(count: int) -> str:
+    lines = ["Référence;N° client;E-mail;Type;Date;Montant"]
+    for i in range(count):
+        if i % 97 == 5:
+            lines.append(f"W{i};H-1001;;forfait;pas une date;1,00")  # unreadable
+        elif i % 89 == 7:
+            lines.append(f"W{i};;personne{i}@example.fr;forfait;2026-01-03;1,00")  # nobody
+        else:
+            lines.append(f"W{i};H-1001;;forfait;2026-01-{1 + i % 28:02};{i % 50},00")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow
+def test_worker_processes_give_what_one_process_gives(
+    customers, import_activities, monkeypatch, destination
+):
+    from cordee.activities import imports
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 400)
+    text = _bookings(3000)
+    monkeypatch.setenv("CORDEE_IMPORT_WORKERS", "0")
+    alone = import_activities(text, name="seul.csv", dry_run=True)
+    monkeypatch.setenv("CORDEE_IMPORT_WORKERS", "2")
+    shared = import_activities(text, name="partage.csv")
+    assert shared.status == ImportStatus.DONE, shared.error
+    counts = ("lines_read", "accepted", "rejected", "unchanged")
+    assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
+    assert shared.accepted == Activity.objects.count() > 2900
+    assert sorted(ImportIssue.objects.filter(batch=shared).values_list("line", "message")) == (
+        sorted(ImportIssue.objects.filter(batch=alone).values_list("line", "message"))
+    )
+    assert ActivityImport.objects.get(batch=shared).unmatched == 34
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_reported_and_the_file_again_loses_nothing(
+    customers, import_activities, monkeypatch, tmp_path, destination
+):
+    import multiprocessing
+    import os
+    import signal
+
+    from cordee.activities import imports
+    from cordee.privacy.access import Actor
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 300)
+    monkeypatch.setenv("CORDEE_IMPORT_WORKERS", "1")
+    text = _bookings(6000)
+    path = tmp_path / "tue.csv"
+    path.write_text(text, encoding="utf-8")
+    batch = imports.activity_import_create(
+        partner=destination.hotel, source=path, filename="tue.csv", actor=Actor.system("test")
+    )
+
+    def kill_a_worker(_batch):
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+
+    failed = imports.activity_import_run(batch_id=batch.pk, progress=kill_a_worker)
+    assert failed.status == ImportStatus.FAILED
+    assert "s'est arrêté" in failed.error and "importez de nouveau" in failed.error
+    assert 0 < failed.lines_read < 6000 and failed.lines_read % 300 == 0
+    kept = Activity.objects.count()
+    assert kept == failed.accepted > 0  # the batches stored before the crash are whole
+
+    again = import_activities(text, name="tue.csv")
+    assert again.status == ImportStatus.DONE, again.error
+    assert again.unchanged == kept
+    assert Activity.objects.count() == 6000 - len(range(5, 6000, 97)) - sum(
+        1 for i in range(6000) if i % 89 == 7 and i % 97 != 5
+    )

@@ -215,11 +215,13 @@ def _out(activity: Activity, partner_slug: str, season_code: str | None) -> dict
 
 def _keys_of(item: dict[str, Any]) -> tuple[Keys, list[str]]:
     """The customer keys of one item, normalised; errors say which key is unreadable."""
-    errors = []
+    errors: list[str] = []
     keys = Keys(
         customer_ref=str(item.get("customer_external_id") or "").strip()[:100],
-        card_number=card_digits(str(item.get("card_number") or ""))[:20],
     )
+    card = item.get("card_number")
+    if card is not None and card != "":
+        keys.card_number = card_digits(str(card))[:20]
     for name, normalise in (("email", norm.email), ("phone", norm.phone)):
         raw = item.get(name)
         if raw is None or raw == "":
@@ -275,26 +277,38 @@ def _resolve(
     return out
 
 
+_KEY_NAMES = ("customer_external_id", "card_number", "email", "phone")
+
+
 def _check_item(item: Any) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(item, dict):
         return {}, [_("objet JSON attendu")]
-    unknown = item.keys() - ALLOWED
-    errors = (
-        [_("champ inconnu : %(name)s") % {"name": str(name)[:40]} for name in sorted(unknown)[:5]]
-        if unknown
-        else []
-    )
-    if item.get("customer_id") is not None and (
-        not isinstance(item["customer_id"], int) or isinstance(item["customer_id"], bool)
-    ):
+    errors: list[str] = []
+    if not item.keys() <= ALLOWED:
+        unknown = item.keys() - ALLOWED
+        errors = [
+            _("champ inconnu : %(name)s") % {"name": str(name)[:40]} for name in sorted(unknown)[:5]
+        ]
+    customer_id = item.get("customer_id")
+    if customer_id is not None and customer_id.__class__ is not int:
         errors.append(_("customer_id : nombre entier attendu"))
-    for name in ("customer_external_id", "card_number", "email", "phone"):
+    for name in _KEY_NAMES:
         value = item.get(name)
-        if value is not None and not isinstance(value, str | int):
+        if value is None:
+            continue
+        if value.__class__ is str:  # the usual case
+            if len(value) > 320:
+                errors.append(_("%(name)s : texte trop long") % {"name": name})
+            elif not _no_nul_ok(value):
+                errors.append(
+                    _("%(name)s : caractère interdit (NUL ou caractère Unicode isolé)")
+                    % {"name": name}
+                )
+        elif not isinstance(value, str | int):
             errors.append(_("%(name)s : texte attendu") % {"name": name})
-        elif value is not None and len(str(value)) > 320:
+        elif len(str(value)) > 320:
             errors.append(_("%(name)s : texte trop long") % {"name": name})
-        elif isinstance(value, str) and _no_nul_ok(value) is False:
+        elif isinstance(value, str) and not _no_nul_ok(value):
             errors.append(
                 _("%(name)s : caractère interdit (NUL ou caractère Unicode isolé)") % {"name": name}
             )

@@ -5,6 +5,10 @@ lines), marked as an activity import. Each batch of lines is one transaction; a 
 cannot be read or whose customer cannot be found is reported with its number and reason,
 the others go in. Running the same file again creates nothing new: each line's reference
 (or, without one, the line's own content) identifies the activity.
+
+On a large file the lines are read and cleaned in worker processes, as customer files are
+(``collect.prepare.in_workers``), while this process finds the customers and writes the
+previous batch.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.activities.columns import ActivityColumns, recognise_activity_columns
+from cordee.activities.columns import recognise_activity_columns
 from cordee.activities.joins import Keys, card_digits, customers_find
 from cordee.activities.models import ActivityImport, ActivityKind
 from cordee.activities.services import NewActivity, activities_record_bulk
@@ -29,6 +34,7 @@ from cordee.collect import normalise as norm
 from cordee.collect.imports import import_batch_create
 from cordee.collect.intake import clean_text
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
+from cordee.collect.prepare import PlainRows, WorkerLost, in_workers, worker_count
 from cordee.collect.reader import Row, UnreadableFile, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
@@ -81,6 +87,18 @@ def activity_import_run(*, batch_id: int, progress: Progress | None = None) -> I
         _run(batch, progress)
     except UnreadableFile as exc:
         _fail(batch, str(exc.message))
+    except WorkerLost as exc:
+        logger.exception("activity import %s: a worker process stopped", batch.pk)
+        batch.refresh_from_db(fields=["lines_read"])
+        _fail(
+            batch,
+            _(
+                "Un processus de lecture du fichier s'est arrêté à la ligne %(line)s. Les "
+                "%(done)s premières lignes sont enregistrées ; importez de nouveau le fichier "
+                "pour la suite : les activités déjà enregistrées ne seront pas comptées deux fois."
+            )
+            % {"line": exc.args[0] or "?", "done": batch.lines_read},
+        )
     except Exception:
         logger.exception("activity import %s failed", batch.pk)
         _fail(batch, _("Erreur interne pendant l'import ; les lots déjà traités sont conservés."))
@@ -118,8 +136,14 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
                 )
                 % {"why": " ; ".join(problems), "headers": ", ".join(table.headers[:12])}
             )
-        for rows in table.batches(BATCH_SIZE):
-            _store(batch, marker, plan, rows)
+        context = LineContext(
+            fields=list(plan.fields.items()), default_kind=marker.default_kind or None
+        )
+        workers = worker_count(batch.size)
+        for rows, prepared in in_workers(
+            activity_lines_prepare, context, table.batches(BATCH_SIZE), workers
+        ):
+            _store(batch, marker, rows, prepared)
             if progress:
                 progress(batch)
     batch.status = ImportStatus.DONE
@@ -157,39 +181,57 @@ def _line_reference(raw: dict[str, str]) -> str:
     return "L:" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
-def _store(
-    batch: ImportBatch, marker: ActivityImport, plan: ActivityColumns, rows: list[Row]
-) -> None:
-    issues: list[tuple[int, int, str, str, str, list[str] | None]] = []
-    keys: list[Keys] = []
-    pending: list[tuple[Row, dict[str, Any]]] = []
-    positions = list(plan.fields.items())
-    for row in rows:
-        if row.error:
-            issues.append((batch.pk, row.line, IssueLevel.ERROR, "", row.error[:500], _cells(row)))
+@dataclass(frozen=True)
+class LineContext:
+    """How to read this file's lines: picklable, sent with each batch to a worker."""
+
+    fields: list[tuple[str, int]]
+    default_kind: str | None
+
+
+@dataclass
+class PreparedLines:
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
+    # (index in batch, cleaned values, customer keys)
+    lines: list[tuple[int, dict[str, Any], Keys]] = field(default_factory=list)
+
+
+def activity_lines_prepare(context: LineContext, rows: PlainRows) -> PreparedLines:
+    """Read and clean a batch of lines: no database, so it runs in the worker processes."""
+    out = PreparedLines()
+    positions, default_kind = context.fields, context.default_kind
+    for index, (_line, cells, error) in enumerate(rows):
+        if error:
+            out.errors.append((index, error))
             continue
-        cells = row.cells
         raw = {name: cells[i] for name, i in positions if i < len(cells) and cells[i]}
         if "reference" in raw:
             raw["external_id"] = raw.pop("reference")
-        cleaned = activity_values(raw, default_kind=marker.default_kind or None)
+        cleaned = activity_values(raw, default_kind=default_kind)
         found_keys, key_error = _keys(raw)
         if not cleaned.ok or key_error:
-            message = cleaned.message() if not cleaned.ok else key_error
-            issues.append(
-                (batch.pk, row.line, IssueLevel.ERROR, "", (message or "")[:500], _cells(row))
-            )
+            out.errors.append((index, (cleaned.message() if not cleaned.ok else key_error) or ""))
             continue
         if not cleaned.values.get("external_id"):
             cleaned.values["external_id"] = _line_reference(raw)
-        keys.append(found_keys)
-        pending.append((row, cleaned.values))
-    found = customers_find(partner=batch.partner, keys=keys)
+        out.lines.append((index, cleaned.values, found_keys))
+    return out
+
+
+def _store(
+    batch: ImportBatch, marker: ActivityImport, rows: list[Row], prepared: PreparedLines
+) -> None:
+    issues: list[tuple[int, int, str, str, str, list[str] | None]] = [
+        (batch.pk, rows[i].line, IssueLevel.ERROR, "", message[:500], _cells(rows[i]))
+        for i, message in prepared.errors
+    ]
+    found = customers_find(partner=batch.partner, keys=[keys for _i, _v, keys in prepared.lines])
     items: list[NewActivity] = []
     unmatched = 0
-    for (row, values), who in zip(pending, found, strict=True):
+    for (index, values, _found_keys), who in zip(prepared.lines, found, strict=True):
         if who.customer_id is None:
             unmatched += 1
+            row = rows[index]
             issues.append((batch.pk, row.line, IssueLevel.ERROR, "", who.reason[:500], _cells(row)))
             continue
         items.append(

@@ -85,11 +85,22 @@ class ActivityKind(models.TextChoices):
 
 
 class Activity(models.Model):
+    # The foreign keys a bulk write sets (customer, partner, source record, season, import
+    # batch) have no database constraint: the writer holds their rows instead, once per call
+    # (docs/data-model.md).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="activities", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
+        db_constraint=False,
     )
     partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, related_name="activities", db_index=False
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
+        db_constraint=False,
     )
     # The source record through which the activity reached this customer (None when it was
     # entered on the customer's page): an unmerge sends the activity with its source record.
@@ -100,6 +111,7 @@ class Activity(models.Model):
         blank=True,
         related_name="activities",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("type"), max_length=16, choices=ActivityKind.choices)
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
@@ -108,8 +120,15 @@ class Activity(models.Model):
     external_id = models.CharField(_("référence"), max_length=100, blank=True)
     starts_on = models.DateField(_("date"))
     ends_on = models.DateField(_("fin"), null=True, blank=True)
+    # No index of its own: (season, kind) below serves every look-up by season.
     season = models.ForeignKey(
-        Season, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+        Season,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        db_index=False,
+        db_constraint=False,
     )
     amount = models.DecimalField(
         _("montant"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -129,6 +148,7 @@ class Activity(models.Model):
         null=True,
         blank=True,
         related_name="follow_ups",
+        db_index=False,
     )
     done_at = models.DateTimeField(_("faite le"), null=True, blank=True)
     batch = models.ForeignKey(
@@ -138,6 +158,7 @@ class Activity(models.Model):
         blank=True,
         related_name="activities",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
 
@@ -145,8 +166,12 @@ class Activity(models.Model):
         verbose_name = _("activité")
         verbose_name_plural = _("activités")
         constraints = [
+            # The reference before the kind: a look-up of many references (a bulk call, a
+            # batch of a file) probes (partner, reference) exactly, whatever the planner
+            # makes of the list of kinds; with the kind second, it could read every activity
+            # of the partner for each reference (minutes per batch of 20,000).
             models.UniqueConstraint(
-                fields=["partner", "kind", "external_id"],
+                fields=["partner", "external_id", "kind"],
                 condition=~models.Q(external_id=""),
                 name="activity_unique_reference",
             ),
@@ -167,10 +192,13 @@ class Activity(models.Model):
                 name="activity_source_idx",
                 condition=models.Q(source_record__isnull=False),
             ),
+            # A sales person's follow-ups, and deleting an account (its activities' owner is set
+            # to null). Few activities have an owner: the index leaves out the others, so the
+            # rows of a bulk write cost it nothing.
             models.Index(
                 fields=["owner", "due_on"],
-                name="activity_follow_up_idx",
-                condition=models.Q(done_at__isnull=True, due_on__isnull=False),
+                name="activity_owner_idx",
+                condition=models.Q(owner__isnull=False),
             ),
         ]
 

@@ -23,18 +23,20 @@ from django.utils.translation import gettext as _
 from cordee.activities.models import Activity, Season
 from cordee.activities.seasons import SeasonFinder
 from cordee.activities.values import activity_values
+from cordee.collect.models import ImportBatch
 from cordee.core.bulk import (
     allocate_ids,
     bulk_update_rows,
     copy_line,
     copy_lines,
     copy_value,
+    hold_rows,
     json_text,
     select_in,
     text_array,
 )
 from cordee.core.signals import activities_changed, activities_written
-from cordee.customers.models import Channel, Customer
+from cordee.customers.models import Channel, Customer, SourceRecord
 from cordee.partners.models import Partner, User
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_insert_parts, audit_log
@@ -166,6 +168,7 @@ def activities_record_bulk(
         if len(rows) == 1 and len(items) == 1 and connection.vendor == "postgresql":
             # One activity (the API's single POST): inserted first, with its audit entry in
             # the same statement; only a reference already known goes the way below.
+            _hold_parents(partner.pk, rows, batch_id)
             new_id = _insert_one(rows[0], audit=(actor, ip, audit_details) if audit else None)
             if new_id is not None:
                 rows[0][0] = new_id
@@ -191,6 +194,7 @@ def activities_record_bulk(
                 out.results[position] = Written("updated", activity_id)
                 out.customer_ids.add(stored[0])
             out.customer_ids.add(row[_POS["customer"]])
+        _hold_parents(partner.pk, [row for _p, row in inserts], batch_id, updates)
         _insert(inserts, out)
         if updates:
             bulk_update_rows(Activity, COMPARED, updates)
@@ -199,6 +203,39 @@ def activities_record_bulk(
         _changed(out)
     out.season_codes = {s.pk: s.code for s in finder.seasons}
     return out
+
+
+def _hold_parents(
+    partner_id: int,
+    rows: list[list[Any]],
+    batch_id: int | None,
+    updates: list[list[Any]] | None = None,
+) -> None:
+    """The foreign keys of activities have no database constraint (docs/data-model.md): the
+    rows that the new rows (and the updated ones, ``COMPARED`` values) name are held here,
+    one statement per call; one deleted meanwhile, or that never existed, fails the call as
+    the constraint would have."""
+    if not rows and not updates:
+        return
+    customer, season, source = _POS["customer"], _POS["season"], _POS["source_record"]
+    customers = {row[customer] for row in rows}
+    seasons = {row[season] for row in rows}
+    for update in updates or ():
+        customers.add(update[_UPDATED_CUSTOMER])
+        seasons.add(update[_UPDATED_SEASON])
+    hold_rows(
+        {
+            Partner: [partner_id],
+            Customer: customers,
+            Season: seasons,
+            SourceRecord: {row[source] for row in rows},
+            ImportBatch: [batch_id] if rows else [],
+        }
+    )
+
+
+_UPDATED_CUSTOMER = COMPARED.index("customer")
+_UPDATED_SEASON = COMPARED.index("season")
 
 
 def _counts(out: BulkWritten) -> dict[str, Any]:
@@ -356,14 +393,6 @@ def _copy_row_generic(row: list[Any]) -> str:
     return copy_line(values) + "\n"
 
 
-def _opt(value: Any) -> str:
-    return _NULL if value is None else str(value)
-
-
-def _opt_day(value: dt.date | None) -> str:
-    return _NULL if value is None else value.isoformat()
-
-
 def _copy_row(row: list[Any]) -> str:
     """One activity row in COPY text format: what ``copy_line`` gives, column types known
     in advance (a bulk call formats tens of thousands of them)."""
@@ -372,22 +401,32 @@ def _copy_row(row: list[Any]) -> str:
         currency, quantity, payment, product, satisfaction, details, due, owner, done, batch,
         created,
     ) = row  # fmt: skip
-    texts = (kind, channel, reference, currency, payment, product)
     if (
-        not all(t.__class__ is str for t in texts)
+        kind.__class__ is not str
+        or channel.__class__ is not str
+        or reference.__class__ is not str
+        or currency.__class__ is not str
+        or payment.__class__ is not str
+        or product.__class__ is not str
         or starts.__class__ is not dt.date
         or (ends is not None and ends.__class__ is not dt.date)
         or (due is not None and due.__class__ is not dt.date)
-        or _COPY_SPECIAL.search("".join(texts)) is not None
+        or _COPY_SPECIAL.search(kind + channel + reference + currency + payment + product)
+        is not None
     ):
         return _copy_row_generic(row)
     return "\t".join(
         (
-            str(id_), str(customer), str(partner), _opt(source), kind, channel, reference,
-            starts.isoformat(), _opt_day(ends), _opt(season), _opt(amount), currency,
-            _opt(quantity), payment, product, _opt(satisfaction),
-            copy_value(json_text(details)) if details else "{}", _opt_day(due), _opt(owner),
-            _NULL if done is None else done.isoformat(), _opt(batch), created.isoformat(),
+            str(id_), str(customer), str(partner), _NULL if source is None else str(source),
+            kind, channel, reference, starts.isoformat(),
+            _NULL if ends is None else ends.isoformat(), _NULL if season is None else str(season),
+            _NULL if amount is None else str(amount), currency,
+            _NULL if quantity is None else str(quantity), payment, product,
+            _NULL if satisfaction is None else str(satisfaction),
+            copy_value(json_text(details)) if details else "{}",
+            _NULL if due is None else due.isoformat(), _NULL if owner is None else str(owner),
+            _NULL if done is None else done.isoformat(), _NULL if batch is None else str(batch),
+            created.isoformat(),
         )
     ) + "\n"  # fmt: skip
 

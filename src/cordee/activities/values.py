@@ -64,6 +64,7 @@ KIND_LOOKUP = {fold(word): kind for kind, words in _KIND_WORDS.items() for word 
     kind.value: kind.value for kind in ActivityKind
 }
 KIND_LOOKUP |= {fold(str(kind.label)): kind.value for kind in ActivityKind}
+_KIND_VALUES = frozenset(ActivityKind.values)
 
 _PAYMENT_WORDS = {
     "cb": "Carte bancaire", "carte": "Carte bancaire", "carte bancaire": "Carte bancaire",
@@ -123,6 +124,8 @@ def _folded_kind(text: str) -> str | None:
 
 
 def kind_of(raw: Any) -> str:
+    if raw.__class__ is str and raw in _KIND_VALUES:  # the usual case: the code itself
+        return raw
     text = _text(raw)
     if not text:
         raise ValueError(_("type obligatoire"))
@@ -141,7 +144,27 @@ def _lenient_date(text: str) -> dt.date | None:
     return norm.date(text)
 
 
+# Texts already read as a date within the limits (the latest allowed date only moves later,
+# so a date once accepted stays accepted): a bulk call or a file repeats its dates.
+_DAYS: dict[str, dt.date] = {}
+_DAYS_MAX = 20_000
+
+
 def date_of(raw: Any, *, today: dt.date | None = None) -> dt.date | None:
+    if today is None and raw.__class__ is str:
+        known = _DAYS.get(raw)
+        if known is not None:
+            return known
+        day = _date_text(raw, None)
+        if day is not None and "\x00" not in raw:
+            if len(_DAYS) >= _DAYS_MAX:
+                _DAYS.clear()
+            _DAYS[raw] = day
+        return day
+    return _date_text(raw, today)
+
+
+def _date_text(raw: Any, today: dt.date | None) -> dt.date | None:
     if isinstance(raw, dt.datetime):
         raw = raw.date()
     if isinstance(raw, dt.date):
@@ -186,6 +209,8 @@ _TODAY: list[object] = [None, None]
 
 
 def amount_of(raw: Any) -> Decimal | None:
+    if raw.__class__ is str and _PLAIN_AMOUNT.fullmatch(raw):  # from an API: "42.00"
+        return _plain_amount(raw)
     if isinstance(raw, bool):
         raise ValueError(_("montant illisible"))
     text = str(raw) if isinstance(raw, int | float | Decimal) else _text(raw)

@@ -8,8 +8,9 @@ writes the previous batch.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
@@ -159,17 +160,58 @@ def prepare_all(
         for rows in batches:
             yield prepare_rows(context, rows)
         return
+    for _rows, prepared in in_workers(_prepare_in_worker, context, batches, workers):
+        yield _unpack(prepared)
+
+
+class WorkerLost(Exception):
+    """A worker process stopped (killed, out of memory) before it returned its batch."""
+
+
+PlainRows = list[tuple[int, list[str], str | None]]
+
+
+def in_workers[C, R](
+    work: Callable[[C, PlainRows], R],
+    context: C,
+    batches: Iterable[list[Row]],
+    workers: int,
+) -> Iterator[tuple[list[Row], R]]:
+    """Each batch of rows with what ``work`` made of it, in file order.
+
+    ``work`` is pure CPU work (no database) on the rows as plain tuples, given the same
+    ``context`` each time; both must be picklable (``work`` a module-level function). With
+    ``workers``, it runs in that many processes, a few batches ahead of the caller, which
+    writes meanwhile; without, in this process. A worker that dies raises
+    :class:`WorkerLost` where its batch was awaited: the batches returned before it are
+    whole, those after it are not returned.
+    """
+    if workers <= 0:
+        for rows in batches:
+            yield rows, work(context, [(row.line, row.cells, row.error) for row in rows])
+        return
     # spawn, not fork: the import may run in a thread of the task worker, and forking a
     # threaded process can deadlock on locks held by other threads.
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init
     ) as pool:
-        pending: list[Future[Prepared]] = []
+        pending: list[tuple[list[Row], Future[R]]] = []
         ahead = workers + 1
-        for rows in batches:
-            plain = [(row.line, row.cells, row.error) for row in rows]
-            pending.append(pool.submit(_prepare_in_worker, context, plain))
-            if len(pending) > ahead:
-                yield _unpack(pending.pop(0).result())
-        while pending:
-            yield _unpack(pending.pop(0).result())
+        waiting: list[Row] = []  # the oldest batch not returned yet
+        try:
+            for rows in batches:
+                plain = [(row.line, row.cells, row.error) for row in rows]
+                pending.append((rows, pool.submit(work, context, plain)))
+                if len(pending) > ahead:
+                    waiting, future = pending[0]
+                    done = future.result()
+                    pending.pop(0)
+                    yield waiting, done
+            while pending:
+                waiting, future = pending[0]
+                done = future.result()
+                pending.pop(0)
+                yield waiting, done
+        except BrokenProcessPool as exc:
+            oldest = pending[0][0] if pending else waiting
+            raise WorkerLost(oldest[0].line if oldest else None) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, models
@@ -110,16 +110,20 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
             # The values are taken one by one (nextval is the only allocation that is safe
             # against every other writer), but only their range crosses the wire when, as
             # nearly always, nobody else took a value in between.
+            # The sequence is named once: pg_get_serial_sequence in the select list ran for
+            # every value (a third of the cost of 5,000 ids).
             cur.execute(
-                "SELECT min(v), max(v) FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                "AS v FROM generate_series(1, %s)) AS s",
+                "SELECT min(v), max(v) FROM (SELECT nextval(seq) AS v FROM "
+                "(SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq OFFSET 0) AS q, "
+                "generate_series(1, %s)) AS s",
                 [table, count],
             )
             low, high = cur.fetchone()
             if high - low + 1 == count:
                 return list(range(low, high + 1))
             cur.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass "
+                "AS seq OFFSET 0) AS q, generate_series(1, %s)",
                 [table, count],
             )
             return [row[0] for row in cur.fetchall()]
@@ -142,30 +146,53 @@ def hold_parents(model: type[models.Model], ids: Iterable[int]) -> None:
     (docs/data-model.md). A row already deleted by another transaction (an erasure, a merge
     that committed first) makes the write fail, as the constraint would have.
     """
-    wanted = sorted(set(ids))
-    if not wanted:
+    hold_rows({model: ids})
+
+
+def hold_rows(wanted: Mapping[type[models.Model], Iterable[int | None]]) -> None:
+    """:func:`hold_parents` for the parents of several tables, in one statement on PostgreSQL.
+
+    ``None`` ids (a nullable key left empty) are skipped.
+    """
+    asked = {model: sorted({i for i in ids if i is not None}) for model, ids in wanted.items()}
+    asked = {model: ids for model, ids in asked.items() if ids}
+    if not asked:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    found: set[int] = set()
+    found: dict[type[models.Model], set[int]] = {model: set() for model in asked}
+    qn = connection.ops.quote_name
     with connection.cursor() as cur:
-        for part in chunked(wanted, 10_000):
-            if connection.vendor == "postgresql":
-                cur.execute(
-                    f'SELECT "id" FROM {table} WHERE "id" = ANY(%s) ORDER BY "id" FOR KEY SHARE',  # noqa: S608
-                    [list(part)],
-                )
-            else:
-                # SQLite: the transaction began IMMEDIATE and holds the database's write lock.
-                cur.execute(
-                    f'SELECT "id" FROM {table} WHERE "id" IN ({", ".join(["%s"] * len(part))})',  # noqa: S608
-                    list(part),
-                )
-            found.update(row[0] for row in cur.fetchall())
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise IntegrityError(
-            f"{model._meta.label}: rows {missing[:10]} were deleted by another transaction"
-        )
+        if connection.vendor == "postgresql":
+            # One CTE per table (FOR KEY SHARE cannot go under a UNION); the ids come back
+            # tagged with their table's position.
+            models_in = list(asked)
+            parts = [
+                f'h{n} AS (SELECT "id" FROM {qn(m._meta.db_table)} WHERE "id" = ANY(%s::bigint[]) '  # noqa: S608
+                'ORDER BY "id" FOR KEY SHARE)'
+                for n, m in enumerate(models_in)
+            ]
+            union = " UNION ALL ".join(f"SELECT {n}, id FROM h{n}" for n in range(len(models_in)))  # noqa: S608
+            cur.execute(
+                f"WITH {', '.join(parts)} {union}", [int_array(asked[m]) for m in models_in]
+            )
+            for n, row_id in cur.fetchall():
+                found[models_in[n]].add(row_id)
+        else:
+            # SQLite: the transaction began IMMEDIATE and holds the database's write lock.
+            for model, ids in asked.items():
+                table = qn(model._meta.db_table)
+                for part in chunked(ids, 10_000):
+                    cur.execute(
+                        f'SELECT "id" FROM {table} WHERE "id" IN ({", ".join(["%s"] * len(part))})',  # noqa: S608
+                        list(part),
+                    )
+                    found[model].update(row[0] for row in cur.fetchall())
+    for model, ids in asked.items():
+        missing = [i for i in ids if i not in found[model]]
+        if missing:
+            raise IntegrityError(
+                f"{model._meta.label}: rows {missing[:10]} do not exist "
+                "(deleted by another transaction, or never written)"
+            )
 
 
 def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -265,11 +292,24 @@ def bulk_update_rows(
     return len(prepared)
 
 
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL bigint[] literal (psycopg adapts a list element by element, in Python)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 _ARRAY_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+")
+
+
+_ARRAY_ALL_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+(?:,[0-9A-Za-z_.@+-]+)*")
 
 
 def text_array(values: Iterable[str]) -> str:
     """A PostgreSQL text[] literal; every element quoted unless plainly safe."""
+    values = list(values)
+    joined = ",".join(values)
+    # One scan for the usual list (references, ids: all plainly safe, none the word NULL).
+    if _ARRAY_ALL_SAFE.fullmatch(joined) and "NULL" not in joined.upper():
+        return "{" + joined + "}"
     items = []
     for value in values:
         if _ARRAY_SAFE.fullmatch(value) and value.upper() != "NULL":
