@@ -292,11 +292,6 @@ def bulk_update_rows(
     return len(prepared)
 
 
-def int_array(values: Iterable[int]) -> str:
-    """A PostgreSQL bigint[] literal (psycopg adapts a list element by element, in Python)."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 _ARRAY_SAFE = re.compile(r"[0-9A-Za-z_.@+-]+")
 
 
@@ -322,7 +317,8 @@ def text_array(values: Iterable[str]) -> str:
 def int_array(values: Iterable[int]) -> str:
     """A PostgreSQL integer array literal: one text parameter, where psycopg would adapt a list
     of thousands of numbers one by one, in Python."""
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
+    # int() first: a stray text can never become part of the literal.
+    return "{" + ",".join(map(str, map(int, values))) + "}"
 
 
 def select_in(
