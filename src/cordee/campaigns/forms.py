@@ -6,7 +6,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from cordee.campaigns.models import Channel, WinnerMetric
+from cordee.campaigns.models import Channel, TriggerKind, WinnerMetric
 from cordee.campaigns.rendering import BLOCK_TYPES
 from cordee.privacy.models import Purpose
 
@@ -78,6 +78,33 @@ class CampaignForm(forms.Form):
     )
     sms_en = forms.CharField(
         label=_("Texte du SMS (anglais)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TriggerForm(forms.Form):
+    name = forms.CharField(label=_("Nom du déclencheur"), max_length=150)
+    kind = forms.ChoiceField(label=_("Occasion"), choices=TriggerKind.choices)
+    days = forms.IntegerField(
+        label=_("Jours"),
+        min_value=0,
+        max_value=3650,
+        initial=0,
+        help_text=_(
+            "Avant l'anniversaire d'un séjour ou l'ouverture de la saison, après un séjour, "
+            "ou d'absence pour la reconquête (540 par défaut)."
+        ),
+    )
+    purpose = forms.ModelChoiceField(
+        label=_("Finalité (consentement requis)"),
+        queryset=Purpose.objects.filter(is_active=True),
+        to_field_name="slug",
+    )
+    segment_slug = forms.SlugField(label=_("Segment (facultatif)"), max_length=60, required=False)
+    sender_name = forms.CharField(label=_("Nom de l'expéditeur"), max_length=100, required=False)
+    sender_email = forms.EmailField(label=_("Adresse de l'expéditeur"), required=False)
+    subject_fr = forms.CharField(label=_("Objet"), max_length=200, required=False, strip=False)
+    subject_en = forms.CharField(
+        label=_("Objet (anglais)"), max_length=200, required=False, strip=False
     )
 
 

@@ -17,10 +17,14 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cordee.activities.models import Activity, ActivityKind, Season
 from cordee.campaigns.audience import (
@@ -35,15 +39,24 @@ from cordee.campaigns.models import (
     CampaignState,
     Delivery,
     DeliveryStatus,
+    Message,
     TriggerKind,
     TriggerOccasion,
     TriggerRule,
 )
+from cordee.campaigns.rendering import check_text
 from cordee.campaigns.sending import campaign_finish_if_done
+from cordee.campaigns.services import message_check
 from cordee.customers.models import Customer
 from cordee.customers.models import Season as PreferredSeason
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
+from cordee.privacy.models import Purpose
+from cordee.privacy.services import hub_partner
+from cordee.segments.models import Segment
+
+# The longest wait a rule may name: ten years (a win-back after 540 days is the usual).
+MAX_DAYS = 3650
 
 
 def _month_day_q(field: str, day: dt.date) -> Q:
@@ -194,3 +207,93 @@ def triggers_run(*, day: dt.date, actor: Actor) -> list[TriggerResult]:
         if result.queued and result.campaign is not None:
             transaction.on_commit(partial(campaign_send.enqueue, result.campaign.pk))
     return results
+
+
+def trigger_save(
+    *,
+    actor: Actor,
+    rule: TriggerRule | None,
+    name: str,
+    kind: str,
+    days: int,
+    purpose_slug: str,
+    subject_fr: str,
+    blocks_fr: list[dict[str, Any]],
+    subject_en: str = "",
+    blocks_en: list[dict[str, Any]] | None = None,
+    segment_slug: str = "",
+    sender_name: str = "",
+    sender_email: str = "",
+) -> TriggerRule:
+    """Create a trigger rule (``rule`` None) or change one: its occasion, audience and message.
+
+    Every field is checked first; a ValidationError names each wrong field. The rule is sent
+    by the tourist office (the hub), by e-mail, like the command line's ``cordee triggers add``.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        check_text(name, _("Nom"), limit=150)
+        if not name.strip():
+            raise ValidationError(_("Nom : à renseigner."))
+    except ValidationError as exc:
+        errors["name"] = exc.messages
+    if kind not in TriggerKind.values:
+        errors["kind"] = [_("Déclencheur inconnu : %(kind)s") % {"kind": str(kind)[:40]}]
+    if not 0 <= days <= MAX_DAYS:
+        errors["days"] = [_("Jours : de 0 à %(max)s.") % {"max": MAX_DAYS}]
+    purpose = Purpose.objects.filter(slug=purpose_slug[:40], is_active=True).first()
+    if purpose is None:
+        errors["purpose"] = [_("Finalité inconnue : %(slug)s") % {"slug": purpose_slug[:40]}]
+    if segment_slug and not Segment.objects.filter(slug=segment_slug).exists():
+        errors["segment_slug"] = [_("Segment inconnu : %(slug)s") % {"slug": segment_slug[:60]}]
+    try:
+        check_text(sender_name, _("Nom de l'expéditeur"), limit=100)
+        if any(c in sender_name for c in '\r\n<>"'):
+            raise ValidationError(
+                _("Nom de l'expéditeur : retours à la ligne, < > et \" interdits.")
+            )
+    except ValidationError as exc:
+        errors["sender_name"] = exc.messages
+    try:
+        if sender_email:
+            validate_email(sender_email)
+    except ValidationError:
+        errors["sender_email"] = [_("Adresse de l'expéditeur invalide.")]
+    clean: dict[str, Any] = {}
+    try:
+        clean = message_check(
+            channel="email",
+            subject_fr=subject_fr,
+            subject_en=subject_en,
+            blocks_fr=blocks_fr,
+            blocks_en=list(blocks_en or []),
+            sms_fr="",
+            sms_en="",
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"message": exc.messages})
+    if errors:
+        raise ValidationError(errors)
+    assert purpose is not None
+    hub = hub_partner()
+    fields = {
+        "name": name.strip(),
+        "kind": kind,
+        "days": days,
+        "purpose": purpose,
+        "segment_slug": segment_slug,
+        "sender_name": sender_name.strip() or hub.name,
+        "sender_email": sender_email or f"contact@{hub.slug}.invalid",
+    }
+    with transaction.atomic():
+        if rule is None:
+            rule = TriggerRule.objects.create(
+                partner=hub, channel="email", message=Message.objects.create(**clean), **fields
+            )
+            audit_log(actor=actor, action="trigger.add", obj=rule)
+        else:
+            Message.objects.filter(pk=rule.message_id).update(**clean)
+            TriggerRule.objects.filter(pk=rule.pk).update(**fields)
+            rule.refresh_from_db()
+            audit_log(actor=actor, action="trigger.change", obj=rule)
+    return rule

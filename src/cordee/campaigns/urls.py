@@ -24,6 +24,8 @@ urlpatterns = [
     path("offres/<int:pk>/approuver/", offer_views.offer_approve_view, name="offer_approve"),
     path("offres/<int:pk>/refuser/", offer_views.offer_refuse_view, name="offer_refuse"),
     path("declencheurs/", trigger_views.trigger_list, name="triggers"),
+    path("declencheurs/nouveau/", trigger_views.trigger_edit, name="trigger_create"),
+    path("declencheurs/<int:pk>/modifier/", trigger_views.trigger_edit, name="trigger_edit"),
     path("declencheurs/<int:pk>/actif/", trigger_views.trigger_toggle, name="trigger_toggle"),
     # What recipients reach from a message: no sign-in, signed tokens.
     path("m/d/<str:token>/", views.unsubscribe, name="unsubscribe"),

@@ -7,21 +7,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.campaigns.models import Message, TriggerKind, TriggerRule
-from cordee.campaigns.rendering import check_text
+from cordee.campaigns.models import TriggerKind, TriggerRule
 from cordee.campaigns.sending import campaign_send_run
-from cordee.campaigns.services import message_check
 from cordee.campaigns.templatefile import template_file_read
-from cordee.campaigns.triggers import triggers_run
+from cordee.campaigns.triggers import trigger_save, triggers_run
 from cordee.core.commands import CordeeCommand
 from cordee.privacy.access import Actor
-from cordee.privacy.audit import audit_log
-from cordee.privacy.models import Purpose
-from cordee.privacy.services import hub_partner
 
 
 class Command(CordeeCommand):
@@ -72,32 +66,23 @@ class Command(CordeeCommand):
                 campaign_send_run(campaign_id=r.campaign.pk)
 
     def _add(self, options: dict[str, Any]) -> None:
+        name, address = parseaddr(options["sender"]) if options["sender"] else ("", "")
         try:
             message = template_file_read(options["template"])
-            clean = message_check(channel="email", subject_fr=options["subject"], **message)
-            purpose = Purpose.objects.filter(slug=options["purpose"][:40], is_active=True).first()
-            if purpose is None:
-                raise ValidationError(
-                    _("Finalité inconnue : %(slug)s") % {"slug": options["purpose"][:40]}
-                )
-            if not 0 <= options["days"] <= 3650:
-                raise ValidationError(_("--days va de 0 à 3650."))
-            check_text(options["name"], _("Nom"), limit=150)
-            hub = hub_partner()
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        name, address = parseaddr(options["sender"]) if options["sender"] else ("", "")
-        with transaction.atomic():
-            rule = TriggerRule.objects.create(
+            rule = trigger_save(
+                actor=Actor.system("cli"),
+                rule=None,
                 name=options["name"],
                 kind=options["kind"],
                 days=options["days"],
-                partner=hub,
-                purpose=purpose,
-                channel="email",
-                message=Message.objects.create(**clean),
-                sender_name=name or hub.name,
-                sender_email=address or f"contact@{hub.slug}.invalid",
+                purpose_slug=options["purpose"],
+                subject_fr=options["subject"],
+                blocks_fr=message["blocks_fr"],
+                subject_en=message.get("subject_en", ""),
+                blocks_en=message.get("blocks_en") or [],
+                sender_name=name,
+                sender_email=address,
             )
-            audit_log(actor=Actor.system("cli"), action="trigger.add", obj=rule)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(_("Déclencheur n° %(id)s créé") % {"id": rule.pk})
