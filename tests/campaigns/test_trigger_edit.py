@@ -108,12 +108,7 @@ def test_each_wrong_field_is_named_and_nothing_is_saved(
 
 
 @pytest.mark.parametrize("who", ["helene", "lucas", "nadia", "sophie"])
-def test_only_the_office_marketing_creates_or_changes_triggers(
-    client,
-    destination,
-    rule,
-    who,  # noqa: F811
-):
+def test_only_the_office_marketing_creates_or_changes_triggers(client, destination, rule, who):  # noqa: F811
     birthday = rule("birthday")
     client.force_login(getattr(destination, who))
     assert client.get("/campagnes/declencheurs/nouveau/").status_code == 403
