@@ -100,6 +100,7 @@ def test_the_seeded_demo_shows_every_feature(settings, tmp_path: Path) -> None:
     assert counts["open_follow_ups"] > 0
     assert counts["cards"] > 0
     assert counts["pending_offers"] == 1
+    assert counts["triggers"] == 2  # birthday and post-stay survey, ready on the triggers page
     # Every activity file went through the real import, nearly all its lines accepted.
     imports = ActivityImport.objects.select_related("batch")
     assert imports.count() == len(STYLES)

@@ -202,6 +202,7 @@ def _examples(seed: int, today: dt.date) -> dict[str, int]:
         sms_fr="",
         sms_en="",
     )
+    triggers = _triggers(actor)
     # A few regulars got the destination's loyalty card at the office's desk.
     rng = Random(f"cards:{seed}")
     regulars = list(
@@ -215,7 +216,59 @@ def _examples(seed: int, today: dt.date) -> dict[str, int]:
     for customer in Customer.objects.filter(pk__in=chosen).order_by("pk"):
         loyalty_card_issue(customer=customer, actor=system)
     offers = _partner_offer(today)
-    return {"segments": 2, "campaigns": 1, "cards": len(chosen), "offers": offers}
+    return {
+        "segments": 2,
+        "campaigns": 1,
+        "triggers": triggers,
+        "cards": len(chosen),
+        "offers": offers,
+    }
+
+
+def _triggers(actor: Actor) -> int:
+    """Two daily triggers the office runs: a birthday greeting and the post-stay survey."""
+    from cordee.campaigns.models import TriggerRule
+    from cordee.campaigns.triggers import trigger_save
+
+    if TriggerRule.objects.exists():
+        return 0
+    sender_name = "Office de tourisme du Val Combeyre"
+    sender_email = "bonjour@val-combeyre.example"
+    trigger_save(
+        actor=actor,
+        rule=None,
+        name="Bon anniversaire",
+        kind="birthday",
+        days=0,
+        purpose_slug="newsletter",
+        subject_fr="Joyeux anniversaire, {{ first_name }} !",
+        blocks_fr=[
+            {"type": "title", "text": "Joyeux anniversaire !"},
+            {
+                "type": "paragraph",
+                "text": "Un chocolat chaud vous attend à l'office de tourisme, {{ first_name }} : "
+                "passez nous voir avec ce message.",
+            },
+        ],
+        sender_name=sender_name,
+        sender_email=sender_email,
+    )
+    trigger_save(
+        actor=actor,
+        rule=None,
+        name="Votre avis après le séjour",
+        kind="post_stay",
+        days=2,
+        purpose_slug="surveys",
+        subject_fr="Comment s'est passé votre séjour, {{ first_name }} ?",
+        blocks_fr=[
+            {"type": "paragraph", "text": "Merci d'être venu(e) dans le Val Combeyre."},
+            {"type": "survey", "text": "Donner mon avis"},
+        ],
+        sender_name=sender_name,
+        sender_email=sender_email,
+    )
+    return 2
 
 
 def _partner_offer(today: dt.date) -> int:
@@ -263,7 +316,7 @@ def demo_counts() -> dict[str, Any]:
     from django.db.models import Count
 
     from cordee.activities.models import LoyaltyCard, Season
-    from cordee.campaigns.models import Campaign, PartnerOffer
+    from cordee.campaigns.models import Campaign, PartnerOffer, TriggerRule
     from cordee.customers.models import HouseholdLink, PairDecision, ReviewStatus
     from cordee.segments.models import CustomerStats, Segment
 
@@ -289,6 +342,7 @@ def demo_counts() -> dict[str, Any]:
         ).count(),
         "segments": Segment.objects.count(),
         "draft_campaigns": Campaign.objects.filter(state="draft").count(),
+        "triggers": TriggerRule.objects.count(),
         "cards": LoyaltyCard.objects.count(),
         "pending_offers": PartnerOffer.objects.filter(state="pending").count(),
     }
