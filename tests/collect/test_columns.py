@@ -17,6 +17,7 @@ from cordee.collect.columns import (  # noqa: E402
     fold,
     guess,
     load_mapping,
+    looks_like_header,
     recognise,
 )
 
@@ -30,7 +31,7 @@ USUAL_HEADERS = {
     ],
     "birth_date": [
         "Date de naissance", "Né(e) le", "Naissance", "Birth date", "Date of birth", "DOB",
-        "Birthday",
+        "Birthday", "Date naiss.", "Date de naiss.", "DDN",
     ],
     "address_line1": ["Adresse", "Adresse 1", "Rue", "Address", "Street", "Address line 1"],
     "address_line2": ["Complément d'adresse", "Adresse 2", "Address line 2"],
@@ -251,3 +252,36 @@ def test_bad_mapping_files_are_explained(tmp_path, name, text, message):
 def test_missing_mapping_file(tmp_path):
     with pytest.raises(MappingError, match="ne peut pas être lu"):
         load_mapping(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["N° client", "Nom", "Prénom", "E-mail"],
+        ["E-mail"],  # a file of addresses alone
+        ["Nom", "", "", "Ville", ""],
+        ["Surname", "Email address", "Something else", "Another"],
+    ],
+)
+def test_a_header_names_two_known_columns_or_its_only_one(cells):
+    assert looks_like_header(cells)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["Export clients - Hôtel du Lac - 22/11/2026", "", ""],
+        ["Liste arrêtée au 22/11/2026"],
+        ["C001", "DUPONT", "Jean", "jean@exemple.fr", "06 12 34 56 78"],
+        ["Total : 25 clients", "", ""],
+        ["", "", ""],
+        ["Patronyme client", "Mail perso"],  # needs a mapping
+    ],
+)
+def test_titles_data_and_unknown_names_are_not_a_header(cells):
+    assert not looks_like_header(cells)
+
+
+def test_a_mapping_makes_its_columns_known_to_the_header_test():
+    mapping = Mapping(columns={"Patronyme client": "last_name", "Mail perso": "email"})
+    assert looks_like_header(["Patronyme client", "Mail perso"], mapping)

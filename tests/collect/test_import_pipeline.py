@@ -156,6 +156,30 @@ def test_a_dry_run_reports_without_storing(import_file):
     assert Customer.objects.count() == 0 and SourceRecord.objects.count() == 0
 
 
+def test_an_export_with_a_title_above_its_header(import_file):
+    text = (
+        "Export clients - Hôtel du Lac - 22/11/2026;;;;\r\n"
+        ";;;;\r\n"
+        "N° client;NOM;Prénom;Adresse e-mail;Date naiss.\r\n"
+        "C001;DUPONT;Jean;Jean Dupont <Jean.Dupont@Exemple.fr>;12 mars 1980\r\n"
+        "C002;MARTIN;Léa;mailto:lea.martin@exemple.fr;lundi 4 juillet 1983\r\n"
+    )
+    batch = import_file(text, encoding="cp1252")
+    assert batch.status == ImportStatus.DONE, batch.error
+    assert batch.column_warnings[0] == (
+        "En-tête lu à la ligne 3 : la ligne au-dessus est ignorée "
+        "(« Export clients - Hôtel du Lac - 22/11/2026 »)."
+    )
+    assert (batch.accepted, batch.rejected, batch.customers_created) == (2, 0, 2)
+    people = {c.last_name: c for c in Customer.objects.all()}
+    assert (people["Dupont"].email, str(people["Dupont"].birth_date)) == (
+        "jean.dupont@exemple.fr",
+        "1980-03-12",
+    )
+    assert people["Martin"].email == "lea.martin@exemple.fr"
+    assert SourceRecord.objects.get(external_id="C001").line == 4
+
+
 def test_an_excel_file_keeps_its_leading_zeros_and_dates(import_file, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     import datetime as dt

@@ -36,8 +36,13 @@ def test_email_trims_lowercases_and_checks(raw: str, expected: str) -> None:
         "jean@orange.fr.",
         "jean@localhost",
         "jean@exemple.test",
-        "Jean Dupont <jean@orange.fr>",
         "jean@orange.fr\r\nBcc: victime@orange.fr",
+        "Jean Dupont <jean@orange.fr>\r\nBcc: victime@orange.fr",
+        "jean@orange.fr <autre@orange.fr>",  # two addresses: which one?
+        "Jean <jean@orange.fr> Dupont",
+        "<script>@orange.fr",
+        "mailto:",
+        "Jean <" + "x" * 300 + "@orange.fr>",
         "jean\n@orange.fr",
         "x" * 65 + "@orange.fr",
         "j@" + "a" * 300 + ".fr",
@@ -46,6 +51,22 @@ def test_email_trims_lowercases_and_checks(raw: str, expected: str) -> None:
 def test_email_rejects_what_cannot_receive_mail(raw: str) -> None:
     with pytest.raises(InvalidValue):
         email(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Jean Dupont <Jean.Dupont@Orange.fr>", "jean.dupont@orange.fr"),
+        ('"Dupont, Jean" <jean.dupont@orange.fr>', "jean.dupont@orange.fr"),
+        ("<jean.dupont@orange.fr>", "jean.dupont@orange.fr"),
+        ("mailto:jean.dupont@orange.fr", "jean.dupont@orange.fr"),
+        ("MAILTO:jean.dupont@orange.fr?subject=Réservation", "jean.dupont@orange.fr"),
+        ("Élodie <élodie@exemple.fr>", "élodie@exemple.fr"),
+    ],
+)
+def test_email_out_of_an_address_book_or_a_link(raw: str, expected: str) -> None:
+    # What mail programs and address books export: the address is taken out of it.
+    assert email(raw) == expected
 
 
 def test_email_says_why_in_french() -> None:

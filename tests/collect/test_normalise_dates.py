@@ -37,6 +37,49 @@ def test_date_reads_march_14_1985(raw: str) -> None:
     assert date(raw) == MARCH_14_1985
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "14 mars 1985",
+        "14 Mars 1985",
+        "jeudi 14 mars 1985",
+        "Jeu. 14 mars 1985",
+        "14-MAR-85",
+        "14 mar. 1985",
+        "14 Mar 1985",
+        "Thu, 14 Mar 1985",
+        "March 14, 1985",
+        "March 14th, 1985",
+        "Thursday, March 14, 1985",
+        "14 mars 1985 00:00",
+    ],
+)
+def test_date_reads_month_names_in_french_and_english(raw: str) -> None:
+    assert date(raw) == MARCH_14_1985
+
+
+def test_date_month_names_with_accents_and_first_of_month() -> None:
+    assert date("1er février 2000") == datetime.date(2000, 2, 1)
+    assert date("15 août 1999") == datetime.date(1999, 8, 15)
+    assert date("3 déc. 1971") == datetime.date(1971, 12, 3)
+    assert date("2 Févr 1990") == datetime.date(1990, 2, 2)
+
+
+@pytest.mark.parametrize(
+    "raw", ["14 foo 1985", "vers le 14 mars 1985", "14 mars", "mars 1985", "14 1985 mars"]
+)
+def test_date_with_words_that_are_not_a_day_is_unreadable(raw: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        date(raw)
+    assert str(caught.value) == f"Date illisible : {raw}"
+
+
+def test_date_with_a_month_name_that_makes_no_day_is_impossible() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        date("31 février 1990")
+    assert str(caught.value) == "Date impossible : 31 février 1990"
+
+
 def test_two_digit_years_are_never_in_the_future() -> None:
     assert date("3/4/12") == datetime.date(2012, 4, 3)
     assert date("14/3/85") == MARCH_14_1985
@@ -71,7 +114,6 @@ def test_impossible_dates(raw: str) -> None:
     "raw",
     [
         "hier",
-        "14 mars 1985",
         "1985",  # a year alone: not a day, and not Excel's 1905 either
         "14/03",
         "14/03/1985/12",

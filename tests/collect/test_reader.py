@@ -299,6 +299,83 @@ def test_html_page_saved_as_xls(tmp_path):
     assert "page web" in unreadable(write(tmp_path, page, "export.xls"))
 
 
+def names_two(cells: list[str]) -> bool:
+    """A header test for these tests: a row naming two columns this file has."""
+    return len({"Nom", "Prénom", "E-mail"} & {cell.strip() for cell in cells}) >= 2
+
+
+TITLED = (
+    "Export clients - Hôtel du Lac - 22/11/2026;;\r\n"
+    ";;\r\n"
+    "Période : hiver 2025-2026;;\r\n"
+    "Nom;Prénom;E-mail\r\n"
+    "Dupont;Jean;jean@exemple.fr\r\n"
+    "Martin;Léa;lea@exemple.fr\r\n"
+)
+
+
+def test_title_lines_above_the_header_are_skipped(tmp_path):
+    table, rows = read(write(tmp_path, TITLED), is_header=names_two)
+    assert table.headers == ["Nom", "Prénom", "E-mail"]
+    assert table.header_line == 4
+    assert table.above == [
+        "Export clients - Hôtel du Lac - 22/11/2026",
+        "Période : hiver 2025-2026",
+    ]
+    assert rows == [
+        Row(5, ["Dupont", "Jean", "jean@exemple.fr"]),
+        Row(6, ["Martin", "Léa", "lea@exemple.fr"]),
+    ]
+
+
+def test_without_a_recognised_header_the_first_line_stays_the_header(tmp_path):
+    data = "Patronyme;Mail perso\r\nDupont;jean@exemple.fr\r\nMartin;lea@exemple.fr\r\n"
+    table, rows = read(write(tmp_path, data), is_header=names_two)
+    assert (table.headers, table.header_line, table.above) == (["Patronyme", "Mail perso"], 1, [])
+    assert [row.line for row in rows] == [2, 3]
+
+
+def test_the_header_is_looked_for_in_the_first_rows_only(tmp_path):
+    data = "".join(f"titre {i}\r\n" for i in range(30)) + "Nom;Prénom\r\nDupont;Jean\r\n"
+    table, rows = read(write(tmp_path, data), is_header=names_two)
+    assert table.headers == ["titre 0"] and table.header_line == 1
+    assert rows[0] == Row(2, ["titre 1"])
+    assert len(rows) == 31  # the rest is data, reported by the import as such
+
+
+def test_a_broken_quote_in_the_title_lines_falls_back_to_the_first_line(tmp_path):
+    data = '"Export ""clients\r\nNom;Prénom\r\nDupont;Jean\r\n'
+    table, _rows = read(write(tmp_path, data), is_header=names_two)
+    assert table.header_line == 1 and table.above == []
+
+
+def test_a_title_above_the_header_of_a_workbook(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Clients de l'École de ski — saison 2025-2026"])
+    sheet.append([])
+    sheet.append(["Nom", "Prénom", "E-mail"])
+    sheet.append(["Dupont", "Jean", "jean@exemple.fr"])
+    path = tmp_path / "clients.xlsx"
+    workbook.save(path)
+    table, rows = read(path, is_header=names_two)
+    assert (table.headers, table.header_line) == (["Nom", "Prénom", "E-mail"], 3)
+    assert table.above == ["Clients de l'École de ski — saison 2025-2026"]
+    assert rows == [Row(4, ["Dupont", "Jean", "jean@exemple.fr"])]
+
+
+def test_a_workbook_without_a_recognised_header_gives_back_the_rows_read_ahead(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["Patronyme", "Mail"], ["Dupont", "j@x.fr"], [], ["Martin", "l@x.fr"]):
+        sheet.append(row)
+    path = tmp_path / "clients.xlsx"
+    workbook.save(path)
+    table, rows = read(path, is_header=names_two)
+    assert (table.headers, table.header_line, table.above) == (["Patronyme", "Mail"], 1, [])
+    assert rows == [Row(2, ["Dupont", "j@x.fr"]), Row(4, ["Martin", "l@x.fr"])]
+
+
 def test_ten_thousand_columns_are_refused(tmp_path):
     header = ";".join(f"col{i}" for i in range(10_000))
     message = unreadable(write(tmp_path, header + "\n" + ";" * 9_999 + "\n"))

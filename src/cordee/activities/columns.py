@@ -128,6 +128,13 @@ class ActivityColumns:
         return missing
 
 
+def looks_like_activity_header(cells: list[str]) -> bool:
+    """Whether a row names an activity file's columns (see collect.columns.looks_like_header)."""
+    filled = [cell for cell in cells if cell.strip()]
+    known = sum(1 for cell in filled if _LOOKUP.get(fold(cell)) is not None)
+    return bool(filled) and known >= min(2, len(filled))
+
+
 def recognise_activity_columns(headers: list[str]) -> ActivityColumns:
     fields: dict[str, int] = {}
     warnings = []

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.activities.columns import recognise_activity_columns
+from cordee.activities.columns import looks_like_activity_header, recognise_activity_columns
 from cordee.activities.joins import Keys, card_digits, customers_find
 from cordee.activities.models import ActivityImport, ActivityKind
 from cordee.activities.services import NewActivity, activities_record_bulk
@@ -35,7 +35,7 @@ from cordee.collect.imports import import_batch_create
 from cordee.collect.intake import clean_text
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import PlainRows, WorkerLost, in_workers, worker_count
-from cordee.collect.reader import Row, UnreadableFile, open_table
+from cordee.collect.reader import Row, UnreadableFile, above_warning, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
 from cordee.partners.models import Partner
@@ -118,13 +118,17 @@ def _fail(batch: ImportBatch, message: str) -> None:
 
 def _run(batch: ImportBatch, progress: Progress | None) -> None:
     marker = batch.activity_import
-    with open_table(batch.stored_path, filename=batch.filename) as table:
+    with open_table(
+        batch.stored_path, filename=batch.filename, is_header=looks_like_activity_header
+    ) as table:
         plan = recognise_activity_columns(table.headers)
         batch.file_format = table.format
         batch.encoding = table.encoding or ""
         batch.delimiter = table.delimiter or ""
         batch.columns = [[header, name] for header, name in plan.describe()]
         batch.column_warnings = plan.warnings
+        if skipped := above_warning(table):
+            batch.column_warnings.insert(0, skipped)
         batch.save(
             update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
         )

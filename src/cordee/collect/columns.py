@@ -89,7 +89,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "birth_date": (
         "date de naissance", "ne le", "ne e le", "nee le", "naissance", "date naissance",
-        "birth date", "birthdate", "date of birth", "dob", "birthday",
+        "date naiss", "date de naiss", "date nais", "naiss", "ddn", "birth date", "birthdate",
+        "date of birth", "dob", "birthday",
     ),
     "gender": ("sexe", "genre", "gender", "sex"),
     "address_line1": (
@@ -271,6 +272,20 @@ def recognise(headers: list[str], mapping: Mapping | None = None) -> ColumnPlan:
     if mapping:
         plan.warnings.extend(_absent(mapping, headers))
     return plan
+
+
+def looks_like_header(cells: list[str], mapping: Mapping | None = None) -> bool:
+    """Whether a row names the file's columns: two of its cells (or its only one) are known.
+
+    A title above the header ("Export clients — 22/11/2026") names nothing; a row of
+    customer data names nothing either, which keeps the test safe when the real header is
+    not recognised at all (the first row then stays the header, as before).
+    """
+    filled = [cell for cell in cells if cell.strip()]
+    if not filled:
+        return False
+    known = sum(1 for target, _mapped in _targets(filled, mapping).values() if target)
+    return known >= min(2, len(filled))
 
 
 def _targets(headers: list[str], mapping: Mapping | None) -> dict[int, tuple[str | None, bool]]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -10,10 +11,10 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from cordee.activities.columns import recognise_activity_columns
+from cordee.activities.columns import looks_like_activity_header, recognise_activity_columns
 from cordee.activities.models import ActivityKind
-from cordee.collect.columns import MappingError, load_mapping, recognise
-from cordee.collect.reader import UnreadableFile, open_table
+from cordee.collect.columns import MappingError, load_mapping, looks_like_header, recognise
+from cordee.collect.reader import HeaderTest, UnreadableFile, open_table
 from cordee.partners.models import Partner
 
 FILE_EXTENSIONS = (".csv", ".xlsx", ".ods")
@@ -121,8 +122,16 @@ class ImportForm(forms.Form):
         # Open the file now, so that a file that cannot be read is refused here, with its
         # reason, before anything is stored.
         try:
-            with open_table(upload_path(upload), filename=upload.name) as table:
-                plan = recognise(table.headers, data.get("mapping"))
+            mapping = data.get("mapping")
+            is_header: HeaderTest = (
+                looks_like_activity_header
+                if data.get("content") == "activities"
+                else partial(looks_like_header, mapping=mapping)
+            )
+            with open_table(
+                upload_path(upload), filename=upload.name, is_header=is_header
+            ) as table:
+                plan = recognise(table.headers, mapping)
                 headers = list(table.headers)
         except UnreadableFile as exc:
             self.add_error("file", str(exc.message))

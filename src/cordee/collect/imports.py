@@ -11,6 +11,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -19,10 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.collect.columns import Mapping, recognise
+from cordee.collect.columns import Mapping, looks_like_header, recognise
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import Prepared, RowContext, prepare_all, worker_count
-from cordee.collect.reader import UnreadableFile, open_table
+from cordee.collect.reader import UnreadableFile, above_warning, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
 from cordee.customers.services import source_records_attach
@@ -136,13 +137,19 @@ def _unique_headers(headers: list[str]) -> list[str]:
 
 def _run(batch: ImportBatch, progress: Progress | None) -> None:
     mapping = _mapping_of(batch)
-    with open_table(batch.stored_path, filename=batch.filename) as table:
+    with open_table(
+        batch.stored_path,
+        filename=batch.filename,
+        is_header=partial(looks_like_header, mapping=mapping),
+    ) as table:
         plan = recognise(table.headers, mapping)
         batch.file_format = table.format
         batch.encoding = table.encoding or ""
         batch.delimiter = table.delimiter or ""
         batch.columns = [[header, canonical] for header, canonical in plan.describe()]
         batch.column_warnings = [str(w) for w in plan.warnings]
+        if skipped := above_warning(table):
+            batch.column_warnings.insert(0, skipped)
         batch.save(
             update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
         )

@@ -55,7 +55,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -76,6 +76,12 @@ SCAN_CHUNK = 1024 * 1024
 DELIMITERS = ";,\t|"  # order breaks ties: French Excel writes ';'
 # Longest physical line handed to csv.reader; longer ones are cut (see _LineFeed).
 LINE_LIMIT = 8 * 1024 * 1024
+# Non-blank rows looked at for the header when the first one is not it: exports often
+# open with a title, a date or an empty line before the column names.
+HEADER_SCAN_ROWS = 20
+
+# Tells whether a row of cells is the header (the import's column vocabulary decides).
+HeaderTest = Callable[[list[str]], bool]
 
 # Undecodable bytes become this noncharacter (Unicode reserves it for internal
 # use, so real data does not contain it); rows holding it are reported.
@@ -170,6 +176,7 @@ class Table:
         rows: Generator[Row, None, None],
         closer: Callable[[], object],
         header_line: int = 1,
+        above: list[str] | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
     ) -> None:
@@ -178,6 +185,8 @@ class Table:
         self.encoding = encoding
         self.delimiter = delimiter
         self.header_line = header_line
+        # The non-blank rows above the header (a title, a date), as text, skipped.
+        self.above = above or []
         self._rows = rows
         self._closer = closer
 
@@ -210,6 +219,7 @@ def open_table(
     filename: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    is_header: HeaderTest | None = None,
 ) -> Table:
     """Open a CSV, XLSX, ODS or XLS file and read its header row.
 
@@ -217,7 +227,9 @@ def open_table(
     another one); the content decides the format, the name only refines the
     message when a "spreadsheet" turns out not to be one. ``encoding`` and
     ``delimiter`` override the guesses for a CSV file (the import page lets
-    the user correct them).
+    the user correct them). The header is the first non-blank row, unless
+    ``is_header`` rejects it and accepts one of the next ``HEADER_SCAN_ROWS``
+    non-blank rows: the rows above that one are skipped (``Table.above``).
     """
     path = Path(path)
     try:
@@ -229,10 +241,17 @@ def open_table(
         raise UnreadableFile(EMPTY)
     kind = _sniff_kind(path, head)
     if kind is not None:
-        return _open_sheet(path, kind, max_columns, max_cell_chars)
+        return _open_sheet(path, kind, max_columns, max_cell_chars, is_header)
     suffix = Path(filename or path.name).suffix.lower()
     return _open_csv(
-        path, head, suffix, max_columns, max_cell_chars, encoding=encoding, delimiter=delimiter
+        path,
+        head,
+        suffix,
+        max_columns,
+        max_cell_chars,
+        encoding=encoding,
+        delimiter=delimiter,
+        is_header=is_header,
     )
 
 
@@ -285,7 +304,9 @@ def _contains(path: Path, needle: bytes) -> bool:
 # --- spreadsheets ---------------------------------------------------------
 
 
-def _open_sheet(path: Path, kind: str, max_columns: int, max_cell_chars: int) -> Table:
+def _open_sheet(
+    path: Path, kind: str, max_columns: int, max_cell_chars: int, is_header: HeaderTest | None
+) -> Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except PasswordError as exc:
@@ -296,7 +317,7 @@ def _open_sheet(path: Path, kind: str, max_columns: int, max_cell_chars: int) ->
             raise UnreadableFile(PASSWORD) from exc
         raise UnreadableFile(BROKEN_SHEET) from exc
     try:
-        values, header_line, headers = _first_sheet(workbook)
+        values, header_line, headers, above = _first_sheet(workbook, is_header)
         _check_headers(headers, max_columns, max_cell_chars)
     except BaseException:
         workbook.close()
@@ -308,11 +329,15 @@ def _open_sheet(path: Path, kind: str, max_columns: int, max_cell_chars: int) ->
         rows=rows,
         closer=workbook.close,
         header_line=header_line,
+        above=above,
     )
 
 
-def _first_sheet(workbook: CalamineWorkbook) -> tuple[Iterator[list[Any]], int, list[str]]:
-    """Rows of the first worksheet holding something, visible ones first, and its header."""
+def _first_sheet(
+    workbook: CalamineWorkbook, is_header: HeaderTest | None
+) -> tuple[Iterator[list[Any]], int, list[str], list[str]]:
+    """Rows of the first worksheet holding something, visible ones first, its header's line
+    number, the header and the rows skipped above it."""
     metadata = workbook.sheets_metadata
     order = sorted(
         range(len(metadata)), key=lambda i: metadata[i].visible != SheetVisibleEnum.Visible
@@ -332,8 +357,58 @@ def _first_sheet(workbook: CalamineWorkbook) -> tuple[Iterator[list[Any]], int, 
         for number, raw in enumerate(values, start=1):
             cells = [_cell_text(value) for value in raw]
             if any(cells):
-                return values, number, _header_names(cells)
+                return _sheet_header(values, number, cells, is_header)
     raise UnreadableFile(EMPTY)
+
+
+def _sheet_header(
+    values: Iterator[list[Any]], number: int, first: list[str], is_header: HeaderTest | None
+) -> tuple[Iterator[list[Any]], int, list[str], list[str]]:
+    if is_header is None or is_header(first):
+        return values, number, _header_names(first), []
+    # Look ahead, keeping what was read so that the rows can be given back.
+    ahead: list[list[Any]] = []
+    non_blank = 0
+    for raw in values:
+        ahead.append(raw)
+        cells = [_cell_text(value) for value in raw]
+        if not any(cells):
+            continue
+        if is_header(cells):
+            above = [first] + [
+                texts
+                for texts in ([_cell_text(v) for v in row] for row in ahead[:-1])
+                if any(texts)
+            ]
+            return values, number + len(ahead), _header_names(cells), _previews(above)
+        non_blank += 1
+        if non_blank >= HEADER_SCAN_ROWS:
+            break
+    return chain(ahead, values), number, _header_names(first), []
+
+
+def above_warning(table: Table) -> str | None:
+    """What the report says of the rows skipped above the header, if any."""
+    if not table.above:
+        return None
+    quoted = " ; ".join(f"« {text} »" for text in table.above[:3])
+    if len(table.above) > 3:
+        quoted += " ; …"
+    message = ngettext_lazy(
+        "En-tête lu à la ligne %(line)s : la ligne au-dessus est ignorée (%(rows)s).",
+        "En-tête lu à la ligne %(line)s : les %(count)s lignes au-dessus sont ignorées (%(rows)s).",
+        len(table.above),
+    )
+    return str(message) % {"line": table.header_line, "count": len(table.above), "rows": quoted}
+
+
+def _previews(rows: list[list[str]]) -> list[str]:
+    """Rows skipped above the header, as a person would quote them in a report."""
+    texts = []
+    for cells in rows:
+        text = " ".join(cell.strip() for cell in cells if cell.strip())
+        texts.append(text if len(text) <= 80 else text[:79] + "…")
+    return texts
 
 
 def _sheet_rows(
@@ -390,6 +465,7 @@ def _open_csv(
     *,
     encoding: str | None,
     delimiter: str | None,
+    is_header: HeaderTest | None = None,
 ) -> Table:
     encoding = encoding or _detect_encoding(path, head, suffix)
     try:
@@ -405,9 +481,12 @@ def _open_csv(
         # only a quoted cell running over many lines does.
         if csv.field_size_limit() < line_limit + 16:
             csv.field_size_limit(line_limit + 16)  # process-wide, only ever raised
+        skip = 0
+        if is_header is not None:
+            skip = _csv_header_index(path, encoding, line_limit, delimiter, is_header)
         feed = _LineFeed(stream, line_limit, delimiter)
         reader = csv.reader(feed, delimiter=delimiter, skipinitialspace=True)
-        header_line, headers = _csv_header(reader, feed)
+        header_line, headers, above = _csv_header(reader, feed, skip)
         _check_headers(headers, max_columns, max_cell_chars)
     except BaseException:
         stream.close()
@@ -419,6 +498,7 @@ def _open_csv(
         rows=rows.iterate(reader.line_num),
         closer=stream.close,
         header_line=header_line,
+        above=above,
         encoding=encoding,
         delimiter=delimiter,
     )
@@ -660,18 +740,49 @@ class _CsvRows:
         return error
 
 
-def _csv_header(reader: Any, feed: _LineFeed) -> tuple[int, list[str]]:
+def _csv_header(reader: Any, feed: _LineFeed, skip: int) -> tuple[int, list[str], list[str]]:
+    """The header's line number, its names and the non-blank rows above it, after ``skip``
+    non-blank records that are not the header."""
     last = 0
+    above: list[list[str]] = []
     try:
         for raw in reader:
             first, last = last + 1, reader.line_num
             cells = [cell.replace(_MARK, "\ufffd") for cell in raw]
             if any(cell.strip() for cell in cells):
+                if len(above) < skip:
+                    above.append(cells)
+                    continue
                 feed.reset()
-                return first, _header_names(cells)
+                return first, _header_names(cells), _previews(above)
     except csv.Error as exc:  # in practice, a quoted header cell that never ends
         raise UnreadableFile(BAD_HEADER) from exc
     raise UnreadableFile(EMPTY)
+
+
+def _csv_header_index(
+    path: Path, encoding: str, limit: int, delimiter: str, is_header: HeaderTest
+) -> int:
+    """How many non-blank records come before the header: 0 when the first one is it, or
+    when none of the first ``HEADER_SCAN_ROWS`` passes ``is_header`` (a separate read, so
+    that the real one starts from the top whatever is found)."""
+    with path.open(encoding=encoding, errors=_MARK_ERRORS, newline="") as stream:
+        reader = csv.reader(
+            _LineFeed(stream, limit, delimiter), delimiter=delimiter, skipinitialspace=True
+        )
+        seen = 0
+        try:
+            for raw in reader:
+                if not any(cell.strip() for cell in raw):
+                    continue
+                if is_header(raw):
+                    return seen
+                seen += 1
+                if seen > HEADER_SCAN_ROWS:
+                    break
+        except csv.Error:  # the real read reports it where it belongs
+            pass
+    return 0
 
 
 # --- shared ---------------------------------------------------------------

@@ -32,8 +32,12 @@ def email(raw: str | None) -> str | None:
     if raw is None or is_blank(raw):
         return None
     address = raw.strip().lower()
-    if len(address) > _EMAIL_MAX or "\r" in address or "\n" in address:
+    if len(address) > 4 * _EMAIL_MAX or "\r" in address or "\n" in address:
         # CR/LF in an address is a header-injection attempt, not a typo.
+        raise invalid(_EMAIL_MESSAGE, raw)
+    if "<" in address or address.startswith("mailto:"):
+        address = _bare_address(address)
+    if len(address) > _EMAIL_MAX:
         raise invalid(_EMAIL_MESSAGE, raw)
     if _is_plain_address(address):
         return address
@@ -47,6 +51,21 @@ def email(raw: str | None) -> str | None:
     # email-validator composes Unicode (NFC) and shows IDN domains in Unicode; lower-case
     # again and recompose so that the result normalises to itself.
     return unicodedata.normalize("NFC", normalized.lower())
+
+
+# What address books and mail programs export: "Jean Dupont <jean@exemple.fr>", a link.
+_DISPLAY_NAME = re.compile(r'(?:"[^"<>]*"|[^"<>@]*)\s*<([^<>\s]+)>')
+_MAILTO = re.compile(r"mailto:([^?\s]+)(?:\?.*)?")
+
+
+def _bare_address(text: str) -> str:
+    """The address out of a display-name form or a mailto link; anything else unchanged
+    (and then refused by the syntax check)."""
+    if match := _DISPLAY_NAME.fullmatch(text):
+        text = match[1]
+    if match := _MAILTO.fullmatch(text):
+        text = match[1]
+    return text
 
 
 def _is_plain_address(address: str) -> bool:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from django.utils.translation import gettext_lazy as _
 
 from .errors import invalid, is_blank
+from .text import fold
 
 _IMPOSSIBLE = _("Date impossible : {value}")
 _UNREADABLE = _("Date illisible : {value}")
@@ -22,6 +23,42 @@ _ISO = re.compile(rf"([0-9]{{4}})([-/.])([0-9]{{1,2}})\2([0-9]{{1,2}}){_TIME}")
 _NUMERIC = re.compile(rf"([0-9]{{1,2}})([-/.])([0-9]{{1,2}})\2([0-9]{{4}}|[0-9]{{2}}){_TIME}")
 _COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _SERIAL = re.compile(r"([0-9]{1,7})(?:\.[0-9]+)?")
+# Long dates as spreadsheets and letters write them, the weekday optional:
+# "12 mars 1980", "lundi 1er décembre 2025", "12-MAR-80", "March 12, 1980", "12 Dec. 1980".
+_DAY_MONTH_YEAR = re.compile(
+    r"(?:([a-z]+)\.?,?\s+)?([0-9]{1,2})(?:er|st|nd|rd|th)?[\s\-/.]+([a-z]+)\.?[\s\-/.,]+([0-9]{4}|[0-9]{2})"
+    + _TIME
+)
+_MONTH_DAY_YEAR = re.compile(
+    r"(?:([a-z]+)\.?,?\s+)?([a-z]+)\.?\s+([0-9]{1,2})(?:st|nd|rd|th)?,?\s+([0-9]{4})" + _TIME
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("janvier", "janv", "jan", "january"),
+            ("fevrier", "fevr", "fev", "february", "feb"),
+            ("mars", "mar", "march"),
+            ("avril", "avr", "april", "apr"),
+            ("mai", "may"),
+            ("juin", "june", "jun"),
+            ("juillet", "juil", "july", "jul"),
+            ("aout", "august", "aug"),
+            ("septembre", "sept", "sep", "september"),
+            ("octobre", "oct", "october"),
+            ("novembre", "nov", "november"),
+            ("decembre", "dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAYS = {
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "lun", "mar", "mer", "jeu", "ven", "sam", "dim",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+}  # fmt: skip
 
 _SERIAL_MAX = 2958465  # 9999-12-31, the last day Excel knows
 # Excel believes 1900 was a leap year: serial 60 is 29 February 1900, and the days after
@@ -74,7 +111,25 @@ def _parse(text: str, day_first: bool) -> datetime.date | _TwoDigitYear:
         return datetime.date(int(match[1]), int(match[2]), int(match[3]))
     if match := _SERIAL.fullmatch(text):
         return _excel_serial(int(match[1]), text)
+    if any(c.isalpha() for c in text):
+        return _named_month(text)
     raise _Unreadable
+
+
+def _named_month(text: str) -> datetime.date | _TwoDigitYear:
+    folded = fold(text)
+    if match := _DAY_MONTH_YEAR.fullmatch(folded):
+        weekday, day, month_name, year = match[1], int(match[2]), match[3], match[4]
+    elif match := _MONTH_DAY_YEAR.fullmatch(folded):
+        weekday, month_name, day, year = match[1], match[2], int(match[3]), match[4]
+    else:
+        raise _Unreadable
+    month = _MONTHS.get(month_name)
+    if month is None or (weekday is not None and weekday not in _WEEKDAYS):
+        raise _Unreadable
+    if len(year) == 2:
+        return (int(year), month, day)
+    return datetime.date(int(year), month, day)
 
 
 def _excel_serial(serial: int, text: str) -> datetime.date:
