@@ -180,6 +180,28 @@ def test_an_export_with_a_title_above_its_header(import_file):
     assert SourceRecord.objects.get(external_id="C001").line == 4
 
 
+def test_a_full_name_column_is_split_and_a_cell_with_two_phones_gives_the_first(import_file):
+    text = (
+        "Client;Téléphone;E-mail\r\n"
+        "M. DUPONT Jean;06 12 34 56 78 / 04 50 12 34 56;\r\n"
+        "Léa MARTIN-ROUX;+33 6 11 22 33 44 (portable);\r\n"
+        "Chambre 12;;c12@exemple.fr\r\n"
+    )
+    batch = import_file(text)
+    assert batch.status == ImportStatus.DONE, batch.error
+    assert ["Client", "full_name"] in batch.columns
+    people = {c.phone or c.email: c for c in Customer.objects.all()}
+    jean = people["+33612345678"]
+    assert (jean.civility, jean.first_name, jean.last_name) == ("M", "Jean", "Dupont")
+    lea = people["+33611223344"]
+    assert (lea.first_name, lea.last_name) == ("Léa", "Martin-Roux")
+    # Not a name: the line goes in by its e-mail, with a warning on the name.
+    assert people["c12@exemple.fr"].last_name == ""
+    warning = ImportIssue.objects.get(batch=batch, level=IssueLevel.WARNING)
+    assert (warning.line, warning.field) == (4, "full_name")
+    assert warning.message == "Nom complet illisible : Chambre 12"
+
+
 def test_an_excel_file_keeps_its_leading_zeros_and_dates(import_file, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     import datetime as dt

@@ -144,11 +144,29 @@ def test_phone_reads_national_numbers_in_the_given_region() -> None:
         "123",
         "pas de téléphone",
         "1" * 80,
+        "06 12 / 34 56",
+        "tél. 0612 (à rappeler)",
     ],
 )
 def test_phone_rejects_what_is_not_a_number(raw: str) -> None:
     with pytest.raises(InvalidValue):
         phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("06 12 34 56 78 / 04 50 12 34 56", "+33612345678"),
+        ("0612345678 ou 0450123456", "+33612345678"),
+        ("+33 6 12 34 56 78 (portable)", "+33612345678"),
+        ("06 12 34 56 78 (M. Dupont)", "+33612345678"),
+        ("Tél. : 06 12 34 56 78", "+33612345678"),
+        ("06 12 34 56 7 / 04 50 12 34 56", "+33450123456"),  # the first is one digit short
+        ("+44 20 7946 0958 (bureau)", "+442079460958"),
+    ],
+)
+def test_phone_out_of_a_cell_holding_more_than_a_number(raw: str, expected: str) -> None:
+    assert phone(raw) == expected
 
 
 def test_phone_says_why_in_french() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cordee.collect.normalise import InvalidValue, fold, person_name
+from cordee.collect.normalise import InvalidValue, fold, person_name, split_full_name
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,38 @@ def test_person_name_keeps_emoji_next_to_letters() -> None:
 @pytest.mark.parametrize("empty", ["", "   ", "<>", "\x00"])
 def test_person_name_of_nothing_is_none(empty: str) -> None:
     assert person_name(empty) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("M. DUPONT Jean", ("M", "Jean", "DUPONT")),
+        ("Mme Léa MARTIN-ROUX", ("Mme", "Léa", "MARTIN-ROUX")),
+        ("DUPONT Jean-Pierre", ("", "Jean-Pierre", "DUPONT")),
+        ("Jean de LA FONTAINE", ("", "Jean", "de LA FONTAINE")),
+        ("O'BRIEN Seán", ("", "Seán", "O'BRIEN")),
+        ("Dupont, Jean", ("", "Jean", "Dupont")),
+        ("Madame Dupont, Marie", ("Madame", "Marie", "Dupont")),
+        ("Jean Dupont", ("", "Jean", "Dupont")),
+        ("Marie Claire Dubois", ("", "Marie Claire", "Dubois")),
+        ("Jean-Marc de la Fontaine", ("", "Jean-Marc", "de la Fontaine")),
+        ("Anna van der Berg", ("", "Anna", "van der Berg")),
+        ("van der Berg Anna", ("", "Anna", "van der Berg")),
+        ("  Dupont  ", ("", "", "Dupont")),
+        ("M Dupont", ("M", "", "Dupont")),
+        ("Mme", ("", "", "Mme")),  # a civility alone is left for the name check to judge
+    ],
+)
+def test_split_full_name(raw: str, expected: tuple[str, str, str]) -> None:
+    assert split_full_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["C001", "Chambre 12", "x" * 400])
+def test_split_full_name_refuses_what_is_not_a_name(raw: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        split_full_name(raw)
+    assert str(caught.value).startswith("Nom complet illisible : ")
+
+
+def test_split_full_name_of_nothing() -> None:
+    assert split_full_name("") is None and split_full_name(None) is None

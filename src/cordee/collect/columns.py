@@ -42,6 +42,7 @@ IDENTIFICATION = (
     "civility",
     "first_name",
     "last_name",
+    "full_name",
     "email",
     "phone",
     "birth_date",
@@ -75,6 +76,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "civility": ("civilite", "civ", "titre", "title", "salutation"),
     "first_name": ("prenom", "first name", "firstname", "given name", "forename"),
+    "full_name": (
+        "nom complet", "nom et prenom", "nom prenom", "prenom nom", "prenom et nom",
+        "nom et prenom du client", "client", "nom du client", "full name", "fullname",
+        "customer name", "client name", "guest name", "guest",
+    ),
     "last_name": (
         "nom", "nom de famille", "last name", "lastname", "surname", "family name", "name",
     ),
@@ -136,6 +142,7 @@ LABELS = {
     "card_number": _("numéro de carte de fidélité"),
     "civility": _("civilité"),
     "first_name": _("prénom"),
+    "full_name": _("nom complet (prénom et nom)"),
     "last_name": _("nom"),
     "email": _("e-mail"),
     "phone": _("téléphone"),

@@ -139,6 +139,16 @@ def normalise_fields(fields: dict[str, str], consents: dict[str, str] | None = N
                 )
             )
 
+    raw_full = get("full_name")
+    if raw_full and not (get("first_name") or get("last_name")):
+        # One cell for the whole name ("M. DUPONT Jean"): split, then checked as the others.
+        parts = attempt("full_name", norm.split_full_name, raw_full)
+        if parts:
+            civility, first, last = parts
+            fields = {**fields, "first_name": first, "last_name": last}
+            if civility and not get("civility"):
+                fields["civility"] = civility
+            get = fields.get
     for name in ("first_name", "last_name"):
         raw = get(name)
         if raw:

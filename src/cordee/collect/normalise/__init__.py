@@ -13,7 +13,7 @@ from .contact import email, phone, phone_kind
 from .dates import birth_date, date
 from .errors import InvalidValue
 from .places import departement_of, postcode, region_of
-from .text import fold, person_name
+from .text import fold, person_name, split_full_name
 
 __all__ = [
     "Commune",
@@ -32,6 +32,7 @@ __all__ = [
     "gender",
     "language",
     "person_name",
+    "split_full_name",
     "phone",
     "phone_kind",
     "postcode",

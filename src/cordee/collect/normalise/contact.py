@@ -11,7 +11,7 @@ import phonenumbers
 from django.utils.translation import gettext_lazy as _
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from .errors import invalid, is_blank
+from .errors import InvalidValue, invalid, is_blank
 
 # --- e-mail ----------------------------------------------------------------------------
 
@@ -114,9 +114,32 @@ _FRENCH_NUMBER = _french_number_pattern()
 
 
 def phone(raw: str | None, *, region: str = "FR") -> str | None:
-    """The number in E.164 ('+33612345678'), read as a number of ``region`` if national."""
+    """The number in E.164 ('+33612345678'), read as a number of ``region`` if national.
+
+    A cell holding more than a number ("06 12 34 56 78 / 04 50 12 34 56",
+    "+33 6 12 34 56 78 (portable)") gives its first number that reads as one.
+    """
     if raw is None or is_blank(raw):
         return None
+    try:
+        return _phone(raw, region)
+    except InvalidValue:
+        if len(raw) > _PHONE_MAX:
+            raise
+        for candidate in _NUMBER_IN_TEXT.findall(raw):
+            if candidate.strip() != raw.strip() and sum(map(str.isdigit, candidate)) >= 6:
+                try:
+                    return _phone(candidate, region)
+                except InvalidValue:
+                    continue
+        raise
+
+
+# A number inside a longer text: digits with the usual separators, "+" or "(0)" allowed.
+_NUMBER_IN_TEXT = re.compile(r"\+?[0-9](?:[0-9 .\-\u00a0]|\(0\))*[0-9]")
+
+
+def _phone(raw: str, region: str) -> str | None:
     text = raw.strip()
     if len(text) > _PHONE_MAX:
         raise invalid(_PHONE_MESSAGE, raw)

@@ -153,6 +153,66 @@ def _case_part(part: str, *, particle_ok: bool) -> str:
     return lower.capitalize()
 
 
+# A civility written before a full name: "M. DUPONT Jean", "Mme Léa Martin".
+_CIVILITY_BEFORE = re.compile(
+    r"(m|mr|mme|mlle|mrs|ms|miss|monsieur|madame|mademoiselle|dr|docteur|pr|me)\.?\s+",
+    re.IGNORECASE,
+)
+_FULL_NAME_PARTICLES = _PARTICLES | {"la", "le", "di", "da", "dos", "das", "st", "ste"}
+
+
+def split_full_name(raw: str | None) -> tuple[str, str, str] | None:
+    """(civility, first name, last name) as written in one "full name" cell, untidied.
+
+    French files write the family name in capitals ("DUPONT Jean", "M. Léa MARTIN-ROUX"):
+    the capitals are the last name wherever they stand. "Dupont, Jean" puts it first.
+    Otherwise the order is first name then last name, a particle starting the last name
+    ("Jean-Marc de la Fontaine"). Any part may come back empty; ``person_name`` and
+    ``civility`` tidy and check each afterwards.
+    """
+    if raw is None or is_blank(raw):
+        return None
+    if len(raw) > 3 * NAME_MAX_LENGTH or any(ch.isdigit() for ch in raw):
+        raise invalid(_("Nom complet illisible : {value}"), raw)
+    text = " ".join(raw.split())
+    civility = ""
+    if (match := _CIVILITY_BEFORE.match(text)) and match.end() < len(text):
+        civility, text = match[1], text[match.end() :]
+    if "," in text:
+        last, _comma, first = text.partition(",")
+        return civility, first.strip(" ,"), last.strip()
+    words = text.split()
+    if len(words) == 1:
+        return civility, "", words[0]
+    if words[0].lower() in _FULL_NAME_PARTICLES:  # "van der Berg Anna": the family name first
+        end = 1
+        while end < len(words) - 1 and words[end].lower() in _FULL_NAME_PARTICLES:
+            end += 1
+        return civility, " ".join(words[end + 1 :]), " ".join(words[: end + 1])
+    capitals = [i for i, word in enumerate(words) if _in_capitals(word)]
+    if (
+        capitals
+        and len(capitals) < len(words)
+        and capitals == list(range(capitals[0], capitals[-1] + 1))
+    ):
+        start, end = capitals[0], capitals[-1] + 1
+        while start > 0 and words[start - 1].lower() in _FULL_NAME_PARTICLES:
+            start -= 1  # "Jean de LA FONTAINE"
+        if start == 0 or end == len(words):
+            last = words[start:end]
+            first = words[:start] + words[end:]
+            return civility, " ".join(first), " ".join(last)
+    for i in range(1, len(words) - 1):
+        if words[i].lower() in _FULL_NAME_PARTICLES:
+            return civility, " ".join(words[:i]), " ".join(words[i:])
+    return civility, " ".join(words[:-1]), words[-1]
+
+
+def _in_capitals(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
 _NOT_ALNUM = re.compile(r"[^0-9a-z ]")
 _SAINTE = re.compile(r"\bste\b")
 _SAINT = re.compile(r"\bst\b")
