@@ -199,9 +199,9 @@ def split_full_name(raw: str | None) -> tuple[str, str, str] | None:
         while start > 0 and words[start - 1].lower() in _FULL_NAME_PARTICLES:
             start -= 1  # "Jean de LA FONTAINE"
         if start == 0 or end == len(words):
-            last = words[start:end]
-            first = words[:start] + words[end:]
-            return civility, " ".join(first), " ".join(last)
+            family = words[start:end]
+            given = words[:start] + words[end:]
+            return civility, " ".join(given), " ".join(family)
     for i in range(1, len(words) - 1):
         if words[i].lower() in _FULL_NAME_PARTICLES:
             return civility, " ".join(words[:i]), " ".join(words[i:])
