@@ -376,6 +376,45 @@ def test_a_workbook_without_a_recognised_header_gives_back_the_rows_read_ahead(t
     assert rows == [Row(2, ["Dupont", "j@x.fr"]), Row(4, ["Martin", "l@x.fr"])]
 
 
+def test_a_summary_sheet_before_the_customers_is_passed_over(tmp_path):
+    workbook = openpyxl.Workbook()
+    summary = workbook.active
+    summary.title = "Synthèse"
+    summary.append(["Clients de la saison", 2])
+    customers = workbook.create_sheet("Clients")
+    customers.append(["Nom", "Prénom", "E-mail"])
+    customers.append(["Dupont", "Jean", "jean@exemple.fr"])
+    path = tmp_path / "clients.xlsx"
+    workbook.save(path)
+    table, rows = read(path, is_header=names_two)
+    assert (table.sheet, table.skipped_sheet) == ("Clients", "Synthèse")
+    assert table.headers == ["Nom", "Prénom", "E-mail"]
+    assert rows == [Row(2, ["Dupont", "Jean", "jean@exemple.fr"])]
+    from cordee.collect.reader import header_notes
+
+    assert header_notes(table) == [
+        "Feuille « Clients » lue : la feuille « Synthèse », avant elle, n'a pas d'en-tête reconnu."
+    ]
+
+
+def test_without_a_known_header_in_any_sheet_the_first_one_is_read(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Feuil1"
+    workbook.active.append(["Patronyme", "Mail"])
+    workbook.active.append(["Dupont", "j@x.fr"])
+    other = workbook.create_sheet("Feuil2")
+    other.append(["Autre chose", "Encore"])
+    path = tmp_path / "clients.xlsx"
+    workbook.save(path)
+    table, rows = read(path, is_header=names_two)
+    assert (table.sheet, table.skipped_sheet, table.headers) == (
+        "Feuil1",
+        None,
+        ["Patronyme", "Mail"],
+    )
+    assert rows == [Row(2, ["Dupont", "j@x.fr"])]
+
+
 def test_ten_thousand_columns_are_refused(tmp_path):
     header = ";".join(f"col{i}" for i in range(10_000))
     message = unreadable(write(tmp_path, header + "\n" + ";" * 9_999 + "\n"))

@@ -35,7 +35,7 @@ from cordee.collect.imports import import_batch_create
 from cordee.collect.intake import clean_text
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import PlainRows, WorkerLost, in_workers, worker_count
-from cordee.collect.reader import Row, UnreadableFile, above_warning, open_table
+from cordee.collect.reader import Row, UnreadableFile, header_notes, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
 from cordee.partners.models import Partner
@@ -127,8 +127,7 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         batch.delimiter = table.delimiter or ""
         batch.columns = [[header, name] for header, name in plan.describe()]
         batch.column_warnings = plan.warnings
-        if skipped := above_warning(table):
-            batch.column_warnings.insert(0, skipped)
+        batch.column_warnings[:0] = header_notes(table)
         batch.save(
             update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
         )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from cordee.collect.columns import Mapping, looks_like_header, recognise
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import Prepared, RowContext, prepare_all, worker_count
-from cordee.collect.reader import UnreadableFile, above_warning, open_table
+from cordee.collect.reader import UnreadableFile, header_notes, open_table
 from cordee.core.bulk import bulk_insert
 from cordee.customers.models import Channel
 from cordee.customers.services import source_records_attach
@@ -148,8 +148,7 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         batch.delimiter = table.delimiter or ""
         batch.columns = [[header, canonical] for header, canonical in plan.describe()]
         batch.column_warnings = [str(w) for w in plan.warnings]
-        if skipped := above_warning(table):
-            batch.column_warnings.insert(0, skipped)
+        batch.column_warnings[:0] = header_notes(table)
         batch.save(
             update_fields=["file_format", "encoding", "delimiter", "columns", "column_warnings"]
         )

@@ -79,6 +79,8 @@ LINE_LIMIT = 8 * 1024 * 1024
 # Non-blank rows looked at for the header when the first one is not it: exports often
 # open with a title, a date or an empty line before the column names.
 HEADER_SCAN_ROWS = 20
+# Worksheets looked at for one whose header is recognised.
+MAX_SHEETS_SCANNED = 10
 
 # Tells whether a row of cells is the header (the import's column vocabulary decides).
 HeaderTest = Callable[[list[str]], bool]
@@ -148,6 +150,9 @@ UNCLOSED_QUOTE = _(
 )
 UNDECODABLE = _("caractères illisibles : cette ligne n'est pas correctement encodée (%(encoding)s)")
 MALFORMED = _("ligne illisible : %(reason)s")
+SHEET_CHOSEN = _(
+    "Feuille « %(sheet)s » lue : la feuille « %(skipped)s », avant elle, n'a pas d'en-tête reconnu."
+)
 
 
 class UnreadableFile(Exception):
@@ -177,6 +182,8 @@ class Table:
         closer: Callable[[], object],
         header_line: int = 1,
         above: list[str] | None = None,
+        sheet: str | None = None,
+        skipped_sheet: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
     ) -> None:
@@ -187,6 +194,8 @@ class Table:
         self.header_line = header_line
         # The non-blank rows above the header (a title, a date), as text, skipped.
         self.above = above or []
+        self.sheet = sheet  # the worksheet read, for a workbook
+        self.skipped_sheet = skipped_sheet  # an earlier worksheet without a known header
         self._rows = rows
         self._closer = closer
 
@@ -317,32 +326,33 @@ def _open_sheet(
             raise UnreadableFile(PASSWORD) from exc
         raise UnreadableFile(BROKEN_SHEET) from exc
     try:
-        values, header_line, headers, above = _first_sheet(workbook, is_header)
-        _check_headers(headers, max_columns, max_cell_chars)
+        start = _first_sheet(workbook, is_header)
+        _check_headers(start.headers, max_columns, max_cell_chars)
     except BaseException:
         workbook.close()
         raise
-    rows = _sheet_rows(values, header_line, len(headers), max_cell_chars)
+    rows = _sheet_rows(start.values, start.header_line, len(start.headers), max_cell_chars)
     return Table(
-        headers=headers,
+        headers=start.headers,
         format=kind,
         rows=rows,
         closer=workbook.close,
-        header_line=header_line,
-        above=above,
+        header_line=start.header_line,
+        above=start.above,
+        sheet=start.sheet,
+        skipped_sheet=start.skipped_sheet,
     )
 
 
-def _first_sheet(
-    workbook: CalamineWorkbook, is_header: HeaderTest | None
-) -> tuple[Iterator[list[Any]], int, list[str], list[str]]:
-    """Rows of the first worksheet holding something, visible ones first, its header's line
-    number, the header and the rows skipped above it."""
+def _first_sheet(workbook: CalamineWorkbook, is_header: HeaderTest | None) -> _SheetStart:
+    """The worksheet to read, visible ones first: the first whose header ``is_header``
+    accepts (a workbook often opens with a summary sheet), else the first holding something."""
     metadata = workbook.sheets_metadata
     order = sorted(
         range(len(metadata)), key=lambda i: metadata[i].visible != SheetVisibleEnum.Visible
     )
-    for index in order:
+    fallback: _SheetStart | None = None
+    for index in order[:MAX_SHEETS_SCANNED]:
         if metadata[index].typ != SheetTypeEnum.WorkSheet:
             continue
         try:
@@ -357,15 +367,35 @@ def _first_sheet(
         for number, raw in enumerate(values, start=1):
             cells = [_cell_text(value) for value in raw]
             if any(cells):
-                return _sheet_header(values, number, cells, is_header)
+                start = _sheet_header(values, number, cells, is_header)
+                start.sheet = metadata[index].name
+                if start.found or is_header is None:
+                    if fallback is not None:
+                        start.skipped_sheet = fallback.sheet
+                    return start
+                fallback = fallback or start
+                break
+    if fallback is not None:
+        return fallback
     raise UnreadableFile(EMPTY)
+
+
+@dataclass(slots=True)
+class _SheetStart:
+    values: Iterator[list[Any]]
+    header_line: int
+    headers: list[str]
+    above: list[str]
+    found: bool  # the header test accepted the header
+    sheet: str = ""
+    skipped_sheet: str | None = None  # an earlier sheet without a recognised header
 
 
 def _sheet_header(
     values: Iterator[list[Any]], number: int, first: list[str], is_header: HeaderTest | None
-) -> tuple[Iterator[list[Any]], int, list[str], list[str]]:
+) -> _SheetStart:
     if is_header is None or is_header(first):
-        return values, number, _header_names(first), []
+        return _SheetStart(values, number, _header_names(first), [], found=True)
     # Look ahead, keeping what was read so that the rows can be given back.
     ahead: list[list[Any]] = []
     non_blank = 0
@@ -380,26 +410,34 @@ def _sheet_header(
                 for texts in ([_cell_text(v) for v in row] for row in ahead[:-1])
                 if any(texts)
             ]
-            return values, number + len(ahead), _header_names(cells), _previews(above)
+            return _SheetStart(
+                values, number + len(ahead), _header_names(cells), _previews(above), found=True
+            )
         non_blank += 1
         if non_blank >= HEADER_SCAN_ROWS:
             break
-    return chain(ahead, values), number, _header_names(first), []
+    return _SheetStart(chain(ahead, values), number, _header_names(first), [], found=False)
 
 
-def above_warning(table: Table) -> str | None:
-    """What the report says of the rows skipped above the header, if any."""
-    if not table.above:
-        return None
-    quoted = " ; ".join(f"« {text} »" for text in table.above[:3])
-    if len(table.above) > 3:
-        quoted += " ; …"
-    message = ngettext_lazy(
-        "En-tête lu à la ligne %(line)s : la ligne au-dessus est ignorée (%(rows)s).",
-        "En-tête lu à la ligne %(line)s : les %(count)s lignes au-dessus sont ignorées (%(rows)s).",
-        len(table.above),
-    )
-    return str(message) % {"line": table.header_line, "count": len(table.above), "rows": quoted}
+def header_notes(table: Table) -> list[str]:
+    """What the report says of where the header was found, when it was not the obvious place."""
+    notes = []
+    if table.skipped_sheet is not None and table.sheet:
+        notes.append(str(SHEET_CHOSEN) % {"sheet": table.sheet, "skipped": table.skipped_sheet})
+    if table.above:
+        quoted = " ; ".join(f"« {text} »" for text in table.above[:3])
+        if len(table.above) > 3:
+            quoted += " ; …"
+        message = ngettext_lazy(
+            "En-tête lu à la ligne %(line)s : la ligne au-dessus est ignorée (%(rows)s).",
+            "En-tête lu à la ligne %(line)s : les %(count)s lignes au-dessus sont ignorées "
+            "(%(rows)s).",
+            len(table.above),
+        )
+        notes.append(
+            str(message) % {"line": table.header_line, "count": len(table.above), "rows": quoted}
+        )
+    return notes
 
 
 def _previews(rows: list[list[str]]) -> list[str]:
