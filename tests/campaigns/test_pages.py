@@ -130,3 +130,73 @@ def test_a_partner_does_not_see_the_office_campaigns(marc, client, destination, 
 
 def test_pages_need_a_signed_in_user(client, people):
     assert client.get("/campagnes/").status_code == 302
+
+
+AB_FORM = {
+    **FORM,
+    "test_percent": "20",
+    "winner_metric": "clicks",
+    "winner_delay": "4",
+    "subject_b_fr": "Dernières places, {{ first_name }}",
+}
+
+
+def test_variant_b_gets_its_own_blocks_and_the_page_shows_them_again(marc):
+    form = {
+        **AB_FORM,
+        "b_own_content": "on",
+        "block_bfr_type": ["title", "button"],
+        "block_bfr_text": ["Plus que 12 chambres", "J'en profite"],
+        "block_bfr_url": ["", "https://vallee.example/derniere-minute"],
+    }
+    response = marc.post("/campagnes/nouvelle/", form)
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    a = campaign.variants.get(label="A").message
+    b = campaign.variants.get(label="B").message
+    assert [x["text"] for x in a.blocks_fr] == [
+        "L'hiver arrive",
+        "Bonjour {{ first_name }}, la neige est là.",
+        "Réserver",
+    ]
+    assert [(x["type"], x["text"]) for x in b.blocks_fr] == [
+        ("title", "Plus que 12 chambres"),
+        ("button", "J'en profite"),
+    ]
+    assert b.subject_fr == "Dernières places, {{ first_name }}"
+    page = marc.get(f"/campagnes/{campaign.pk}/modifier/").text
+    assert 'name="b_own_content" id="id_b_own_content" checked' in page
+    assert "Plus que 12 chambres" in page and 'name="block_bfr_text"' in page
+
+
+def test_without_its_own_content_variant_b_changes_only_the_subject(marc):
+    marc.post(
+        "/campagnes/nouvelle/",
+        {**AB_FORM, "block_bfr_text": ["ignoré"], "block_bfr_type": ["title"]},
+    )
+    campaign = Campaign.objects.get()
+    a = campaign.variants.get(label="A").message
+    b = campaign.variants.get(label="B").message
+    assert b.blocks_fr == a.blocks_fr and b.subject_fr != a.subject_fr
+    page = marc.get(f"/campagnes/{campaign.pk}/modifier/").text
+    assert 'id="id_b_own_content" checked' not in page
+
+
+def test_hostile_variant_b_content_is_refused_and_nothing_saved(marc):
+    form = {
+        **AB_FORM,
+        "b_own_content": "on",
+        "block_bfr_type": ["paragraph"],
+        "block_bfr_text": ["<script>alert(1)</script>"],
+        "block_bfr_url": [""],
+    }
+    response = marc.post("/campagnes/nouvelle/", form)
+    assert response.status_code == 200
+    assert "Variante B" in response.text and "HTML" in response.text
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize(("lang", "name"), [("bfr", "block_bfr_text"), ("<x>", "block_fr_text")])
+def test_a_new_block_row_for_each_editor(marc, lang, name):
+    response = marc.get("/campagnes/bloc/", {"lang": lang})
+    assert response.status_code == 200 and f'name="{name}"' in response.text

@@ -79,6 +79,25 @@ class CampaignForm(forms.Form):
     sms_en = forms.CharField(
         label=_("Texte du SMS (anglais)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    b_own_content = forms.BooleanField(
+        label=_("La variante B a son propre contenu (sinon, seul l'objet change)"),
+        required=False,
+    )
+    sms_b_fr = forms.CharField(
+        label=_("Texte du SMS de la variante B"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    sms_b_en = forms.CharField(
+        label=_("Texte du SMS de la variante B (anglais)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# The editors of a campaign's message: variant A's (the campaign's own) and variant B's.
+EDITOR_LANGS = ("fr", "en", "bfr", "ben")
+B_FIELDS = ("b_own_content", "sms_b_fr", "sms_b_en")
 
 
 class TriggerForm(forms.Form):

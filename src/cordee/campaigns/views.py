@@ -30,9 +30,15 @@ from cordee.campaigns.abtest import (
 )
 from cordee.campaigns.audience import audience_steps
 from cordee.campaigns.conf import setting
-from cordee.campaigns.forms import BLOCK_LABELS, CampaignForm, blocks_from_post
+from cordee.campaigns.forms import (
+    B_FIELDS,
+    BLOCK_LABELS,
+    EDITOR_LANGS,
+    CampaignForm,
+    blocks_from_post,
+)
 from cordee.campaigns.mailer import PermanentError, RejectedError, TransientError
-from cordee.campaigns.models import Campaign, CampaignState, Delivery, EventKind
+from cordee.campaigns.models import CampaignState, Delivery, EventKind
 from cordee.campaigns.queries import campaign_for, campaign_report, campaigns_visible_to
 from cordee.campaigns.services import (
     campaign_preview,
@@ -75,10 +81,7 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = CampaignForm(request.POST)
-        blocks_fr, blocks_en = (
-            blocks_from_post(request.POST, "fr"),
-            blocks_from_post(request.POST, "en"),
-        )
+        blocks = {lang: blocks_from_post(request.POST, lang) for lang in EDITOR_LANGS}
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -98,11 +101,11 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
                     winner_metric=data["winner_metric"] or "clicks",
                     winner_delay=data["winner_delay"] if data["winner_delay"] is not None else 4,
                     winner_auto=data["winner_auto"],
-                    variants=_variants_from_form(campaign, data),
+                    variants=_variants_from_form(data, blocks),
                     subject_fr=data["subject_fr"],
                     subject_en=data["subject_en"],
-                    blocks_fr=blocks_fr,
-                    blocks_en=blocks_en,
+                    blocks_fr=blocks["fr"],
+                    blocks_en=blocks["en"],
                     sms_fr=data["sms_fr"],
                     sms_en=data["sms_en"],
                 )
@@ -137,16 +140,30 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
                 "sms_fr": m.sms_fr,
                 "sms_en": m.sms_en,
             }
-            blocks_fr, blocks_en = m.blocks_fr, m.blocks_en
+            blocks = {"fr": m.blocks_fr, "en": m.blocks_en, "bfr": [], "ben": []}
             b = campaign.variants.filter(label="B").select_related("message").first()
             if b is not None:
-                initial.update(subject_b_fr=b.message.subject_fr, subject_b_en=b.message.subject_en)
+                bm = b.message
+                initial.update(subject_b_fr=bm.subject_fr, subject_b_en=bm.subject_en)
+                own = (bm.blocks_fr, bm.blocks_en, bm.sms_fr, bm.sms_en) != (
+                    m.blocks_fr,
+                    m.blocks_en,
+                    m.sms_fr,
+                    m.sms_en,
+                )
+                if own:
+                    initial.update(b_own_content=True, sms_b_fr=bm.sms_fr, sms_b_en=bm.sms_en)
+                    blocks.update(bfr=bm.blocks_fr, ben=bm.blocks_en)
         else:
-            blocks_fr = [
-                {"type": "title", "text": ""},
-                {"type": "paragraph", "text": "Bonjour {{ first_name }},"},
-            ]
-            blocks_en = []
+            blocks = {
+                "fr": [
+                    {"type": "title", "text": ""},
+                    {"type": "paragraph", "text": "Bonjour {{ first_name }},"},
+                ],
+                "en": [],
+                "bfr": [],
+                "ben": [],
+            }
         form = CampaignForm(initial=initial)
     if campaign is not None and campaign.state != CampaignState.DRAFT:
         return redirect("campaigns:detail", pk=campaign.pk)
@@ -154,32 +171,41 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
         "campaign": campaign,
         "form": form,
         "errors": errors,
-        "blocks": {"fr": _blocks_for_editor(blocks_fr), "en": _blocks_for_editor(blocks_en)},
+        "blocks": {"fr": _blocks_for_editor(blocks["fr"]), "en": _blocks_for_editor(blocks["en"])},
+        "blocks_b": {
+            "bfr": _blocks_for_editor(blocks["bfr"]),
+            "ben": _blocks_for_editor(blocks["ben"]),
+        },
+        "b_fields": B_FIELDS,
         "block_labels": BLOCK_LABELS,
     }
     return render(request, "campaigns/edit.html", context)
 
 
-def _variants_from_form(campaign: Campaign | None, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Variant B from the editor: its subject; its content, if it had its own (written from
-    the command line), kept; without a subject B, no A/B test."""
+def _variants_from_form(
+    data: dict[str, Any], blocks: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Variant B from the editor: its subject and, when it has its own, its blocks and SMS
+    (otherwise variant A's); without a subject B, no A/B test."""
     if not (data.get("subject_b_fr") or "").strip():
         return []
     fields: dict[str, Any] = {
         "subject_fr": data["subject_b_fr"],
         "subject_en": data.get("subject_b_en") or "",
     }
-    b = campaign.variants.filter(label="B").select_related("message").first() if campaign else None
-    if b is not None:
-        m = b.message
+    if data.get("b_own_content"):
         fields.update(
-            blocks_fr=m.blocks_fr, blocks_en=m.blocks_en, sms_fr=m.sms_fr, sms_en=m.sms_en
+            blocks_fr=blocks["bfr"],
+            blocks_en=blocks["ben"],
+            sms_fr=data.get("sms_b_fr") or "",
+            sms_en=data.get("sms_b_en") or "",
         )
     return [fields]
 
 
 def block_row(request: SignedInRequest) -> HttpResponse:
-    lang = "en" if request.GET.get("lang") == "en" else "fr"
+    lang = request.GET.get("lang")
+    lang = lang if lang in EDITOR_LANGS else "fr"
     block = {"type": "paragraph", "text": "", "url": ""}
     return render(
         request,
