@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.forms import BoundField
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -97,7 +99,6 @@ class CampaignForm(forms.Form):
 
 # The editors of a campaign's message: variant A's (the campaign's own) and variant B's.
 EDITOR_LANGS = ("fr", "en", "bfr", "ben")
-B_FIELDS = ("b_own_content", "sms_b_fr", "sms_b_en")
 
 
 class TriggerForm(forms.Form):
@@ -143,3 +144,54 @@ def blocks_from_post(data: QueryDict, lang: str) -> list[dict[str, Any]]:
             block["url"] = url
         blocks.append(block)
     return blocks
+
+
+EMPTY_BLOCK = {"type": "paragraph", "text": "", "url": ""}
+FIRST_BLOCKS = [{"type": "paragraph", "text": "Bonjour {{ first_name }},"}]
+_HEADINGS = {
+    "fr": _("Message en français"),
+    "en": _("Message en anglais (visiteurs étrangers)"),
+    "bfr": _("Variante B en français"),
+    "ben": _("Variante B en anglais (visiteurs étrangers)"),
+}
+
+
+@dataclass
+class MessageEditor:
+    """One language's message on an edit page: its subjects, its blocks, its SMS."""
+
+    lang: str  # the prefix of its block fields (block_<lang>_type…), see blocks_from_post
+    heading: str
+    subjects: list[BoundField] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    sms: BoundField | None = None
+
+
+def message_editors(
+    form: forms.Form,
+    blocks: dict[str, list[dict[str, Any]]],
+    *,
+    subjects: dict[str, tuple[str, ...]],
+    sms: dict[str, str] | None = None,
+) -> tuple[list[MessageEditor], set[str]]:
+    """The editors of the campaign, trigger and offer pages, one per key of ``blocks``, each
+    with an empty row to fill; and the names of the form's fields they show, which the page's
+    main fieldset leaves out."""
+    editors = []
+    shown: set[str] = set()
+    for lang, rows in blocks.items():
+        names = subjects.get(lang, ())
+        sms_name = (sms or {}).get(lang)
+        shown.update(names)
+        if sms_name:
+            shown.add(sms_name)
+        editors.append(
+            MessageEditor(
+                lang=lang,
+                heading=str(_HEADINGS[lang]),
+                subjects=[form[name] for name in names],
+                rows=[*rows, dict(EMPTY_BLOCK)],
+                sms=form[sms_name] if sms_name else None,
+            )
+        )
+    return editors, shown

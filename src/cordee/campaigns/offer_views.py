@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cordee.campaigns.forms import BLOCK_LABELS, blocks_from_post
+from cordee.campaigns.forms import BLOCK_LABELS, FIRST_BLOCKS, blocks_from_post, message_editors
 from cordee.campaigns.models import OfferState, PartnerOffer
 from cordee.campaigns.offers import (
     can_propose_offers,
@@ -151,14 +151,18 @@ def offer_edit(request: SignedInRequest, pk: int | None = None) -> HttpResponse:
         blocks_fr, blocks_en = offer.message.blocks_fr, offer.message.blocks_en
     else:
         form = OfferForm()
-        blocks_fr = [{"type": "paragraph", "text": "Bonjour {{ first_name }},"}]
-        blocks_en = []
-    empty = {"type": "paragraph", "text": "", "url": ""}
+        blocks_fr, blocks_en = FIRST_BLOCKS, []
+    editors, shown = message_editors(
+        form,
+        {"fr": blocks_fr, "en": blocks_en},
+        subjects={"fr": ("subject_fr",), "en": ("subject_en",)},
+    )
     context = {
         "offer": offer,
         "form": form,
         "errors": errors,
-        "blocks": {"fr": [*blocks_fr, empty], "en": [*blocks_en, empty]},
+        "editors": editors,
+        "editor_fields": shown,
         "block_labels": BLOCK_LABELS,
     }
     return render(request, "campaigns/offers/edit.html", context)

@@ -13,7 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cordee.campaigns.forms import BLOCK_LABELS, TriggerForm, blocks_from_post
+from cordee.campaigns.forms import (
+    BLOCK_LABELS,
+    FIRST_BLOCKS,
+    TriggerForm,
+    blocks_from_post,
+    message_editors,
+)
 from cordee.campaigns.models import Campaign, DeliveryStatus, TriggerKind, TriggerRule
 from cordee.campaigns.offers import can_review_offers
 from cordee.campaigns.triggers import trigger_save
@@ -137,14 +143,18 @@ def trigger_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespons
         blocks_fr, blocks_en = rule.message.blocks_fr, rule.message.blocks_en
     else:
         form = TriggerForm(initial={"kind": TriggerKind.BIRTHDAY, "purpose": "newsletter"})
-        blocks_fr = [{"type": "paragraph", "text": "Bonjour {{ first_name }},"}]
-        blocks_en = []
-    empty = {"type": "paragraph", "text": "", "url": ""}
+        blocks_fr, blocks_en = FIRST_BLOCKS, []
+    editors, shown = message_editors(
+        form,
+        {"fr": blocks_fr, "en": blocks_en},
+        subjects={"fr": ("subject_fr",), "en": ("subject_en",)},
+    )
     context = {
         "rule": rule,
         "form": form,
         "errors": errors,
-        "blocks": {"fr": [*blocks_fr, empty], "en": [*blocks_en, empty]},
+        "editors": editors,
+        "editor_fields": shown,
         "block_labels": BLOCK_LABELS,
     }
     return render(request, "campaigns/trigger_edit.html", context)

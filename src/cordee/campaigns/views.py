@@ -31,11 +31,13 @@ from cordee.campaigns.abtest import (
 from cordee.campaigns.audience import audience_steps
 from cordee.campaigns.conf import setting
 from cordee.campaigns.forms import (
-    B_FIELDS,
     BLOCK_LABELS,
     EDITOR_LANGS,
+    EMPTY_BLOCK,
+    FIRST_BLOCKS,
     CampaignForm,
     blocks_from_post,
+    message_editors,
 )
 from cordee.campaigns.mailer import PermanentError, RejectedError, TransientError
 from cordee.campaigns.models import CampaignState, Delivery, EventKind
@@ -68,10 +70,6 @@ def _actor(request: SignedInRequest) -> Actor:
 def campaign_list(request: SignedInRequest) -> HttpResponse:
     campaigns = campaigns_visible_to(_actor(request)).filter(trigger__isnull=True)[:200]
     return render(request, "campaigns/list.html", {"campaigns": campaigns})
-
-
-def _blocks_for_editor(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return blocks + [{"type": "paragraph", "text": "", "url": ""}]
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,10 +154,7 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
                     blocks.update(bfr=bm.blocks_fr, ben=bm.blocks_en)
         else:
             blocks = {
-                "fr": [
-                    {"type": "title", "text": ""},
-                    {"type": "paragraph", "text": "Bonjour {{ first_name }},"},
-                ],
+                "fr": [{"type": "title", "text": ""}, *FIRST_BLOCKS],
                 "en": [],
                 "bfr": [],
                 "ben": [],
@@ -167,16 +162,25 @@ def campaign_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
         form = CampaignForm(initial=initial)
     if campaign is not None and campaign.state != CampaignState.DRAFT:
         return redirect("campaigns:detail", pk=campaign.pk)
+    editors, shown = message_editors(
+        form,
+        {"fr": blocks["fr"], "en": blocks["en"]},
+        subjects={"fr": ("subject_fr", "subject_b_fr"), "en": ("subject_en", "subject_b_en")},
+        sms={"fr": "sms_fr", "en": "sms_en"},
+    )
+    editors_b, shown_b = message_editors(
+        form,
+        {"bfr": blocks["bfr"], "ben": blocks["ben"]},
+        subjects={},
+        sms={"bfr": "sms_b_fr", "ben": "sms_b_en"},
+    )
     context = {
         "campaign": campaign,
         "form": form,
         "errors": errors,
-        "blocks": {"fr": _blocks_for_editor(blocks["fr"]), "en": _blocks_for_editor(blocks["en"])},
-        "blocks_b": {
-            "bfr": _blocks_for_editor(blocks["bfr"]),
-            "ben": _blocks_for_editor(blocks["ben"]),
-        },
-        "b_fields": B_FIELDS,
+        "editors": editors,
+        "editors_b": editors_b,
+        "editor_fields": shown | shown_b | {"b_own_content"},
         "block_labels": BLOCK_LABELS,
     }
     return render(request, "campaigns/edit.html", context)
@@ -205,12 +209,11 @@ def _variants_from_form(
 
 def block_row(request: SignedInRequest) -> HttpResponse:
     lang = request.GET.get("lang")
-    lang = lang if lang in EDITOR_LANGS else "fr"
-    block = {"type": "paragraph", "text": "", "url": ""}
+    editor = {"lang": lang if lang in EDITOR_LANGS else "fr"}
     return render(
         request,
-        "campaigns/edit.html#block-row",
-        {"lang": lang, "block": block, "block_labels": BLOCK_LABELS},
+        "campaigns/_message_editor.html#block-row",
+        {"editor": editor, "block": EMPTY_BLOCK, "block_labels": BLOCK_LABELS},
     )
 
 
