@@ -63,6 +63,31 @@ def test_openapi_is_3_1_and_lists_every_operation_with_its_errors(client, db):
     assert document["components"]["securitySchemes"]
 
 
+def test_text_fields_that_take_a_number_say_so(client, db, hub_key):
+    document = client.get("/api/v1/openapi.json").json()
+    components = document["components"]["schemas"]
+    children = components["CustomerIn"]["properties"]["children"]
+    assert children["anyOf"] == [
+        {"maxLength": 10, "type": "string"},
+        {"type": "number"},
+        {"type": "null"},
+    ]
+    assert children["title"] == "Children" and children["examples"] == ["2"]
+    assert {"type": "number"} in components["ActivityIn"]["properties"]["payment_means"]["anyOf"]
+    # A field that is no text keeps its type: consents stay booleans.
+    assert "number" not in str(components["CustomerIn"]["properties"]["consents"])
+    # What the schema says is what the API does.
+    response = client.post(
+        "/api/v1/customers",
+        {"last_name": "Martin", "postal_code": 74000, "children": 2, "preferred_season": 0},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {hub_key}"},
+    )
+    assert response.status_code in (200, 201), response.content
+    customer = response.json()["customer"]
+    assert (customer["postal_code"], customer["children"]) == ("74000", 2)
+
+
 def test_docs_page_loads_nothing_from_elsewhere(client, db):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200

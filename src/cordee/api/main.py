@@ -13,9 +13,11 @@ from ninja.openapi.docs import Swagger
 
 from cordee.activities import api as activities
 from cordee.activities import api_consents
+from cordee.activities.api import ActivityIn
 from cordee.api import customers, errors
 from cordee.api import segments as segments_api
 from cordee.api.guard import CheckedJSONParser
+from cordee.api.schemas import CustomerIn
 
 DESCRIPTION = """
 L'API de Cordée pour les logiciels des partenaires (réservation, billetterie, caisse).
@@ -71,7 +73,32 @@ class CordeeAPI(NinjaAPI):
                     "serveur HTTP, en HTML.",
                     "content": {"text/html": {"schema": {"type": "string"}}},
                 }
+        components = schema.get("components", {}).get("schemas", {})
+        for model in NUMBERS_AS_TEXT:
+            if model.__name__ in components:
+                _numbers_as_text(components[model.__name__])
         return schema
+
+
+# Bodies whose text fields take a number too (a postcode, a phone, a count sent as a JSON
+# number by a partner's system): pydantic's ``coerce_numbers_to_str``, said in the schema.
+NUMBERS_AS_TEXT = (CustomerIn, ActivityIn)
+
+
+def _numbers_as_text(component: dict[str, Any]) -> None:
+    for prop in component.get("properties", {}).values():
+        if prop.get("type") == "string":
+            text = {k: prop.pop(k) for k in list(prop) if k not in _ANNOTATIONS}
+            prop["anyOf"] = [text, {"type": "number"}]
+            continue
+        branches = prop.get("anyOf", [])
+        types = {branch.get("type") for branch in branches}
+        if "string" in types and not types & {"number", "integer"}:
+            at = next(i for i, b in enumerate(branches) if b.get("type") == "string")
+            branches.insert(at + 1, {"type": "number"})
+
+
+_ANNOTATIONS = {"title", "description", "examples", "default"}
 
 
 api = CordeeAPI(
