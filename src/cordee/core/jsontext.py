@@ -10,12 +10,9 @@ else goes to the standard encoder. Free of Django: import workers use it.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
-# What json.dumps escapes when ensure_ascii is off.
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
 def json_text(value: Any) -> str:
@@ -28,6 +25,11 @@ def json_text(value: Any) -> str:
     for item in (*keys, *values):
         if item.__class__ is not str:
             return _encode(value)
-    if _NEEDS_ESCAPE.search("".join(keys) + "".join(values)) is not None:
+    # json.dumps escapes quotes, backslashes and control characters when ensure_ascii is
+    # off: a text without them is copied as it is. isprintable() (one pass in C, unlike a
+    # regular expression's character class) is False for every control character, and
+    # for some other characters too, which then merely take the standard encoder.
+    text = "".join(keys) + "".join(values)
+    if not text.isprintable() or '"' in text or "\\" in text:
         return _encode(value)
     return '{"' + '", "'.join([f'{k}": "{v}' for k, v in value.items()]) + '"}'
