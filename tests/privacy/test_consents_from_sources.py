@@ -125,3 +125,25 @@ def test_a_batch_takes_the_same_few_queries_whatever_its_size(
             source_record_ids=ids, channel="import", actor=Actor.system("import")
         )
     assert result.already_recorded == 2 * count and result.events == 0
+
+
+def test_each_imported_event_names_its_import_and_no_account(hotel_batch):
+    # Written as COPY text on PostgreSQL, as rows on SQLite: the same columns either way.
+    for event in ConsentEvent.objects.all():
+        assert event.actor_label == f"import:{hotel_batch.pk}"
+        assert event.recorded_by_id is None and event.page == ""
+        assert event.source_record_id is not None
+
+
+def test_an_actor_label_with_tabs_newlines_and_backslashes_is_stored_as_it_is(
+    hotel_batch, destination
+):
+    ConsentEvent.objects.all().delete()
+    label = "lot\t7\\8\nligne\r «x»"
+    result = consents_record_from_sources(
+        source_record_ids=list(SourceRecord.objects.values_list("pk", flat=True)),
+        channel="import",
+        actor=Actor.system(label),
+    )
+    assert result.events == 4
+    assert {e.actor_label for e in ConsentEvent.objects.all()} == {label}

@@ -370,3 +370,36 @@ def test_a_child_process_given_keys_setting_reads_what_this_one_wrote(monkeypatc
     monkeypatch.setenv("CORDEE_FIELD_KEYS", keys_setting())
     keyring.cache_clear()
     assert keyring().source == "env" and decrypt(stored) == "p0@example.org"
+
+
+@pytest.mark.parametrize("value", ["a@b.fr", "", "é\u2028\x00\ud800 x", "y" * 100_000])
+def test_a_sealer_writes_what_encrypt_writes_with_a_fresh_nonce_each_time(value):
+    from cordee.privacy.encryption import sealer
+
+    seal = sealer()
+    first, second = seal(value), seal(value)
+    if not value:
+        assert first == second == ""
+        return
+    assert first != second  # a fresh nonce per value, as encrypt
+    assert encryption.key_id_of(first) == keyring().current
+    assert decrypt(first) == decrypt(second) == decrypt(encrypt(value)) == value
+    assert len(first) == len(encrypt(value))
+
+
+def test_a_sealer_taken_after_a_rotation_uses_the_new_key(monkeypatch):
+    from cordee.privacy.encryption import encrypt_data, key_line, new_key, sealer
+
+    before = sealer()
+    path = encryption.key_file()
+    path.write_text(key_line("fresh3", new_key()) + "\n" + path.read_text())
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    monkeypatch.setattr(encryption, "_checked", [0.0])
+    after = sealer()
+    assert encryption.key_id_of(after("x")) == "fresh3"
+    # One taken before still writes with its own key, which stays readable.
+    assert decrypt(before("x")) == "x"
+    stored = encrypt_data({"email": "a@b.fr", "last_name": "Dupont", "phone": ""}, after)
+    assert encryption.key_id_of(stored["email"]) == "fresh3"
+    assert stored["last_name"] == "Dupont" and stored["phone"] == ""

@@ -18,6 +18,7 @@ from typing import Any
 from cordee.collect.intake import normalise_fields
 from cordee.collect.reader import Row
 from cordee.customers.incoming import IncomingRecord
+from cordee.privacy.encryption import sealer
 
 _MAX_ISSUE_CELL = 1_000
 # The values of collect.models.IssueLevel; that module cannot be imported before the app
@@ -67,6 +68,7 @@ def prepare_rows(context: RowContext, rows: list[Row]) -> Prepared:
         context.defaults,
         context.copy_text,
     )
+    seal = sealer()  # the current key, looked up once per batch
     for row in rows:
         cells = row.cells
         if row.error:
@@ -89,7 +91,7 @@ def prepare_rows(context: RowContext, rows: list[Row]) -> Prepared:
         )
         # The customer this record would create alone is computed here too: most new
         # customers have one record in their batch, and the writer then only adds ids.
-        out.records.append(record.prepare(golden=True, copy_text=copy_text))
+        out.records.append(record.prepare(golden=True, copy_text=copy_text, seal=seal))
     return out
 
 

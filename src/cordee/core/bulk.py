@@ -34,7 +34,19 @@ def _with_json(
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def needs_copy_escape(text: str) -> bool:
+    """Whether ``text`` has a character that COPY's text format escapes.
+
+    Four substring searches rather than one regular expression (a class of the four): on the long
+    texts of a bulk write (ciphertexts, JSON) the expression engine, testing a character
+    class one character at a time, cost ~15 times more (~30 µs for a 1,000-character text
+    on a loaded machine, against ~2).
+    """
+    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
+
+
 COPY_NULL = "\\N"
 # json.dumps(value, ensure_ascii=False) builds an encoder per call; this one is made once.
 json_text = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -52,9 +64,9 @@ def copy_value(value: Any) -> str:
     if cls is list and not value:
         return "[]"
     if isinstance(value, str):
-        if _COPY_SPECIAL.search(value) is None:
-            return value
-        return value.translate(_COPY_ESCAPES)
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_ESCAPES)
+        return value
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int | float):
@@ -69,7 +81,7 @@ def copy_value(value: Any) -> str:
 def copy_line(values: Sequence[Any]) -> str:
     """A row in COPY text format, without its final newline (so that pieces can be joined)."""
     # One scan over all the text values: few rows have one that needs escaping.
-    if _COPY_SPECIAL.search("".join([v for v in values if v.__class__ is str])) is None:
+    if not needs_copy_escape("".join([v for v in values if v.__class__ is str])):
         return "\t".join([v if v.__class__ is str else copy_value(v) for v in values])
     return "\t".join([copy_value(v) for v in values])
 

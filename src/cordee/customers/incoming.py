@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cordee.core.jsontext import json_text
 from cordee.customers.matching.features import clean_card_number, is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
 from cordee.privacy.encryption import DATA_KEYS, encrypt, encrypt_data
@@ -50,10 +52,19 @@ class IncomingRecord:
     # reused for the same values of the customer row.
     sealed: dict[str, str] = field(default_factory=dict)
 
-    def prepare(self, *, golden: bool = False, copy_text: bool = False) -> IncomingRecord:
-        """Fill the derived fields; ``golden`` and ``copy_text`` add work bulk paths want done early."""
+    def prepare(
+        self,
+        *,
+        golden: bool = False,
+        copy_text: bool = False,
+        seal: Callable[[str], str] | None = None,
+    ) -> IncomingRecord:
+        """Fill the derived fields; ``golden`` and ``copy_text`` add work bulk paths want done early.
+
+        ``seal``: a bulk path's :func:`cordee.privacy.encryption.sealer`, taken once per batch.
+        """
         if not self.fingerprint:
-            self._prepare()
+            self._prepare(seal or encrypt)
         if (golden or copy_text) and self.golden is None:
             from cordee.customers.golden import first_record_values
 
@@ -78,7 +89,7 @@ class IncomingRecord:
             self.golden_copy = copy_line(stored_values(self.golden, self.sealed))
         return self
 
-    def _prepare(self) -> None:
+    def _prepare(self, seal: Callable[[str], str]) -> None:
         # key 0x1E value 0x1F for each item, hashed in one call.
         content = "".join([f"{key}\x1e{value}\x1f" for key, value in self.raw.items()])
         self.fingerprint = hashlib.blake2b(
@@ -88,8 +99,8 @@ class IncomingRecord:
         self.phone_hash = phone_index(self.data.get("phone") or "")
         # As the columns store them (cordee.privacy.fields): raw encrypted whole, the
         # identifying values of data encrypted inside.
-        self.raw_json = encrypt(_json_text(self.raw))
-        stored = encrypt_data(self.data)
+        self.raw_json = seal(json_text(self.raw))
+        stored = encrypt_data(self.data, seal)
         if stored is not self.data:
             for k in DATA_KEYS:
                 if (clear := self.data.get(k)) and isinstance(clear, str):

@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -196,6 +196,28 @@ def encrypt(value: str) -> str:
     return f"{PREFIX}{ring.current}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
+def sealer() -> Callable[[str], str]:
+    """:func:`encrypt` bound to the key current now, for a loop over many values.
+
+    The same stored form, a fresh random nonce per value; only the key look-up (and the
+    check that the key file has not changed) is done once, here. A bulk path takes one per
+    batch of a few thousand values, so a new key is still picked up within seconds.
+    """
+    ring = _fresh_keyring()
+    seal = ring.cipher(ring.current).encrypt
+    prefix = f"{PREFIX}{ring.current}:"
+    urandom, b2a = os.urandom, binascii.b2a_base64
+
+    def encrypt_bound(value: str) -> str:
+        if not value:
+            return value
+        nonce = urandom(_NONCE)
+        sealed = seal(nonce, value.encode("utf-8", "surrogatepass"), None)
+        return prefix + b2a(nonce + sealed, newline=False).decode()
+
+    return encrypt_bound
+
+
 def is_encrypted(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
@@ -232,15 +254,19 @@ def decrypt(value: str) -> str:
     return clear.decode("utf-8", "surrogatepass")
 
 
-def encrypt_data(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a record's normalised data with its identifying values encrypted."""
+def encrypt_data(data: dict[str, Any], seal: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """A copy of a record's normalised data with its identifying values encrypted.
+
+    ``seal``: a :func:`sealer` to encrypt with (a bulk path's), else :func:`encrypt`.
+    """
     if not any(data.get(k) for k in DATA_KEYS):
         return data
+    seal = seal or encrypt
     out = dict(data)
     for k in DATA_KEYS:
         value = out.get(k)
         if isinstance(value, str) and value:
-            out[k] = encrypt(value)
+            out[k] = seal(value)
     return out
 
 

@@ -17,7 +17,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordee.core.bulk import allocate_ids, bulk_insert, chunked, hold_parents
+from cordee.core.bulk import (
+    allocate_ids,
+    bulk_insert,
+    chunked,
+    copy_line,
+    copy_lines,
+    copy_value,
+    hold_parents,
+)
 from cordee.core.signals import consent_changed
 from cordee.customers.models import Customer, SourceRecord
 from cordee.partners.models import Partner, PartnerKind
@@ -354,34 +362,52 @@ def _consents_write(
         hub_id = hub_partner().pk
     event_ids = allocate_ids(ConsentEvent, len(wanted))
     rows: list[tuple[Any, ...]] = []
+    lines: list[str] = []
     states: list[StateRow] = []
     changes: list[tuple[int, str, int, str]] = []
     adapt = connection.ops.adapt_datetimefield_value
     recorded_by = actor.user.pk if actor.user else None
     label = actor.label[:150]
+    # On PostgreSQL the events go to COPY as text, formatted here: the columns after "at"
+    # are the same for every event of a purpose, and most events share their "at".
+    as_text = connection.vendor == "postgresql"
+    tails: dict[int, str] = {}
+    at_texts: dict[dt.datetime, str] = {}
     for event_id, (record_id, customer_id, purpose, partner_id, at, status) in zip(
         event_ids, wanted, strict=True
     ):
         purpose_id = purpose.id  # the column, not the pk property: once per event
         controller_id = hub_id if purpose_id in hub_purposes else partner_id
         assert controller_id is not None
-        rows.append(
-            (
-                event_id,
-                customer_id,
-                purpose_id,
-                controller_id,
-                partner_id,
-                status,
-                adapt(at),
-                channel,
-                recorded_by,
-                label,
-                declarations.get(purpose_id),
-                "",
-                record_id,
+        if as_text:
+            if (at_text := at_texts.get(at)) is None:
+                at_text = at_texts[at] = copy_value(adapt(at))
+            if (tail := tails.get(purpose_id)) is None:
+                tail = tails[purpose_id] = copy_line(
+                    (channel, recorded_by, label, declarations.get(purpose_id), "")
+                )
+            lines.append(
+                f"{event_id}\t{customer_id}\t{purpose_id}\t{controller_id}\t{partner_id}\t"
+                f"{copy_value(status)}\t{at_text}\t{tail}\t{copy_value(record_id)}\n"
             )
-        )
+        else:
+            rows.append(
+                (
+                    event_id,
+                    customer_id,
+                    purpose_id,
+                    controller_id,
+                    partner_id,
+                    status,
+                    adapt(at),
+                    channel,
+                    recorded_by,
+                    label,
+                    declarations.get(purpose_id),
+                    "",
+                    record_id,
+                )
+            )
         states.append((customer_id, purpose_id, controller_id, status, at, event_id))
         if announce:
             changes.append((customer_id, purpose.slug, controller_id, status))
@@ -389,9 +415,12 @@ def _consents_write(
             result.granted += 1
         else:
             result.refused += 1
-    bulk_insert(ConsentEvent, _EVENT_FIELDS, rows)
+    if as_text:
+        copy_lines(ConsentEvent, _EVENT_FIELDS, lines)
+    else:
+        bulk_insert(ConsentEvent, _EVENT_FIELDS, rows)
     _states_upsert(states, new_customers=new_customers)
-    result.events = len(rows)
+    result.events = len(wanted)
     _announce(changes)
     audit_log(
         actor=actor,
@@ -480,12 +509,22 @@ def _states_write(
     if new_customers:
         fresh = [row for key, row in latest.items() if key[0] in new_customers]
         if fresh:
-            bulk_insert(
-                ConsentState,
-                ("customer", "purpose", "controller", "status", "at", "event"),
-                [(c, p, ctl, s, connection.ops.adapt_datetimefield_value(at), e)
-                 for c, p, ctl, s, at, e in fresh],
-            )  # fmt: skip
+            fields = ("customer", "purpose", "controller", "status", "at", "event")
+            adapt = connection.ops.adapt_datetimefield_value
+            if connection.vendor == "postgresql":
+                at_texts: dict[dt.datetime, str] = {}
+                lines = []
+                for c, p, ctl, s, at, e in fresh:
+                    if (at_text := at_texts.get(at)) is None:
+                        at_text = at_texts[at] = copy_value(adapt(at))
+                    lines.append(f"{c}\t{p}\t{ctl}\t{copy_value(s)}\t{at_text}\t{e}\n")
+                copy_lines(ConsentState, fields, lines)
+            else:
+                bulk_insert(
+                    ConsentState,
+                    fields,
+                    [(c, p, ctl, s, adapt(at), e) for c, p, ctl, s, at, e in fresh],
+                )
             latest = {key: row for key, row in latest.items() if key[0] not in new_customers}
             if not latest:
                 return

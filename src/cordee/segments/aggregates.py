@@ -515,7 +515,12 @@ def _seasons_list(column: str) -> str:
 def stats_rows_ensure(customer_ids: list[int]) -> None:
     """An empty row for each of these customers that has none (a new customer: a prospect)."""
     customers, stats = _table(Customer), _table(CustomerStats)
-    where, ids = _in("c.id", customer_ids)
+    if connection.vendor == "postgresql":
+        # One array parameter: an import batch names ~14,000 new customers, and as many
+        # "%s" in an IN list cost more to bind client-side and to parse than the insert.
+        where, ids = "c.id = ANY(%s::bigint[])", [list(customer_ids)]
+    else:
+        where, ids = _in("c.id", customer_ids)
     columns = (
         "customer_id", "activity_count", "amount_total", "winter_count", "winter_amount",
         "winter_seasons", "summer_count", "summer_amount", "summer_seasons", "seasons_attended",
