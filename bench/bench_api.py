@@ -813,6 +813,57 @@ the planner believed small, spent longer and longer per batch in its look-up of 
 (the kind second in the unique index): it did not finish the same file."""
 
 
+# The single POST and the look-up: what was measured and changed (cProfile through
+# bench/api_per_call.py --profile single|lookup, and the CPU per request under wrk above).
+SINGLE_CHANGES = """**The single POST and the look-up** (2026-11-23, branch api):
+
+- **Load generator: `wrk`** (`apt-get install wrk`; the bench falls back to Python threads and
+  says so when it is missing) with the Lua scripts of `bench/wrk/`: a new reference per POST
+  (every POST creates), a random customer per look-up, p50/p99 from wrk's own histogram. It
+  costs 0.06–0.2 ms of CPU per request; the Python threads took a share of the 2 cores
+  comparable to the server's own. Every load now reports the CPU per request of the web
+  server, the task worker, PostgreSQL and the generator (table above): on a shared machine
+  the requests per second move with the other runs, the CPU per request much less.
+- **What a request costs before any work**: `/sante/` (one `SELECT 1`) takes 1.8–2.6 ms of
+  CPU in gunicorn + Django (WSGI, middleware, URL resolution; the browser-only middleware is
+  already skipped for `/api/`), so that this stack tops out at ~750–1,050 requests/s on 2
+  cores for an endpoint that does nothing. The single POST costs ~12 ms of server CPU per
+  request (web ~6–7, PostgreSQL ~3.5–4.5, the task worker's refresh of the customer's
+  aggregates ~1.1–1.9): at most ~160–170 POSTs/s on 2 cores. **The ≥ 1,000 req/s target (2 ms of
+  CPU per request, generator included) is out of reach of this stack (Django + gunicorn +
+  PostgreSQL with a durable commit per POST): it is 6× away, and `/sante/` alone uses
+  the whole budget.** The bulk POST is the way for a till that sends hundreds of activities
+  a second.
+- **Prepared statements** (`cordee.core.prepared`): the statements every API call runs — the
+  key and its partner, the customer by reference, the seasons, the parents' hold, the insert
+  with its audit entry, the stale mark — are prepared once per connection (psycopg's
+  server-side binding, `prepare_threshold` in the database's `OPTIONS`;
+  `CORDEE_DB_PREPARED=0` turns it off behind a pooler that cannot keep them). PostgreSQL's
+  CPU per single POST: 2.6–3.0 → 2.1–2.2 ms per call in one process, 4.0 → 3.5 ms under load.
+  Django's ORM statements stay unprepared (its cursor binds values client-side). The key's
+  statement names its columns (a prepared `SELECT *` fails once a migration adds a column).
+- **Checked, already right**: the API key is a keyed BLAKE2b hash (no slow hash to cache),
+  read in one statement per request so that a revoked key or an inactive partner is refused
+  on the very next request (the ORM object is rebuilt only when the row changed); the rate
+  limit is a counter in Django's cache (no database round trip); the idempotency row is
+  written only when the client sends `Idempotency-Key`; sessions, CSRF, authentication,
+  messages and htmx middleware are skipped for `/api/`; connections persist
+  (`conn_max_age=60`). JSON rendering is ~0.1 ms per request: orjson would not change the
+  picture.
+- **gunicorn**: sync workers (2, 3 or 4, one thread) against gthread (2 workers × 4
+  threads): sync workers close the connection after each request (no keep-alive), and
+  `/sante/` costs 2.6 ms of web CPU instead of 1.8; the single POST is no cheaper. gthread
+  2 × 4 stays the default; `cordee serve --threads N` lets it be changed (1: sync).
+- Left in a single POST (cProfile, no single large item): ninja's validation and the key
+  (~1 ms), the customer's resolution, the seasons, the hold, the insert and its audit
+  parameters, the stale-mark signal, the response (0.2–0.6 ms each); PostgreSQL's share is
+  mostly the commit's WAL flush (`synchronous_commit` left on: a 201 means the activity is
+  stored), the insert into seven indexes, its audit row and the stale mark. The look-up
+  (~8 ms of server CPU) is two ORM queries through the privacy gate (building them costs
+  more than running them), the audit entry of the read and the validation of its ~30
+  fields."""
+
+
 def _bulk_ceiling(pc: dict[str, list[Any]]) -> str:
     """What the CPU of a bulk call allows on 2 cores, server side only, for each version."""
     out = []
@@ -998,6 +1049,8 @@ PostgreSQL backends and the generator) much less so. Load average when the repor
 | activity file → PostgreSQL (`cordee import --activities`), {f["lines"]:,} lines | **{f["seconds"]:.1f} s** ({f["lines"] / f["seconds"]:,.0f} lines/s, peak {f.get("peak_rss_mib", 0):.0f} MiB) | 10M in ≤ 300 s | — |
 
 {_cpu_table(r)}
+
+{SINGLE_CHANGES}
 
 Status counts: single {s["statuses"]}, bulk {b["statuses"]}, lookup {lk["statuses"]}, health {h["statuses"]}.
 After the bulk load the worker had refreshed every customer's aggregates {r.get("catch_up_s", "—")} s later.

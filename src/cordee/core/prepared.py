@@ -28,12 +28,12 @@ from django.db.backends.utils import CursorWrapper
 def _prepared_cursor_class() -> type[Any]:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]
+    class PreparedCursor(ServerBindingCursor):
         """Django's server-binding cursor, each statement prepared on its first run."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
             kwargs.setdefault("prepare", True)
-            return super().execute(query, params, **kwargs)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
 
     return PreparedCursor
 

@@ -126,8 +126,8 @@ def _key_sql() -> str:
     break when a migration adds a column while the server runs)."""
     if not _KEY_SQL:
         qn = connection.ops.quote_name
-        columns = [f"k.{qn(f.column)}" for f in APIKey._meta.concrete_fields] + [
-            f"p.{qn(f.column)}" for f in Partner._meta.concrete_fields
+        columns = [f"k.{qn(str(f.column))}" for f in APIKey._meta.concrete_fields] + [
+            f"p.{qn(str(f.column))}" for f in Partner._meta.concrete_fields
         ]
         _KEY_SQL.append(
             f"SELECT {', '.join(columns)} FROM {qn(APIKey._meta.db_table)} k "  # noqa: S608
