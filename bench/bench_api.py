@@ -820,8 +820,8 @@ SINGLE_CHANGES = """**The single POST and the look-up** (2026-11-23, branch api)
 - **Load generator: `wrk`** (`apt-get install wrk`; the bench falls back to Python threads and
   says so when it is missing) with the Lua scripts of `bench/wrk/`: a new reference per POST
   (every POST creates), a random customer per look-up, p50/p99 from wrk's own histogram. It
-  costs 0.06–0.2 ms of CPU per request; the Python threads took a share of the 2 cores
-  comparable to the server's own. Every load now reports the CPU per request of the web
+  costs 0.06–0.2 ms of CPU per request, where the Python threads (`http.client`, the GIL)
+  took a share of the 2 cores that the server needed. Every load now reports the CPU per request of the web
   server, the task worker, PostgreSQL and the generator (table above): on a shared machine
   the requests per second move with the other runs, the CPU per request much less.
 - **What a request costs before any work**: `/sante/` (one `SELECT 1`) takes 1.8–2.6 ms of
@@ -839,7 +839,8 @@ SINGLE_CHANGES = """**The single POST and the look-up** (2026-11-23, branch api)
   with its audit entry, the stale mark — are prepared once per connection (psycopg's
   server-side binding, `prepare_threshold` in the database's `OPTIONS`;
   `CORDEE_DB_PREPARED=0` turns it off behind a pooler that cannot keep them). PostgreSQL's
-  CPU per single POST: 2.6–3.0 → 2.1–2.2 ms per call in one process, 4.0 → 3.5 ms under load.
+  CPU per single POST: 3.6–4.0 → 2.5–2.9 ms per call in one process, 4.0–4.6 → 3.4–3.5 ms
+  under load; per look-up 2.2–2.4 → 2.0 ms.
   Django's ORM statements stay unprepared (its cursor binds values client-side). The key's
   statement names its columns (a prepared `SELECT *` fails once a migration adds a column).
 - **Checked, already right**: the API key is a keyed BLAKE2b hash (no slow hash to cache),
