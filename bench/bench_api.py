@@ -820,8 +820,9 @@ SINGLE_CHANGES = """**The single POST and the look-up** (2026-11-23, branch api)
 - **Load generator: `wrk`** (`apt-get install wrk`; the bench falls back to Python threads and
   says so when it is missing) with the Lua scripts of `bench/wrk/`: a new reference per POST
   (every POST creates), a random customer per look-up, p50/p99 from wrk's own histogram. It
-  costs 0.06–0.2 ms of CPU per request, where the Python threads (`http.client`, the GIL)
-  took a share of the 2 cores that the server needed. Every load now reports the CPU per request of the web
+  costs 0.06–0.2 ms of CPU per request; the Python threads (`--generator python`) cost
+  0.7–1.2 ms per request, measured the same way (about a sixth of a single POST's server
+  CPU, taken from the same 2 cores). Every load now reports the CPU per request of the web
   server, the task worker, PostgreSQL and the generator (table above): on a shared machine
   the requests per second move with the other runs, the CPU per request much less.
 - **What a request costs before any work**: `/sante/` (one `SELECT 1`) takes 1.8–2.6 ms of
