@@ -1,6 +1,7 @@
 """The CPU cost of one API call, in one process: Python and its PostgreSQL backend.
 
-.venv/bin/python bench/api_per_call.py TOKEN CUSTOMERS [--single 300] [--bulk 6] [--bulk-size 5000]
+.venv/bin/python bench/api_per_call.py TOKEN CUSTOMERS [--single 300] [--lookup 300] [--bulk 6]
+    [--bulk-size 5000] [--profile health|single|lookup|bulk [--sort tottime]]
 (run by bench_api.py against its database, with its environment: CORDEE_DATABASE_URL, …)
 
 The calls go through Django's whole request handler (middleware, URL resolution, ninja) with
@@ -74,9 +75,10 @@ def main() -> None:
     parser.add_argument("customers", type=int)
     parser.add_argument("--health", type=int, default=1000)
     parser.add_argument("--single", type=int, default=300)
+    parser.add_argument("--lookup", type=int, default=300)
     parser.add_argument("--bulk", type=int, default=6)
     parser.add_argument("--bulk-size", type=int, default=5000)
-    parser.add_argument("--profile", choices=("health", "single", "bulk"), default=None)
+    parser.add_argument("--profile", choices=("health", "single", "lookup", "bulk"), default=None)
     parser.add_argument("--sort", default="cumulative")
     args = parser.parse_args()
 
@@ -110,6 +112,10 @@ def main() -> None:
         response = client.post("/api/v1/activities", body, content_type="application/json")
         assert response.status_code == 201, response.content[:300]
 
+    def lookup(i: int) -> None:
+        response = client.get(f"/api/v1/customers/lookup?email=client{(i * 7919) % n}%40example.fr")
+        assert response.status_code == 200, response.content[:300]
+
     def bulk(i: int) -> None:
         items = [
             {
@@ -130,6 +136,7 @@ def main() -> None:
     for name, call, count in (
         ("health", health, args.health),
         ("single", single, args.single),
+        ("lookup", lookup, args.lookup),
         ("bulk", bulk, args.bulk),
     ):
         if count > 0:

@@ -2,11 +2,19 @@
 and the import of a large activity file.
 
 .venv/bin/python bench/bench_api.py [--customers 20000] [--seconds 10] [--file-lines 500000]
+    [--api-only] [--generator wrk|python] [--connections 16] [--server-workers 2 --server-threads 4]
 
-A load generator in Python (threads, one persistent HTTP/1.1 connection each, stdlib
-http.client) runs on the same 2-core machine as gunicorn and PostgreSQL, so every figure
-includes the generator's own cost. The reference, measured in the same run, is the
-``/sante/`` health endpoint (one ``SELECT 1``).
+The load generator is ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``) with the Lua scripts of
+bench/wrk/ (a unique reference per POST, latency percentiles); without it, Python threads (one
+persistent HTTP/1.1 connection each, stdlib http.client), which take much of the CPU the
+server needs. Either runs on the same 2-core machine as gunicorn and PostgreSQL. The reference,
+measured in the same run, is the ``/sante/`` health endpoint (one ``SELECT 1``). For each load,
+the CPU seconds of the web server's processes, of the task worker, of the PostgreSQL backends
+and of the generator are read from /proc and given per request: they hold on a busy machine,
+when requests per second do not.
+
+``--api-only``: the single POST, the look-up and the reference under load, and the cost per
+call, without the bulk load, the file import or the report (a few minutes).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -29,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import DATA, cordee, pg_fresh_database, run_measured, write_section
+from common import DATA, PG_ADMIN_URL, cordee, pg_fresh_database, run_measured, write_section
 
 DATABASE = "cordee_bench_api"
 HERE = Path(__file__).resolve().parent
@@ -229,6 +238,118 @@ def load(
     return len(latencies), latencies, statuses
 
 
+WRK_SCRIPTS = HERE / "wrk"
+WRK_MISSING = (
+    "wrk is not installed: the load falls back to Python threads, which take much of the CPU "
+    "the server needs (install it: apt-get install wrk on Debian/Ubuntu, brew install wrk "
+    "on macOS)"
+)
+
+
+class ServerCPU:
+    """CPU seconds of the processes of one session (``cordee serve`` and its children),
+    split between the web server (gunicorn) and the task worker."""
+
+    def __init__(self, sid: int) -> None:
+        self.sid = sid
+
+    def read(self) -> dict[int, tuple[str, float]]:
+        out: dict[int, tuple[str, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) != self.sid:  # the session id
+                    continue
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, ValueError):
+                continue
+            role = "worker" if " worker" in cmdline and "gunicorn" not in cmdline else "web"
+            out[int(entry.name)] = (
+                role,
+                (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+            )
+        return out
+
+    @staticmethod
+    def spent(
+        before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+    ) -> dict[str, float]:
+        totals = {"web": 0.0, "worker": 0.0}
+        for pid, (role, cpu) in after.items():
+            totals[role] += cpu - (before[pid][1] if pid in before else 0.0)
+        return totals
+
+
+def wrk_load(
+    port: int,
+    token: str,
+    script: str,
+    *,
+    seconds: float,
+    connections: int,
+    customers: int,
+    run: str,
+) -> dict[str, Any]:
+    """``wrk`` with ``bench/wrk/<script>.lua`` (and done.lua, which prints the figures)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write((WRK_SCRIPTS / f"{script}.lua").read_text())
+        fh.write((WRK_SCRIPTS / "done.lua").read_text())
+        path = fh.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
+             "-s", path, f"http://127.0.0.1:{port}"],
+            env={**os.environ, "TOKEN": token, "CUSTOMERS": str(customers), "RUN": run},
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(path)
+    line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
+    w = json.loads(line.removeprefix("WRK_JSON "))
+    elapsed = w["duration_us"] / 1e6
+    errors = sum(w[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return {
+        "requests": w["requests"],
+        "per_second": w["requests"] / elapsed,
+        "p50_ms": w["p50_us"] / 1000,
+        "p99_ms": w["p99_us"] / 1000,
+        "max_ms": w["max_us"] / 1000,
+        "statuses": {
+            "2xx": w["requests"] - w["non_2xx"],
+            "other": w["non_2xx"],
+            "socket errors": errors,
+        },
+    }
+
+
+def measured_load(
+    run_load: Callable[[], dict[str, Any]], server: ServerCPU, url: str
+) -> dict[str, Any]:
+    """``run_load`` with the CPU it cost: web server, task worker, PostgreSQL, generator
+    (for the Python generator, this process), in ms per request."""
+    import resource
+
+    who = resource.RUSAGE_CHILDREN if "wrk" in run_load.__name__ else resource.RUSAGE_SELF
+    gen0 = resource.getrusage(who)
+    cpu0 = server.read()
+    with BackendCPU(url) as pg:
+        figures = run_load()
+    spent = ServerCPU.spent(cpu0, server.read())
+    gen1 = resource.getrusage(who)
+    n = max(1, figures["requests"])
+    generator = (gen1.ru_utime + gen1.ru_stime) - (gen0.ru_utime + gen0.ru_stime)
+    figures["cpu_ms"] = {
+        "web": spent["web"] * 1000 / n,
+        "worker": spent["worker"] * 1000 / n,
+        "postgresql": pg.seconds * 1000 / n,
+        "generator": generator * 1000 / n,
+    }
+    figures["load"] = os.getloadavg()[0]
+    return figures
+
+
 def stale_drained(url: str, timeout: float = 300) -> float:
     """Seconds until the worker has refreshed every customer marked stale by the load."""
     import psycopg
@@ -257,8 +378,32 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--bulk-size", type=int, default=5_000)
     parser.add_argument("--file-lines", type=int, default=500_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="cordee serve --workers")
+    parser.add_argument(
+        "--server-threads", type=int, default=0, help="cordee serve --threads (0: its default)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the load generator (wrk when installed)",
+    )
+    parser.add_argument("--connections", type=int, default=16, help="wrk's connections")
+    parser.add_argument(
+        "--lookup-connections", type=int, default=4, help="wrk's connections for the look-up"
+    )
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="the single POST, the look-up and /sante/ under load and per call; no bulk "
+        "load, no file import, no report",
+    )
     parser.add_argument("--database", default=DATABASE, help="dropped and created afresh")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep the databases a previous run set up (same --customers), with a new key",
+    )
     parser.add_argument(
         "--before-src",
         default="",
@@ -266,6 +411,12 @@ def main() -> None:
         "alternating with this one's, against the same database",
     )
     parser.add_argument("--per-call-rounds", type=int, default=2)
+    parser.add_argument(
+        "--server-src",
+        default="",
+        help="serve the load from another version's src directory (same database): to "
+        "compare versions under the same load",
+    )
     parser.add_argument("--before-file-lines", type=int, default=200_000)
     parser.add_argument("--before-timeout", type=float, default=900)
     parser.add_argument("--compare-lines", type=int, default=200_000)
@@ -281,7 +432,21 @@ def main() -> None:
         write_report(args, saved["results"])
         return
 
-    home = Path(tempfile.mkdtemp(prefix="cordee-bench-api-"))
+    generator = args.generator
+    if generator == "wrk" and shutil.which("wrk") is None:
+        generator = "python"
+    if generator == "python":
+        print(
+            WRK_MISSING if shutil.which("wrk") is None else "load generator: Python threads",
+            flush=True,
+        )
+    args.generator = generator
+    if args.reuse_database:
+        # The keys (secret, encryption) live in CORDEE_HOME: a kept database needs its home.
+        home = DATA / f"home-{args.database}"
+        home.mkdir(parents=True, exist_ok=True)
+    else:
+        home = Path(tempfile.mkdtemp(prefix="cordee-bench-api-"))
     env = {
         "CORDEE_HOME": str(home),
         "CORDEE_TASKS": "immediate",
@@ -305,8 +470,17 @@ def main() -> None:
     # The production setup: gunicorn and the task worker (Huey), which refreshes the
     # customers' aggregates in batches after activities are written.
     server = subprocess.Popen(
-        [*cordee("serve", "--port", str(port), "--workers", str(args.workers))],
-        env={**os.environ, **env, "CORDEE_TASKS": "huey"},
+        [
+            *cordee("serve", "--port", str(port), "--workers", str(args.workers)),
+            *(["--threads", str(args.server_threads)] if args.server_threads else []),
+        ],
+        env={
+            **os.environ,
+            **env,
+            "CORDEE_TASKS": "huey",
+            # This tree's code (or --server-src), not whatever the environment installed.
+            "PYTHONPATH": str(Path(args.server_src or HERE.parent / "src").resolve()),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: gunicorn's workers are stopped with it
@@ -356,46 +530,75 @@ def main() -> None:
                 None,
             )
 
+        cpu = ServerCPU(server.pid)
+
+        def under_load(name: str, make: Request, threads: int) -> dict[str, Any]:
+            """One load: wrk with its Lua script, or the Python threads; warmed up first."""
+            if generator == "wrk":
+                connections = args.connections if name != "lookup" else args.lookup_connections
+
+                def wrk(seconds: float, tag: str) -> dict[str, Any]:
+                    return wrk_load(
+                        port, key, name, seconds=seconds, connections=connections,
+                        customers=n_cust, run=f"{tag}{time.time_ns() % 10**9}",
+                    )  # fmt: skip
+
+                wrk(2, "warm")
+
+                def run_wrk() -> dict[str, Any]:
+                    return wrk(args.seconds, "run")
+
+                figures = measured_load(run_wrk, cpu, url)
+                figures["clients"] = f"wrk, {connections} connections"
+                return figures
+            phase[0] = "warm"
+            load(port, key, make, threads=threads, seconds=2)
+            phase[0] = "run"
+
+            def run_threads() -> dict[str, Any]:
+                count, lat, statuses = load(port, key, make, threads=threads, seconds=args.seconds)
+                return {
+                    "requests": count,
+                    "per_second": count / args.seconds,
+                    "p50_ms": statistics.median(lat) * 1000,
+                    "p99_ms": percentile(lat, 0.99) * 1000,
+                    "statuses": statuses,
+                }
+
+            figures = measured_load(run_threads, cpu, url)
+            figures["clients"] = f"Python, {threads} threads"
+            return figures
+
         for name, make, threads in (
             ("health", health, args.threads),
             ("single", single, args.threads),
         ):
-            phase[0] = "warm"
-            load(port, key, make, threads=threads, seconds=2)  # warm-up
-            phase[0] = "run"
-            count, lat, statuses = load(port, key, make, threads=threads, seconds=args.seconds)
-            results[name] = {
+            results[name] = under_load(name, make, threads)
+            print(name, results[name], flush=True)
+        if not args.api_only:
+            count, lat, statuses = load(port, key, bulk, threads=2, seconds=args.seconds)
+            results["bulk"] = {
                 "requests": count,
-                "per_second": count / args.seconds,
+                "activities_per_second": count * args.bulk_size / args.seconds,
                 "p50_ms": statistics.median(lat) * 1000,
-                "p99_ms": percentile(lat, 0.99) * 1000,
                 "statuses": statuses,
             }
-            print(name, results[name], flush=True)
-        count, lat, statuses = load(port, key, bulk, threads=2, seconds=args.seconds)
-        results["bulk"] = {
-            "requests": count,
-            "activities_per_second": count * args.bulk_size / args.seconds,
-            "p50_ms": statistics.median(lat) * 1000,
-            "statuses": statuses,
-        }
-        print("bulk", results["bulk"], flush=True)
+            print("bulk", results["bulk"], flush=True)
         results["catch_up_s"] = stale_drained(url)
         print("aggregates caught up after", results["catch_up_s"], flush=True)
-        count, lat, statuses = load(port, key, lookup, threads=4, seconds=args.seconds)
-        results["lookup"] = {
-            "requests": count,
-            "per_second": count / args.seconds,
-            "p50_ms": statistics.median(lat) * 1000,
-            "p99_ms": percentile(lat, 0.99) * 1000,
-            "statuses": statuses,
-        }
+        results["lookup"] = under_load("lookup", lookup, 4)
         print("lookup", results["lookup"], flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     results["per_call"] = per_call(args, env, setups)
+    if args.api_only:
+        (DATA / "api-only-results.json").write_text(
+            json.dumps({"args": vars(args), "results": results}, default=str)
+        )
+        print_api_only(results)
+        return
     if args.file_lines <= 0:
         return  # the API only: no file, no report
     # Workers as `cordee import` chooses them for a file of this size (CORDEE_IMPORT_WORKERS).
@@ -430,11 +633,44 @@ def main() -> None:
     write_report(args, results)
 
 
+def print_api_only(results: dict[str, Any]) -> None:
+    """What --api-only measured: per request under load, CPU split by process."""
+    for name in ("health", "single", "lookup"):
+        r = results[name]
+        c = r["cpu_ms"]
+        total = c["web"] + c["worker"] + c["postgresql"]
+        print(
+            f"{name:7} {r['per_second']:8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+            f"CPU/request: web {c['web']:.2f} + worker {c['worker']:.2f} + PostgreSQL {c['postgresql']:.2f} "
+            f"= {total:.2f} ms (ceiling on 2 cores {2000 / total:,.0f} req/s), "
+            f"generator {c['generator']:.2f} ms  [{r['clients']}, load {r['load']:.1f}] {r['statuses']}"
+        )
+
+
+def database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        return (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            is not None
+        )
+
+
 def setup(
     args: argparse.Namespace, src: str, database: str, env: dict[str, str]
 ) -> tuple[str, str]:
     """A fresh database migrated by the code in ``src``, with the partners, the customers
-    and an API key: (its URL, the key)."""
+    and an API key: (its URL, the key). With --reuse-database, one a previous run set up
+    is kept and only a new key is made."""
+    if args.reuse_database and database_exists(database):
+        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
+        env = {**env, "CORDEE_DATABASE_URL": url, "PYTHONPATH": src}
+        out = run_measured(cordee("apikey", "create", "--partner", "hotel"), env).stdout
+        token = re.search(r"cdk_[0-9a-f]+_[A-Za-z0-9_-]+", out)
+        if token is None:
+            raise SystemExit(f"no key in: {out}")
+        return url, token.group(0)
     url = pg_fresh_database(database)
     env = {**env, "CORDEE_DATABASE_URL": url, "PYTHONPATH": src}
     run_measured(cordee("migrate", "-v", "0"), env)
@@ -462,7 +698,13 @@ def per_call(
         for name, src in versions.items():
             url, key = setups[name]
             run = subprocess.run(
-                [sys.executable, str(HERE / "api_per_call.py"), key, str(args.customers)],
+                [
+                    sys.executable,
+                    str(HERE / "api_per_call.py"),
+                    key,
+                    str(args.customers),
+                    *(["--bulk", "0"] if args.api_only else []),
+                ],  # fmt: skip
                 env={
                     **os.environ,
                     **env,
@@ -569,6 +811,59 @@ CPU per line, 83 of them Python spread over the main process and its two workers
 and the pickling of every batch both ways included). The previous version's import, on a table
 the planner believed small, spent longer and longer per batch in its look-up of known references
 (the kind second in the unique index): it did not finish the same file."""
+
+
+# The single POST and the look-up: what was measured and changed (cProfile through
+# bench/api_per_call.py --profile single|lookup, and the CPU per request under wrk above).
+SINGLE_CHANGES = """**The single POST and the look-up** (2026-11-23, branch api):
+
+- **Load generator: `wrk`** (`apt-get install wrk`; the bench falls back to Python threads and
+  says so when it is missing) with the Lua scripts of `bench/wrk/`: a new reference per POST
+  (every POST creates), a random customer per look-up, p50/p99 from wrk's own histogram. It
+  costs 0.06–0.2 ms of CPU per request; the Python threads (`--generator python`) cost
+  0.7–1.2 ms per request, measured the same way (about a sixth of a single POST's server
+  CPU, taken from the same 2 cores). Every load now reports the CPU per request of the web
+  server, the task worker, PostgreSQL and the generator (table above): on a shared machine
+  the requests per second move with the other runs, the CPU per request much less.
+- **What a request costs before any work**: `/sante/` (one `SELECT 1`) takes 1.8–2.6 ms of
+  CPU in gunicorn + Django (WSGI, middleware, URL resolution; the browser-only middleware is
+  already skipped for `/api/`), so that this stack tops out at ~750–1,050 requests/s on 2
+  cores for an endpoint that does nothing. The single POST costs ~12 ms of server CPU per
+  request (web ~6–7, PostgreSQL ~3.5–4.5, the task worker's refresh of the customer's
+  aggregates ~1.1–1.9): at most ~160–170 POSTs/s on 2 cores. **The ≥ 1,000 req/s target (2 ms of
+  CPU per request, generator included) is out of reach of this stack (Django + gunicorn +
+  PostgreSQL with a durable commit per POST): it is 6× away, and `/sante/` alone uses
+  the whole budget.** The bulk POST is the way for a till that sends hundreds of activities
+  a second.
+- **Prepared statements** (`cordee.core.prepared`): the statements every API call runs — the
+  key and its partner, the customer by reference, the seasons, the parents' hold, the insert
+  with its audit entry, the stale mark — are prepared once per connection (psycopg's
+  server-side binding, `prepare_threshold` in the database's `OPTIONS`;
+  `CORDEE_DB_PREPARED=0` turns it off behind a pooler that cannot keep them). PostgreSQL's
+  CPU per single POST: 3.6–4.0 → 2.5–2.9 ms per call in one process, 4.0–4.6 → 3.4–3.5 ms
+  under load; per look-up 2.2–2.4 → 2.0 ms.
+  Django's ORM statements stay unprepared (its cursor binds values client-side). The key's
+  statement names its columns (a prepared `SELECT *` fails once a migration adds a column).
+- **Checked, already right**: the API key is a keyed BLAKE2b hash (no slow hash to cache),
+  read in one statement per request so that a revoked key or an inactive partner is refused
+  on the very next request (the ORM object is rebuilt only when the row changed); the rate
+  limit is a counter in Django's cache (no database round trip); the idempotency row is
+  written only when the client sends `Idempotency-Key`; sessions, CSRF, authentication,
+  messages and htmx middleware are skipped for `/api/`; connections persist
+  (`conn_max_age=60`). JSON rendering is ~0.1 ms per request: orjson would not change the
+  picture.
+- **gunicorn**: sync workers (2, 3 or 4, one thread) against gthread (2 workers × 4
+  threads): sync workers close the connection after each request (no keep-alive), and
+  `/sante/` costs 2.6 ms of web CPU instead of 1.8; the single POST is no cheaper. gthread
+  2 × 4 stays the default; `cordee serve --threads N` lets it be changed (1: sync).
+- Left in a single POST (cProfile, no single large item): ninja's validation and the key
+  (~1 ms), the customer's resolution, the seasons, the hold, the insert and its audit
+  parameters, the stale-mark signal, the response (0.2–0.6 ms each); PostgreSQL's share is
+  mostly the commit's WAL flush (`synchronous_commit` left on: a 201 means the activity is
+  stored), the insert into seven indexes, its audit row and the stale mark. The look-up
+  (~8 ms of server CPU) is two ORM queries through the privacy gate (building them costs
+  more than running them), the audit entry of the read and the validation of its ~30
+  fields."""
 
 
 def _bulk_ceiling(pc: dict[str, list[Any]]) -> str:
@@ -688,6 +983,31 @@ def _file_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cpu_table(r: dict[str, Any]) -> str:
+    """CPU per request under load, by process, and the rate it allows on 2 cores."""
+    rows = [
+        "CPU per request under load (ms; the ceiling is 2 cores divided by the server's CPU "
+        "per request, generator left out):",
+        "",
+        "| load | web server | task worker | PostgreSQL | server total | ceiling on 2 cores | generator |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, label in (
+        ("health", "`GET /sante/`"),
+        ("single", "single POST"),
+        ("lookup", "look-up"),
+    ):
+        c = r.get(name, {}).get("cpu_ms")
+        if not c:
+            continue
+        total = c["web"] + c["worker"] + c["postgresql"]
+        rows.append(
+            f"| {label} | {c['web']:.2f} | {c['worker']:.2f} | {c['postgresql']:.2f} | "
+            f"**{total:.2f}** | {2000 / total:,.0f} req/s | {c['generator']:.2f} |"
+        )
+    return "\n".join(rows) if len(rows) > 4 else ""
+
+
 def write_report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     h, s, b, lk, f = (r[k] for k in ("health", "single", "bulk", "lookup", "file"))
     assert isinstance(h, dict) and isinstance(s, dict) and isinstance(b, dict)
@@ -696,24 +1016,43 @@ def write_report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     before = " --before-src PREVIOUS/src" if args.before_src else ""
     pc = r.get("per_call")
     assert isinstance(pc, dict)
+    generator = getattr(args, "generator", "python")
+    generator_text = (
+        f"`wrk` (one thread, the Lua scripts of `bench/wrk/`: a new reference per POST, a random "
+        f"customer per look-up; {args.connections} keep-alive connections, "
+        f"{args.lookup_connections} for the look-up)"
+        if generator == "wrk"
+        else "Python threads with one keep-alive connection each (stdlib `http.client`; "
+        "`wrk` was not installed), which take CPU the server would otherwise have"
+    )
+    server_threads = getattr(args, "server_threads", 0) or 4
+    threads = f" --threads {server_threads}" if getattr(args, "server_threads", 0) else ""
+    server_kind = (
+        f"gthread, {server_threads} threads per worker" if server_threads > 1 else "sync workers"
+    )
     body = f"""Command: `.venv/bin/python bench/bench_api.py --customers {args.customers} --seconds {args.seconds:g} --threads {args.threads} --bulk-size {args.bulk_size} --file-lines {args.file_lines}{before}`
 (also run by `bench/run.py --api`).
 
-Setup: `cordee serve --workers {args.workers}` (gunicorn, gthread, 4 threads per worker, and the
+Setup: `cordee serve --workers {args.workers}{threads}` (gunicorn, {server_kind}, and the
 task worker that refreshes the customers' aggregates in batches after activities change) on
 PostgreSQL, {args.customers:,} customers of Hôtel des Alpes imported first; the load generator is
-Python threads with one keep-alive connection each (stdlib `http.client`), **on the same 2 cores**
-as gunicorn and PostgreSQL, and the machine is shared with other developers' runs: figures are
-noisy, and the generator takes CPU the server would otherwise have. Load average when the
-report was written: {load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
+{generator_text}, **on the same 2 cores** as gunicorn and PostgreSQL, and the machine may be
+shared with other developers' runs: requests per second and latencies are noisy, the CPU per
+request (read from `/proc` for the web server's processes, the task worker, the database's
+PostgreSQL backends and the generator) much less so. Load average when the report was written:
+{load1:.1f} (1 min), {load5:.1f} (5 min) on 2 cores.
 
 | what | figure | target | ratio to `/sante/` |
 |---|---|---|---|
-| reference: `GET /sante/` ({args.threads} clients) | {h["per_second"]:,.0f} req/s (p50 {h["p50_ms"]:.1f} ms) | — | 1 |
-| `POST /api/v1/activities`, one activity ({args.threads} clients) | **{s["per_second"]:,.0f} req/s** (p50 {s["p50_ms"]:.1f} ms, p99 {s["p99_ms"]:.1f} ms) | ≥ 1,000 req/s | {s["per_second"] / h["per_second"]:.2f} |
+| reference: `GET /sante/` ({h.get("clients", f"{args.threads} clients")}) | {h["per_second"]:,.0f} req/s (p50 {h["p50_ms"]:.1f} ms) | — | 1 |
+| `POST /api/v1/activities`, one activity ({s.get("clients", f"{args.threads} clients")}) | **{s["per_second"]:,.0f} req/s** (p50 {s["p50_ms"]:.1f} ms, p99 {s["p99_ms"]:.1f} ms) | ≥ 1,000 req/s | {s["per_second"] / h["per_second"]:.2f} |
 | `POST /api/v1/activities/bulk`, {args.bulk_size:,} per call (2 clients) | **{b["activities_per_second"]:,.0f} activities/s** (p50 {b["p50_ms"]:.0f} ms per call) | ≥ 50,000 /s | — |
-| `GET /api/v1/customers/lookup?email=` (4 clients) | p99 **{lk["p99_ms"]:.1f} ms** (p50 {lk["p50_ms"]:.1f} ms, {lk["per_second"]:,.0f} req/s) | p99 ≤ 50 ms | {lk["per_second"] / h["per_second"]:.2f} |
+| `GET /api/v1/customers/lookup?email=` ({lk.get("clients", "4 clients")}) | p99 **{lk["p99_ms"]:.1f} ms** (p50 {lk["p50_ms"]:.1f} ms, {lk["per_second"]:,.0f} req/s) | p99 ≤ 50 ms | {lk["per_second"] / h["per_second"]:.2f} |
 | activity file → PostgreSQL (`cordee import --activities`), {f["lines"]:,} lines | **{f["seconds"]:.1f} s** ({f["lines"] / f["seconds"]:,.0f} lines/s, peak {f.get("peak_rss_mib", 0):.0f} MiB) | 10M in ≤ 300 s | — |
+
+{_cpu_table(r)}
+
+{SINGLE_CHANGES}
 
 Status counts: single {s["statuses"]}, bulk {b["statuses"]}, lookup {lk["statuses"]}, health {h["statuses"]}.
 After the bulk load the worker had refreshed every customer's aggregates {r.get("catch_up_s", "—")} s later.

@@ -139,6 +139,13 @@ TEMPLATES = [
 _database_url = os.environ.get("CORDEE_DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and _env_flag(
+        "CORDEE_DB_PREPARED", default=True
+    ):
+        # Lets cordee.core.prepared prepare the statements every API call runs (Django's
+        # own statements stay unprepared: its cursor binds values client-side). Off
+        # (CORDEE_DB_PREPARED=0) behind a pooler in transaction mode that cannot keep them.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 else:
     DATABASES = {
         "default": {

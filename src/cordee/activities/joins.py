@@ -127,6 +127,7 @@ def _by_reference(partner: Partner, refs: list[str]) -> dict[str, tuple[int, int
         "WHERE partner_id = %s AND customer_id IS NOT NULL AND external_id {values}",
         [partner.pk],
         refs,
+        prepared=len(refs) == 1,  # the single POST's statement
     )
     found: dict[str, tuple[int, int]] = {}
     for ref, customer_id, source_id in sorted(rows, key=lambda r: r[2]):

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cordee.activities.models import Activity, Season, SeasonKind, SeasonRule
+from cordee.core.prepared import prepared_cursor
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
 
@@ -97,7 +98,7 @@ class SeasonFinder:
         qn = connection.ops.quote_name
         windows: dict[str, Window] = dict(DEFAULT_WINDOWS)
         # One statement: the rules (by id), then the seasons (by date).
-        with connection.cursor() as cur:
+        with prepared_cursor() as cur:
             cur.execute(
                 "SELECT 0, id, kind, start_month, start_day, end_month, end_day, "  # noqa: S608
                 f"NULL, NULL FROM {qn(SeasonRule._meta.db_table)} "

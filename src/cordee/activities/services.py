@@ -35,6 +35,7 @@ from cordee.core.bulk import (
     select_in,
     text_array,
 )
+from cordee.core.prepared import prepared_cursor
 from cordee.core.signals import activities_changed, activities_written
 from cordee.customers.models import Channel, Customer, SourceRecord
 from cordee.partners.models import Partner, User
@@ -168,7 +169,7 @@ def activities_record_bulk(
         if len(rows) == 1 and len(items) == 1 and connection.vendor == "postgresql":
             # One activity (the API's single POST): inserted first, with its audit entry in
             # the same statement; only a reference already known goes the way below.
-            _hold_parents(partner.pk, rows, batch_id)
+            _hold_parents(partner.pk, rows, batch_id, prepared=True)
             new_id = _insert_one(rows[0], audit=(actor, ip, audit_details) if audit else None)
             if new_id is not None:
                 rows[0][0] = new_id
@@ -210,6 +211,8 @@ def _hold_parents(
     rows: list[list[Any]],
     batch_id: int | None,
     updates: list[list[Any]] | None = None,
+    *,
+    prepared: bool = False,
 ) -> None:
     """The foreign keys of activities have no database constraint (docs/data-model.md): the
     rows that the new rows (and the updated ones, ``COMPARED`` values) name are held here,
@@ -230,7 +233,8 @@ def _hold_parents(
             Season: seasons,
             SourceRecord: {row[source] for row in rows},
             ImportBatch: [batch_id] if rows else [],
-        }
+        },
+        prepared=prepared,
     )
 
 
@@ -366,7 +370,7 @@ def _insert_one(
             "SELECT id FROM inserted"
         )
         values += params
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:  # the single POST's statement, on every call
         cur.execute(sql, values)
         found = cur.fetchone()
     return int(found[0]) if found else None

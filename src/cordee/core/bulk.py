@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models
 
+from cordee.core.prepared import prepared_cursor
+
 
 def _with_json(
     row: Sequence[Any], positions: Sequence[int], stored: Sequence[tuple[int, Any]] = ()
@@ -161,10 +163,13 @@ def hold_parents(model: type[models.Model], ids: Iterable[int]) -> None:
     hold_rows({model: ids})
 
 
-def hold_rows(wanted: Mapping[type[models.Model], Iterable[int | None]]) -> None:
+def hold_rows(
+    wanted: Mapping[type[models.Model], Iterable[int | None]], *, prepared: bool = False
+) -> None:
     """:func:`hold_parents` for the parents of several tables, in one statement on PostgreSQL.
 
-    ``None`` ids (a nullable key left empty) are skipped.
+    ``None`` ids (a nullable key left empty) are skipped. ``prepared``: a statement the
+    caller runs on every call with a few ids (cordee.core.prepared).
     """
     asked = {model: sorted({i for i in ids if i is not None}) for model, ids in wanted.items()}
     asked = {model: ids for model, ids in asked.items() if ids}
@@ -172,7 +177,7 @@ def hold_rows(wanted: Mapping[type[models.Model], Iterable[int | None]]) -> None
         return
     found: dict[type[models.Model], set[int]] = {model: set() for model in asked}
     qn = connection.ops.quote_name
-    with connection.cursor() as cur:
+    with prepared_cursor() if prepared else connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # One CTE per table (FOR KEY SHARE cannot go under a UNION); the ids come back
             # tagged with their table's position.
@@ -334,16 +339,23 @@ def int_array(values: Iterable[int]) -> str:
 
 
 def select_in(
-    sql: str, params: Sequence[Any], values: Sequence[Any], chunk: int = 5_000
+    sql: str,
+    params: Sequence[Any],
+    values: Sequence[Any],
+    chunk: int = 5_000,
+    *,
+    prepared: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with a ``{values}`` slot after a column) for many values, without ORM overhead.
 
     PostgreSQL gets one array parameter (``= ANY(%s)``); SQLite gets chunks of placeholders.
+    ``prepared``: a statement run on every call with a few text values (cordee.core.prepared).
     """
     rows: list[tuple[Any, ...]] = []
     if not values:
         return rows
-    with connection.cursor() as cur:
+    prepared = prepared and all(value.__class__ is str for value in values)
+    with prepared_cursor() if prepared else connection.cursor() as cur:
         if connection.vendor == "postgresql":
             if all(value.__class__ is str for value in values):
                 # One array literal: psycopg adapts a list element by element, in Python.

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordee.core.prepared import prepared_cursor
 from cordee.partners.models import APIKey, Partner
 from cordee.privacy.access import Actor
 from cordee.privacy.audit import audit_log
@@ -117,22 +118,34 @@ _KNOWN_MAX = 10_000
 _known_lock = threading.Lock()
 
 
+_KEY_SQL: list[str] = []
+
+
+def _key_sql() -> str:
+    """Every column of the key and of its partner, named (a prepared ``SELECT *`` would
+    break when a migration adds a column while the server runs)."""
+    if not _KEY_SQL:
+        qn = connection.ops.quote_name
+        columns = [f"k.{qn(str(f.column))}" for f in APIKey._meta.concrete_fields] + [
+            f"p.{qn(str(f.column))}" for f in Partner._meta.concrete_fields
+        ]
+        _KEY_SQL.append(
+            f"SELECT {', '.join(columns)} FROM {qn(APIKey._meta.db_table)} k "  # noqa: S608
+            f"JOIN {qn(Partner._meta.db_table)} p ON p.id = k.partner_id WHERE k.prefix = %s"
+        )
+    return _KEY_SQL[0]
+
+
 def _key_by_prefix(prefix: str) -> APIKey | None:
     """The key and its partner, read on every call, but built by the ORM only when changed.
 
-    Every API request authenticates: one plain statement reads every column of the key and
-    of its partner; when they are what they were, the objects built from them last time are
+    Every API request authenticates: one plain statement (prepared) reads every column of
+    the key and of its partner; when they are what they were, the objects built from them last time are
     reused (a copy), else the ORM reads them again. A revoked key, a partner made inactive
     or renamed is seen on the very next request, in every server process.
     """
-    qn = connection.ops.quote_name
-    keys, partners = qn(APIKey._meta.db_table), qn(Partner._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT k.*, p.* FROM {keys} k JOIN {partners} p ON p.id = k.partner_id "  # noqa: S608
-            "WHERE k.prefix = %s",
-            [prefix],
-        )
+    with prepared_cursor() as cur:
+        cur.execute(_key_sql(), [prefix])
         row = cur.fetchone()
     if row is None:
         return None

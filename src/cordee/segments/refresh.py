@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection, transaction
 
+from cordee.core.prepared import prepared_cursor
 from cordee.segments.aggregates import CHUNK, chunks
 from cordee.segments.models import StaleStats
 
@@ -65,7 +66,7 @@ def stats_mark_stale(customer_ids: Iterable[int]) -> None:
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:
         if connection.vendor == "postgresql":  # one array literal, however many ids
             cur.execute(
                 f"INSERT INTO {_table()} (customer_id) SELECT unnest(%s::bigint[])",

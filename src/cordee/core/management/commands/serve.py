@@ -19,6 +19,12 @@ class Command(CordeeCommand):
         parser.add_argument("--host", default=os.environ.get("CORDEE_BIND", "127.0.0.1"))
         parser.add_argument("--workers", type=int, default=2, help="processus web")
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=4,
+            help="fils par processus web (1 : un processus synchrone)",
+        )
+        parser.add_argument(
             "--no-worker", action="store_true", help="ne pas lancer le travailleur de tâches"
         )
 
@@ -27,18 +33,21 @@ class Command(CordeeCommand):
             host=options["host"],
             port=options["port"],
             workers=options["workers"],
+            threads=options["threads"],
             with_worker=not options["no_worker"],
             stdout=self.stdout,
         )
 
 
-def serve(*, host: str, port: int, workers: int, with_worker: bool, stdout: Any) -> None:
+def serve(
+    *, host: str, port: int, workers: int, with_worker: bool, stdout: Any, threads: int = 4
+) -> None:
     children = []
     if with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "cordee", "worker"]))
     web = [
         sys.executable, "-m", "gunicorn", "cordee.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
         "--access-logfile", "-", "--graceful-timeout", "5",
         # The longest request line gunicorn accepts; the API answers longer query strings
         # than it reads with its own JSON 414.

@@ -1,0 +1,4 @@
+-- The reference: the health check (one SELECT 1).
+function request()
+  return wrk.format("GET", "/sante/")
+end
