@@ -74,14 +74,14 @@ def stats_refresh(
 
     step("season_stats_and_rfm", season_stats_rebuild)
     if connection.vendor == "postgresql":
-        step("analyze_season_stats", _analyze)
+        step("analyze_season_stats", lambda: _analyze("segments_customerseasonstats"))
     reference = step("typology", typology_rebuild)
     if train:
         report.churn = step("churn_train", churn_train)
     report.scored = step("churn_score", churn_score)
     step("customer_stats_and_rfm", lambda: customer_stats_rebuild(None, reference))
-    if connection.vendor == "postgresql":
-        step("analyze", _analyze)
+    if connection.vendor == "postgresql":  # the season stats were analysed after their step
+        step("analyze", lambda: _analyze("segments_customertypology", "segments_customerstats"))
     return report
 
 
@@ -103,13 +103,9 @@ def _scratch_in_memory() -> None:
         pass
 
 
-def _analyze() -> None:
+def _analyze(*tables: str) -> None:
     with connection.cursor() as cur:
-        for table in (
-            "segments_customerstats",
-            "segments_customerseasonstats",
-            "segments_customertypology",
-        ):
+        for table in tables:
             cur.execute(f"ANALYZE {table}")
 
 
