@@ -90,10 +90,11 @@ def _scratch_in_memory() -> None:
     churn risks; 400 MB at a million customers) stay in the backend's memory.
 
     With the default 8 MB of ``temp_buffers`` every scratch table was written to disk
-    while being filled and read back from the file at every scan. The memory stays with
-    the session (a worker's connection) until it ends. It is taken only as the tables grow, and set only once per session:
-    PostgreSQL refuses the change after the session's first temporary table, in which
-    case the rebuild goes on with what the session has."""
+    while being filled and read back from the file at every scan. The memory is taken
+    only as the tables grow and stays with the session (a worker's connection) until it
+    ends. It can be set once per session only: PostgreSQL refuses the change after the
+    session's first temporary table, in which case the rebuild goes on with what the
+    session has."""
     if connection.vendor != "postgresql":
         return
     try:
