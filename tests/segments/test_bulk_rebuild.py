@@ -136,3 +136,56 @@ def test_churn_features_are_the_typology_facts(crowd):
     assert len(none) == 0 and empty.shape == (0, 10)
     assert np.isfinite(x).all()
     assert dt.date(2023, 6, 1) == season.starts_on
+
+
+def _risks_in_python() -> dict[int, float]:
+    """Each typed customer's risk as the Python scoring computes it: the stored model on
+    the features of the reference season, rounded to 4 decimals."""
+    from cordee.segments.churn import _features, _model, _probabilities
+    from cordee.segments.typology import reference_season
+
+    ids, x, _came = _features(reference_season())
+    risks = _probabilities(_model(), x)
+    return {int(i): round(float(r), 4) for i, r in zip(ids, risks, strict=True)}
+
+
+def test_bulk_churn_risk_is_the_python_scoring(crowd):
+    """On PostgreSQL the bulk run computes the risks in SQL: the same numbers."""
+    report = stats_refresh(train=True)
+    assert report.churn is not None and report.scored > 0
+    expected = _risks_in_python()
+    got = dict(
+        CustomerStats.objects.filter(churn_risk__isnull=False).values_list(
+            "customer_id", "churn_risk"
+        )
+    )
+    assert got == expected
+    assert len(set(got.values())) > 3
+
+
+def test_bulk_churn_risk_with_an_extreme_model(crowd):
+    """A model whose logits overflow a double's exponential scores 0 or 1, as in Python,
+    instead of failing the rebuild."""
+    from django.db import transaction
+
+    from cordee.segments.churn import churn_score
+    from cordee.segments.models import ScoringState
+
+    stats_refresh(train=True)
+    state = ScoringState.objects.get(key="churn")
+    state.value = {**state.value, "coef": [1e6, -1e6] + [0.0] * 8, "intercept": 0.0}
+    state.save()
+    with transaction.atomic():
+        churn_score()
+        from cordee.segments.aggregates import customer_stats_rebuild
+        from cordee.segments.typology import reference_season
+
+        customer_stats_rebuild(None, reference_season())
+    expected = _risks_in_python()
+    assert set(expected.values()) <= {0.0, 0.5, 1.0} and {0.0, 1.0} <= set(expected.values())
+    got = dict(
+        CustomerStats.objects.filter(churn_risk__isnull=False).values_list(
+            "customer_id", "churn_risk"
+        )
+    )
+    assert got == expected

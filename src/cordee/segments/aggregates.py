@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
@@ -342,23 +343,91 @@ def _season_stats_bulk_pg(cur: Any, motives: list[str], columns: Sequence[str]) 
     # estimated spread, would rather sort the millions of rows for merge joins.
     cur.execute(f"ANALYZE {SEASON_GROUPS}")
     cur.execute("SET LOCAL enable_mergejoin = off")
-    recency = _histogram_scores(SEASON_GROUPS, "last_on", "season_id")
-    frequency = _histogram_scores(SEASON_GROUPS, "n", "season_id")
-    spend = _rfm_bulk("cents", "season_id")  # the order of the amounts: whole cents sort faster
+    recency = _score_table(cur, "r", _histogram_scores(SEASON_GROUPS, "last_on", "season_id"))
+    frequency = _score_table(cur, "f", _histogram_scores(SEASON_GROUPS, "n", "season_id"))
+    spend = _spend_breakpoints(cur, SEASON_GROUPS, "cents", "season_id")
     # Written in customer order: a customer's seasons share a page or two, which is what
     # the typology pass and the segment conditions read by customer.
     cur.execute(
         f"""
         INSERT INTO {_table(CustomerSeasonStats)} ({_cols(columns)})
         SELECT g.customer_id, g.season_id, g.n, CAST(g.cents AS numeric) * 0.01, g.first_on, g.last_on, g.ssum, g.sn,
-               g.compl, g.cons, r.score, f.score, g.m
-        FROM (SELECT *, {spend} AS m FROM {SEASON_GROUPS}) AS g
+               g.compl, g.cons, r.score, f.score, {spend}
+        FROM {SEASON_GROUPS} AS g
         JOIN {recency} AS r ON r.p = g.season_id AND r.v = g.last_on
         JOIN {frequency} AS f ON f.p = g.season_id AND f.v = g.n
         ORDER BY g.customer_id, g.season_id
         """
     )
-    cur.execute(f"DROP TABLE {SEASON_GROUPS}")
+    cur.execute(f"DROP TABLE {SEASON_GROUPS}, {recency}, {frequency}")
+
+
+def _spend_breakpoints(cur: Any, source: str, value: str, partition: str) -> str:
+    """The spend score :func:`_rfm_bulk` gives each row of ``source`` (an integer
+    ``value``, per ``partition``), as an expression on ``g.<value>`` and ``g.<partition>``,
+    without ranking every row.
+
+    A score is ``1 + trunc(cume × tiles − 10⁻⁶)`` where cume is the share of the
+    partition's rows whose value is at most the row's; it only grows with the value. So a
+    row reaches score k + 1 exactly when its value is at least the c-th smallest of its
+    partition, c being the smallest count whose cume reaches k + 1 in that same
+    arithmetic (IEEE doubles, here and in PostgreSQL). Those few values are read by
+    position from one narrow sort of (partition, value), where ``CUME_DIST`` needs the
+    whole rows sorted and every partition held to count it."""
+    tiles = int(segments_config()["rfm_tiles"])
+    cur.execute(f"SELECT {partition}, COUNT(*) FROM {source} GROUP BY {partition}")
+    sizes = dict(cur.fetchall())
+
+    def score(c: int, n: int) -> int:
+        return 1 + math.trunc(c / n * tiles - 0.000001)
+
+    wanted: dict[tuple[int, int], list[int]] = {}  # (partition, position) -> scores reached
+    for part, n in sizes.items():
+        for k in range(1, tiles):
+            c = max(1, (k * n) // tiles - 2)
+            while c <= n and score(c, n) < k + 1:
+                c += 1
+            if c <= n:
+                wanted.setdefault((int(part), c), []).append(k + 1)
+    if not wanted:
+        return "1"
+    # percentile_disc(f) is the value at position ceil(f × n): f = (c − ½) / n gives c.
+    at: dict[int, list[int]] = {}
+    for part, c in wanted:
+        at.setdefault(part, []).append(c)
+    fractions = " ".join(
+        f"WHEN {part} THEN ARRAY[{', '.join(repr((c - 0.5) / sizes[part]) for c in cs)}]"
+        for part, cs in at.items()
+    )
+    cur.execute(
+        f"SELECT {partition}, percentile_disc(CAST(CASE {partition} {fractions} END "
+        f"AS double precision[])) WITHIN GROUP (ORDER BY {value}) FROM {source} "
+        f"WHERE {partition} IN ({', '.join(str(p) for p in at)}) GROUP BY {partition}"
+    )
+    lows: dict[int, dict[int, int]] = {}  # partition -> score -> lowest value reaching it
+    for part, values in cur.fetchall():
+        for c, low in zip(at[int(part)], values, strict=True):
+            for k in wanted[(int(part), c)]:
+                lows.setdefault(int(part), {})[k] = int(low)
+    cases = []
+    for part, by_score in lows.items():
+        whens = " ".join(
+            f"WHEN g.{value} >= {low} THEN {k}" for k, low in sorted(by_score.items(), reverse=True)
+        )
+        cases.append(f"WHEN {part} THEN CASE {whens} ELSE 1 END")
+    return f"(CASE g.{partition} {' '.join(cases)} ELSE 1 END)"
+
+
+def _score_table(cur: Any, name: str, scores: str) -> str:
+    """The scores of a histogram (a few thousand rows) in a scratch table of their own,
+    analysed: the planner then knows them small, keeps them in hash tables and streams the
+    millions of rows past them — estimating the subquery as large, it built its hash
+    table of the millions of rows instead."""
+    table = f"segments_scores_{name}"
+    cur.execute(f"DROP TABLE IF EXISTS {table}")
+    cur.execute(f"CREATE TEMPORARY TABLE {table} AS SELECT * FROM {scores} AS s")
+    cur.execute(f"ANALYZE {table}")
+    return table
 
 
 # Per customer ---------------------------------------------------------------------------------

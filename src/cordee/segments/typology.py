@@ -104,12 +104,13 @@ def _typology_compute_kind(seasons: list[Season], customer_ids: list[int] | None
     for season in seasons:
         ordered = [s.pk for s in seasons_of_kind(season.kind)]
         o = ordered.index(season.pk)
+        # Whether the season is in the window (rec) or in the window before it (bef),
+        # decided here once per pair of seasons instead of in each sum for every row.
         pairs += [
-            f"SELECT {int(pk)} AS sid, {int(season.pk)} AS tid, {o} AS o, {i} AS ord"
+            f"SELECT {int(pk)} AS sid, {int(season.pk)} AS tid, {o} AS o, {i} AS ord, "
+            f"{int(i > o - w)} AS rec, {int(o - 2 * w < i <= o - w)} AS bef"
             for i, pk in enumerate(ordered[: o + 1])
         ]
-    recent = f"p.ord > p.o - {w}"
-    before = f"p.ord > p.o - {2 * w} AND p.ord <= p.o - {w}"
     where, ids = _in("ss.customer_id", customer_ids)
     typology, season_stats = _table(CustomerTypology), _table(CustomerSeasonStats)
     dissatisfied = "(sat IS NOT NULL AND sat <= %s) OR complaints >= %s"
@@ -149,19 +150,19 @@ def _typology_compute_kind(seasons: list[Season], customer_ids: list[int] | None
                o - last_ord, acts, amt, sat, complaints, constrained
         FROM (
             SELECT ss.customer_id, p.tid, p.o,
-                   SUM(CASE WHEN {recent} THEN 1 ELSE 0 END) AS recent_n,
-                   SUM(CASE WHEN {before} THEN 1 ELSE 0 END) AS prev_n,
+                   SUM(p.rec) AS recent_n,
+                   SUM(p.bef) AS prev_n,
                    COUNT(*) AS total,
                    MIN(p.ord) AS first_ord,
                    MAX(p.ord) AS last_ord,
-                   SUM(CASE WHEN {recent} THEN ss.activity_count ELSE 0 END) AS acts,
-                   {money_sum(f"CASE WHEN {recent} THEN ss.amount ELSE 0 END")} AS amt,
-                   CASE WHEN SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END) > 0
-                        THEN 1.0 * SUM(CASE WHEN {recent} THEN ss.satisfaction_sum ELSE 0 END)
-                             / SUM(CASE WHEN {recent} THEN ss.satisfaction_n ELSE 0 END)
+                   SUM(p.rec * ss.activity_count) AS acts,
+                   {money_sum("p.rec * ss.amount")} AS amt,
+                   CASE WHEN SUM(p.rec * ss.satisfaction_n) > 0
+                        THEN 1.0 * SUM(p.rec * ss.satisfaction_sum)
+                             / SUM(p.rec * ss.satisfaction_n)
                    END AS sat,
-                   SUM(CASE WHEN {recent} THEN ss.complaints ELSE 0 END) AS complaints,
-                   SUM(CASE WHEN {recent} THEN ss.constrained ELSE 0 END) AS constrained
+                   SUM(p.rec * ss.complaints) AS complaints,
+                   SUM(p.rec * ss.constrained) AS constrained
             FROM {season_stats} ss
             JOIN ({" UNION ALL ".join(pairs)}) AS p ON p.sid = ss.season_id
             WHERE {where}
