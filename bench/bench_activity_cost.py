@@ -3,7 +3,7 @@
 .venv/bin/python bench/bench_activity_cost.py --before-src PREVIOUS/src [--lines 100000,200000]
     [--bulk-calls 8] [--rounds 2] [--customers 20000] [--workers 2]
 
-Each version gets its own database (``cordee_bench_cost`` and ``cordee_bench_cost_before``,
+Each version gets its own database (``cordee_bulk_cost`` and ``cordee_bulk_cost_before``,
 dropped and created afresh, set up by its own code with the same customers, as in
 bench_api.py). Then, alternating the versions:
 
@@ -33,7 +33,7 @@ from typing import Any
 from bench_api import activities_empty, activities_file, file_import, setup
 
 HERE = Path(__file__).resolve().parent
-DATABASE = "cordee_bench_cost"
+DATABASE = "cordee_bulk_cost"
 
 
 def bulk_cost(

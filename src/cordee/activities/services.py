@@ -472,12 +472,39 @@ _BY_PARTS = ("id", "customer", "source_record", "season", *MIDDLE, "partner", "c
 def copy_middle(values: dict[str, Any]) -> str:
     """The MIDDLE columns of a row of cleaned ``values`` in COPY text (as ``_copy_row``)."""
     get = values.get
-    middle = (
-        values["kind"], get("external_id", ""), values["starts_on"], get("ends_on"),
-        get("amount"), get("currency", "EUR"), get("quantity"), get("payment_means", ""),
-        get("product", ""), get("satisfaction"), get("details") or {}, get("due_on"),
+    kind, reference, starts = values["kind"], get("external_id", ""), values["starts_on"]
+    ends, amount, currency = get("ends_on"), get("amount"), get("currency", "EUR")
+    quantity, payment, product = get("quantity"), get("payment_means", ""), get("product", "")
+    satisfaction, details, due = get("satisfaction"), get("details"), get("due_on")
+    if (
+        kind.__class__ is not str
+        or reference.__class__ is not str
+        or currency.__class__ is not str
+        or payment.__class__ is not str
+        or product.__class__ is not str
+        or starts.__class__ is not dt.date
+        or (ends is not None and ends.__class__ is not dt.date)
+        or (due is not None and due.__class__ is not dt.date)
+        or (amount is not None and amount.__class__ is not Decimal)
+        or (quantity is not None and quantity.__class__ is not int)
+        or (satisfaction is not None and satisfaction.__class__ is not int)
+        or _COPY_SPECIAL.search(kind + reference + currency + payment + product) is not None
+    ):
+        middle = (
+            kind, reference, starts, ends, amount, currency, quantity, payment, product,
+            satisfaction, details or {}, due,
+        )  # fmt: skip
+        return "\t".join([str(v) if v.__class__ is Decimal else copy_value(v) for v in middle])
+    return "\t".join(
+        (
+            kind, reference, starts.isoformat(), _NULL if ends is None else ends.isoformat(),
+            _NULL if amount is None else str(amount), currency,
+            _NULL if quantity is None else str(quantity), payment, product,
+            _NULL if satisfaction is None else str(satisfaction),
+            copy_value(json_text(details)) if details else "{}",
+            _NULL if due is None else due.isoformat(),
+        )
     )  # fmt: skip
-    return "\t".join([str(v) if v.__class__ is Decimal else copy_value(v) for v in middle])
 
 
 def _insert_rows(rows: list[list[Any]], texts: list[str] | None = None) -> set[int]:
