@@ -30,6 +30,7 @@ from cordee.api.errors import APIError, Error
 from cordee.api.idempotency import idempotent
 from cordee.api.schemas import COMMON_ERRORS, Text
 from cordee.collect import normalise as norm
+from cordee.core.bulk import gc_paused
 from cordee.customers.models import Channel
 from cordee.privacy.access import Actor, customer_for, customers_visible_to
 from cordee.privacy.audit import audit_log, client_ip
@@ -455,7 +456,8 @@ def activity_bulk(
     request: KeyRequest, payload: BulkActivitiesIn, idempotency_key: str | None = IdempotencyKey
 ) -> HttpResponse:
     def produce() -> HttpResponse:
-        results, _written = _submit(request, payload.activities)
+        with gc_paused():
+            results, _written = _submit(request, payload.activities)
         counts = {
             s: sum(1 for r in results if r["status"] == s)
             for s in ("created", "updated", "unchanged", "duplicate", "rejected")

@@ -36,7 +36,7 @@ from cordee.collect.intake import clean_text
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import PlainRows, WorkerLost, in_workers, worker_count
 from cordee.collect.reader import Row, UnreadableFile, open_table
-from cordee.core.bulk import bulk_insert
+from cordee.core.bulk import bulk_insert, gc_paused
 from cordee.customers.models import Channel
 from cordee.partners.models import Partner
 from cordee.privacy.access import Actor
@@ -145,7 +145,8 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
         for rows, prepared in in_workers(
             activity_lines_prepare, context, table.batches(BATCH_SIZE), workers
         ):
-            _store(batch, marker, rows, prepared)
+            with gc_paused():
+                _store(batch, marker, rows, prepared)
             if progress:
                 progress(batch)
     batch.status = ImportStatus.DONE
