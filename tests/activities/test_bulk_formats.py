@@ -7,7 +7,15 @@ import json
 import random
 from decimal import Decimal
 
-from cordee.activities.services import _copy_row, _copy_row_generic
+from cordee.activities.services import (
+    _BY_PARTS,
+    COLUMNS,
+    _copy_row,
+    _copy_row_generic,
+    _lines_from_parts,
+    copy_middle,
+)
+from cordee.activities.values import activity_values
 from cordee.api.guard import _too_deep
 
 NOW = dt.datetime(2026, 11, 22, 20, 41, 5, 123456, tzinfo=dt.UTC)
@@ -38,6 +46,66 @@ def test_the_fast_copy_row_equals_the_general_one():
     ]
     for row in cases:
         assert _copy_row(list(row)) == _copy_row_generic(list(row)), row
+
+
+def test_a_row_made_in_parts_holds_what_the_general_line_holds():
+    # The file import's workers format the values (copy_middle); the writer adds the ids and
+    # what the call shares, in another column order (_BY_PARTS).
+    cases = [
+        _row(),
+        _row(source_record=99, ends_on=dt.date(2026, 2, 21), quantity=2, satisfaction=0),
+        _row(details={"chambre": "12\t\\n", "é": [1, None]}, product="Été \\ double"),
+        _row(external_id="tab\there", payment_means="line\nbreak\r", season=None),
+        _row(amount=None, due_on=dt.date(2027, 1, 1), batch=8),
+        _row(kind="complaint", currency="CHF", product="😀 𝄞 \u2028", amount=Decimal("-0.50")),
+    ]
+    names = list(COLUMNS)
+    for row in cases:
+        values = {
+            name: row[names.index(name)]
+            for name in (
+                "kind", "external_id", "starts_on", "ends_on", "amount", "currency",
+                "quantity", "payment_means", "product", "satisfaction", "details", "due_on",
+            )
+        }  # fmt: skip
+        [line] = _lines_from_parts([list(row)], [copy_middle(values)])
+        assert line.endswith("\n") and line.count("\n") == 1
+        by_name = dict(zip(_BY_PARTS, line[:-1].split("\t"), strict=True))
+        by_name |= {"owner": "\\N", "done_at": "\\N"}  # left to their default, NULL
+        general = _copy_row_generic(list(row))[:-1].split("\t")
+        assert [by_name[name] for name in COLUMNS] == general, row
+
+
+def test_the_quick_readers_of_plain_values_read_as_the_general_ones():
+    read = activity_values(
+        {"kind": "Séjour", "starts_on": "14/02/2026", "amount": "1234,5", "quantity": "007",
+         "product": " Chambre ", "external_id": "R-1"}
+    )  # fmt: skip
+    assert read.ok, read.errors
+    assert read.values["kind"] == "stay" and read.values["kind"].__class__ is str
+    assert read.values["amount"] == Decimal("1234.50")
+    assert read.values["quantity"] == 7
+    assert read.values["product"] == "Chambre" and read.values["external_id"] == "R-1"
+    # Asked twice (the kind's text is then known): the same answer.
+    assert activity_values({"kind": "Séjour", "starts_on": "2026-02-14"}).values["kind"] == "stay"
+    for kind in ("Forfait", "Billetterie", "Rendez-vous", "Réclamation"):
+        assert (
+            activity_values({"kind": kind, "starts_on": "2026-02-14"}).values["kind"].__class__
+            is str
+        )
+    refused = {
+        "quantity": "1000001",
+        "amount": "12,34,5",
+        "product": "x" * 201,
+        "external_id": "a\x00b",
+    }
+    for name, value in refused.items():
+        read = activity_values({"kind": "stay", "starts_on": "2026-02-14", name: value})
+        assert name in read.errors, (name, read.values)
+    assert activity_values({"kind": "stay", "starts_on": "2026-02-14", "quantity": "²"}).errors
+    # A kind refused once is refused again (an error is never remembered as a kind).
+    for _ in range(2):
+        assert "kind" in activity_values({"kind": "Sejjour", "starts_on": "2026-02-14"}).errors
 
 
 def _old_too_deep(value, limit):  # the walk the guard used to make, over every value

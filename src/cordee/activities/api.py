@@ -30,6 +30,7 @@ from cordee.api.errors import APIError, Error
 from cordee.api.idempotency import idempotent
 from cordee.api.schemas import COMMON_ERRORS, Text
 from cordee.collect import normalise as norm
+from cordee.core.bulk import gc_paused
 from cordee.customers.models import Channel
 from cordee.privacy.access import Actor, customer_for, customers_visible_to
 from cordee.privacy.audit import audit_log, client_ip
@@ -213,16 +214,18 @@ def _out(activity: Activity, partner_slug: str, season_code: str | None) -> dict
     }
 
 
+_NORMALISED_KEYS = (("email", norm.email), ("phone", norm.phone))
+
+
 def _keys_of(item: dict[str, Any]) -> tuple[Keys, list[str]]:
     """The customer keys of one item, normalised; errors say which key is unreadable."""
     errors: list[str] = []
-    keys = Keys(
-        customer_ref=str(item.get("customer_external_id") or "").strip()[:100],
-    )
+    ref = item.get("customer_external_id")
+    keys = Keys(customer_ref=(ref if ref.__class__ is str else str(ref or "")).strip()[:100])
     card = item.get("card_number")
     if card is not None and card != "":
         keys.card_number = card_digits(str(card))[:20]
-    for name, normalise in (("email", norm.email), ("phone", norm.phone)):
+    for name, normalise in _NORMALISED_KEYS:
         raw = item.get(name)
         if raw is None or raw == "":
             continue
@@ -335,10 +338,13 @@ def _submit(request: KeyRequest, raw_items: list[Any]) -> tuple[list[dict[str, A
             results[i]["errors"] = errors
             skip.add(i)
             continue
-        fields = {name: item[name] for name in ACTIVITY_FIELDS if name in item}
-        if isinstance(fields.get("kind"), str):
-            fields["kind"] = fields["kind"][:60]
-        cleaned = activity_values(fields)
+        # activity_values reads the activity's fields only: the item itself serves, unless
+        # its kind must be cut first.
+        kind = item.get("kind")
+        if kind.__class__ is str and len(kind) > 60:
+            cleaned = activity_values({**item, "kind": kind[:60]})
+        else:
+            cleaned = activity_values(item)
         item_keys[i], key_errors = _keys_of(item)
         if not cleaned.ok or key_errors:
             results[i]["errors"] = [
@@ -450,7 +456,8 @@ def activity_bulk(
     request: KeyRequest, payload: BulkActivitiesIn, idempotency_key: str | None = IdempotencyKey
 ) -> HttpResponse:
     def produce() -> HttpResponse:
-        results, _written = _submit(request, payload.activities)
+        with gc_paused():
+            results, _written = _submit(request, payload.activities)
         counts = {
             s: sum(1 for r in results if r["status"] == s)
             for s in ("created", "updated", "unchanged", "duplicate", "rejected")

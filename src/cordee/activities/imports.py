@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from cordee.activities.columns import looks_like_activity_header, recognise_activity_columns
 from cordee.activities.joins import Keys, card_digits, customers_find
 from cordee.activities.models import ActivityImport, ActivityKind
-from cordee.activities.services import NewActivity, activities_record_bulk
+from cordee.activities.services import NewActivity, activities_record_bulk, copy_middle
 from cordee.activities.values import activity_values
 from cordee.collect import normalise as norm
 from cordee.collect.imports import import_batch_create
@@ -36,7 +36,7 @@ from cordee.collect.intake import clean_text
 from cordee.collect.models import ImportBatch, ImportIssue, ImportStatus, IssueLevel
 from cordee.collect.prepare import PlainRows, WorkerLost, in_workers, worker_count
 from cordee.collect.reader import Row, UnreadableFile, header_notes, open_table
-from cordee.core.bulk import bulk_insert
+from cordee.core.bulk import bulk_insert, gc_paused
 from cordee.customers.models import Channel
 from cordee.partners.models import Partner
 from cordee.privacy.access import Actor
@@ -140,13 +140,16 @@ def _run(batch: ImportBatch, progress: Progress | None) -> None:
                 % {"why": " ; ".join(problems), "headers": ", ".join(table.headers[:12])}
             )
         context = LineContext(
-            fields=list(plan.fields.items()), default_kind=marker.default_kind or None
+            fields=list(plan.fields.items()),
+            default_kind=marker.default_kind or None,
+            copy_text=connection.vendor == "postgresql",
         )
         workers = worker_count(batch.size)
         for rows, prepared in in_workers(
             activity_lines_prepare, context, table.batches(BATCH_SIZE), workers
         ):
-            _store(batch, marker, rows, prepared)
+            with gc_paused():
+                _store(batch, marker, rows, prepared)
             if progress:
                 progress(batch)
     batch.status = ImportStatus.DONE
@@ -161,20 +164,25 @@ def _cells(row: Row) -> list[str]:
 
 
 def _keys(raw: dict[str, str]) -> tuple[Keys, str | None]:
+    # ``raw`` holds the non-empty cells only: a key that is absent is not read at all.
+    ref, card = raw.get("customer_ref"), raw.get("card_number")
     keys = Keys(
-        customer_ref=clean_text(raw.get("customer_ref", ""), 100),
-        card_number=card_digits(raw.get("card_number", ""))[:20],
+        customer_ref=clean_text(ref, 100) if ref else "",
+        card_number=card_digits(card)[:20] if card else "",
     )
-    try:
-        keys.email = norm.email(raw.get("email")) or ""
-    except norm.InvalidValue as exc:
-        if not keys.any() and not raw.get("phone"):
-            return keys, str(exc.message)
-    try:
-        keys.phone = norm.phone(raw.get("phone")) or ""
-    except norm.InvalidValue as exc:
-        if not keys.any():
-            return keys, str(exc.message)
+    email, phone = raw.get("email"), raw.get("phone")
+    if email:
+        try:
+            keys.email = norm.email(email) or ""
+        except norm.InvalidValue as exc:
+            if not keys.any() and not phone:
+                return keys, str(exc.message)
+    if phone:
+        try:
+            keys.phone = norm.phone(phone) or ""
+        except norm.InvalidValue as exc:
+            if not keys.any():
+                return keys, str(exc.message)
     return keys, None
 
 
@@ -190,19 +198,21 @@ class LineContext:
 
     fields: list[tuple[str, int]]
     default_kind: str | None
+    # PostgreSQL: each line's COPY text is made with its values (services.copy_middle).
+    copy_text: bool = False
 
 
 @dataclass
 class PreparedLines:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
-    # (index in batch, cleaned values, customer keys)
-    lines: list[tuple[int, dict[str, Any], Keys]] = field(default_factory=list)
+    # (index in batch, cleaned values, customer keys, COPY text or None)
+    lines: list[tuple[int, dict[str, Any], Keys, str | None]] = field(default_factory=list)
 
 
 def activity_lines_prepare(context: LineContext, rows: PlainRows) -> PreparedLines:
     """Read and clean a batch of lines: no database, so it runs in the worker processes."""
     out = PreparedLines()
-    positions, default_kind = context.fields, context.default_kind
+    positions, default_kind, copy_text = context.fields, context.default_kind, context.copy_text
     for index, (_line, cells, error) in enumerate(rows):
         if error:
             out.errors.append((index, error))
@@ -217,7 +227,8 @@ def activity_lines_prepare(context: LineContext, rows: PlainRows) -> PreparedLin
             continue
         if not cleaned.values.get("external_id"):
             cleaned.values["external_id"] = _line_reference(raw)
-        out.lines.append((index, cleaned.values, found_keys))
+        values = cleaned.values
+        out.lines.append((index, values, found_keys, copy_middle(values) if copy_text else None))
     return out
 
 
@@ -228,10 +239,12 @@ def _store(
         (batch.pk, rows[i].line, IssueLevel.ERROR, "", message[:500], _cells(rows[i]))
         for i, message in prepared.errors
     ]
-    found = customers_find(partner=batch.partner, keys=[keys for _i, _v, keys in prepared.lines])
+    found = customers_find(
+        partner=batch.partner, keys=[keys for _i, _v, keys, _text in prepared.lines]
+    )
     items: list[NewActivity] = []
     unmatched = 0
-    for (index, values, _found_keys), who in zip(prepared.lines, found, strict=True):
+    for (index, values, _found_keys, text), who in zip(prepared.lines, found, strict=True):
         if who.customer_id is None:
             unmatched += 1
             row = rows[index]
@@ -239,7 +252,10 @@ def _store(
             continue
         items.append(
             NewActivity(
-                customer_id=who.customer_id, values=values, source_record_id=who.source_record_id
+                customer_id=who.customer_id,
+                values=values,
+                source_record_id=who.source_record_id,
+                copy_text=text,
             )
         )
     actor = Actor.system(f"import:{batch.pk}")
@@ -262,17 +278,18 @@ def _store(
                 batch_id=batch.pk, audit=False,
             )  # fmt: skip
         bulk_insert(ImportIssue, ("batch", "line", "level", "field", "message", "cells"), issues)
-        unchanged = written.count("unchanged") + written.count("duplicate")
+        counts = written.counts()
+        unchanged = counts["unchanged"] + counts["duplicate"]
         ImportBatch.objects.filter(pk=batch.pk).update(
             lines_read=F("lines_read") + len(rows),
             accepted=F("accepted") + len(items),
             rejected=F("rejected") + len(issues),
             unchanged=F("unchanged") + unchanged,
             customers_matched=F("customers_matched") + len(items),
-            bytes_done=F("bytes_done") + sum(len(c) for r in rows for c in r.cells),
+            bytes_done=F("bytes_done") + sum([sum(map(len, r.cells)) for r in rows]),
         )
         ActivityImport.objects.filter(pk=marker.pk).update(
-            unmatched=F("unmatched") + unmatched, updated=F("updated") + written.count("updated")
+            unmatched=F("unmatched") + unmatched, updated=F("updated") + counts["updated"]
         )
         if not batch.dry_run:
             audit_log(
@@ -281,8 +298,8 @@ def _store(
                 obj=batch,
                 partner=batch.partner.slug,
                 lines=len(rows),
-                created=written.count("created"),
-                updated=written.count("updated"),
+                created=counts["created"],
+                updated=counts["updated"],
                 unchanged=unchanged,
                 rejected=len(issues),
             )

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,7 @@ from cordee.core.bulk import (
     copy_value,
     hold_rows,
     json_text,
+    needs_copy_escape,
     select_in,
     text_array,
 )
@@ -64,6 +66,10 @@ class NewActivity:
     values: dict[str, Any]
     source_record_id: int | None = None
     owner_id: int | None = None
+    # ``values`` in COPY text, the MIDDLE columns only (see copy_middle): made where the
+    # values were cleaned (a worker process of the file import), so the writer only adds
+    # the ids. None: the writer formats the row itself.
+    copy_text: str | None = None
 
 
 @dataclass
@@ -71,6 +77,10 @@ class Written:
     status: str  # created, updated, unchanged, duplicate
     activity_id: int | None
     row: list[Any] | None = None  # a created activity's row, in COLUMNS order
+
+
+# Each result starts as this one and is replaced (never changed in place) once known.
+_PENDING = Written("created", None)
 
 
 @dataclass
@@ -90,7 +100,11 @@ class BulkWritten:
         return Activity(**values)
 
     def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
+        return self.counts()[status]
+
+    def counts(self) -> Counter[str]:
+        """How many results have each status, in one pass."""
+        return Counter([r.status for r in self.results])
 
 
 def _row(
@@ -103,11 +117,12 @@ def _row(
     now: dt.datetime,
 ) -> list[Any]:
     v = item.values
+    get = v.get
     return [
         None, item.customer_id, partner_id, item.source_record_id, v["kind"], channel,
-        v.get("external_id", ""), v["starts_on"], v.get("ends_on"), season_id, v.get("amount"),
-        v.get("currency", "EUR"), v.get("quantity"), v.get("payment_means", ""),
-        v.get("product", ""), v.get("satisfaction"), v.get("details") or {}, v.get("due_on"),
+        get("external_id", ""), v["starts_on"], get("ends_on"), season_id, get("amount"),
+        get("currency", "EUR"), get("quantity"), get("payment_means", ""),
+        get("product", ""), get("satisfaction"), get("details") or {}, get("due_on"),
         item.owner_id, None, batch_id, now,
     ]  # fmt: skip
 
@@ -132,7 +147,7 @@ def activities_record_bulk(
     it). Within one call, a second item with the same kind and reference as an earlier one
     is a ``duplicate`` and is not written.
     """
-    out = BulkWritten(results=[Written("created", None) for _ in items])
+    out = BulkWritten(results=[_PENDING] * len(items))
     if not items:
         return out
     channel = str(channel)  # the value, not the TextChoices member: rows are formatted by type
@@ -142,24 +157,29 @@ def activities_record_bulk(
     rows: list[list[Any]] = []
     positions: list[int] = []
     seen: dict[tuple[str, str], int] = {}
+    partner_id, season_of = partner.pk, finder.season_id
+    kind_at, reference_at = _POS["kind"], _POS["external_id"]
+    texts: dict[int, str] = {}
     for i, item in enumerate(items):
         row = _row(
             item,
-            partner_id=partner.pk,
+            partner_id=partner_id,
             channel=channel,
             batch_id=batch_id,
-            season_id=finder.season_id(item.values["starts_on"]),
+            season_id=season_of(item.values["starts_on"]),
             now=now,
         )
-        reference = row[_POS["external_id"]]
+        kind, reference = row[kind_at], row[reference_at]
         if reference:
-            key = (row[_POS["kind"]], reference)
+            key = (kind, reference)
             if key in seen:
                 out.results[i] = Written("duplicate", None)
                 continue
             seen[key] = i
         rows.append(row)
         positions.append(i)
+        if item.copy_text is not None and item.owner_id is None:
+            texts[i] = item.copy_text
     audit_details: dict[str, Any] = {
         "partner": partner.slug,
         "channel": channel,
@@ -196,7 +216,7 @@ def activities_record_bulk(
                 out.customer_ids.add(stored[0])
             out.customer_ids.add(row[_POS["customer"]])
         _hold_parents(partner.pk, [row for _p, row in inserts], batch_id, updates)
-        _insert(inserts, out)
+        _insert(inserts, out, texts)
         if updates:
             bulk_update_rows(Activity, COMPARED, updates)
         if audit:
@@ -243,7 +263,8 @@ _UPDATED_SEASON = COMPARED.index("season")
 
 
 def _counts(out: BulkWritten) -> dict[str, Any]:
-    return {s: out.count(s) for s in ("created", "updated", "unchanged", "duplicate")}
+    counts = out.counts()
+    return {s: counts[s] for s in ("created", "updated", "unchanged", "duplicate")}
 
 
 def _changed(out: BulkWritten) -> None:
@@ -305,8 +326,12 @@ def _existing(
     return found
 
 
-def _insert(inserts: list[tuple[int, list[Any]]], out: BulkWritten) -> None:
-    """INSERT the new rows; one that lost a race to a concurrent write is counted unchanged."""
+def _insert(
+    inserts: list[tuple[int, list[Any]]], out: BulkWritten, texts: dict[int, str] | None = None
+) -> None:
+    """INSERT the new rows; one that lost a race to a concurrent write is counted unchanged.
+
+    ``texts``: the rows' COPY text made in advance (``NewActivity.copy_text``), by position."""
     if not inserts:
         return
     if len(inserts) == 1:  # the API's single POST: one statement, the id from the sequence
@@ -322,7 +347,10 @@ def _insert(inserts: list[tuple[int, list[Any]]], out: BulkWritten) -> None:
     ids = allocate_ids(Activity, len(inserts))
     for new_id, (_position, row) in zip(ids, inserts, strict=True):
         row[0] = new_id
-    inserted = _insert_rows([row for _p, row in inserts])
+    made: list[str] | None = None
+    if texts and all(p in texts for p, _row in inserts):
+        made = [texts[p] for p, _row in inserts]
+    inserted = _insert_rows([row for _p, row in inserts], made)
     for position, row in inserts:
         if row[0] in inserted:
             out.results[position] = Written("created", row[0], row)
@@ -387,7 +415,6 @@ def _column(name: str) -> str:
 
 _AMOUNT = _POS["amount"]
 _NULL = "\\N"
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # as in cordee.core.bulk
 
 
 def _copy_row_generic(row: list[Any]) -> str:
@@ -415,8 +442,7 @@ def _copy_row(row: list[Any]) -> str:
         or starts.__class__ is not dt.date
         or (ends is not None and ends.__class__ is not dt.date)
         or (due is not None and due.__class__ is not dt.date)
-        or _COPY_SPECIAL.search(kind + channel + reference + currency + payment + product)
-        is not None
+        or needs_copy_escape(kind + channel + reference + currency + payment + product)
     ):
         return _copy_row_generic(row)
     return "\t".join(
@@ -435,7 +461,55 @@ def _copy_row(row: list[Any]) -> str:
     ) + "\n"  # fmt: skip
 
 
-def _insert_rows(rows: list[list[Any]]) -> set[int]:
+# The columns of copy_middle's text, and the order in which the writer sends a row made
+# with it: the ids first, that text, then what is the same for the whole call.
+MIDDLE = (
+    "kind", "external_id", "starts_on", "ends_on", "amount", "currency", "quantity",
+    "payment_means", "product", "satisfaction", "details", "due_on",
+)  # fmt: skip
+_BY_PARTS = ("id", "customer", "source_record", "season", *MIDDLE, "partner", "channel", "batch",
+             "created_at")  # fmt: skip
+
+
+def copy_middle(values: dict[str, Any]) -> str:
+    """The MIDDLE columns of a row of cleaned ``values`` in COPY text (as ``_copy_row``)."""
+    get = values.get
+    kind, reference, starts = values["kind"], get("external_id", ""), values["starts_on"]
+    ends, amount, currency = get("ends_on"), get("amount"), get("currency", "EUR")
+    quantity, payment, product = get("quantity"), get("payment_means", ""), get("product", "")
+    satisfaction, details, due = get("satisfaction"), get("details"), get("due_on")
+    if (
+        kind.__class__ is not str
+        or reference.__class__ is not str
+        or currency.__class__ is not str
+        or payment.__class__ is not str
+        or product.__class__ is not str
+        or starts.__class__ is not dt.date
+        or (ends is not None and ends.__class__ is not dt.date)
+        or (due is not None and due.__class__ is not dt.date)
+        or (amount is not None and amount.__class__ is not Decimal)
+        or (quantity is not None and quantity.__class__ is not int)
+        or (satisfaction is not None and satisfaction.__class__ is not int)
+        or needs_copy_escape(kind + reference + currency + payment + product)
+    ):
+        middle = (
+            kind, reference, starts, ends, amount, currency, quantity, payment, product,
+            satisfaction, details or {}, due,
+        )  # fmt: skip
+        return "\t".join([str(v) if v.__class__ is Decimal else copy_value(v) for v in middle])
+    return "\t".join(
+        (
+            kind, reference, starts.isoformat(), _NULL if ends is None else ends.isoformat(),
+            _NULL if amount is None else str(amount), currency,
+            _NULL if quantity is None else str(quantity), payment, product,
+            _NULL if satisfaction is None else str(satisfaction),
+            copy_value(json_text(details)) if details else "{}",
+            _NULL if due is None else due.isoformat(),
+        )
+    )  # fmt: skip
+
+
+def _insert_rows(rows: list[list[Any]], texts: list[str] | None = None) -> set[int]:
     qn = connection.ops.quote_name
     table = qn(Activity._meta.db_table)
     fields = [Activity._meta.get_field(name) for name in COLUMNS]
@@ -449,7 +523,10 @@ def _insert_rows(rows: list[list[Any]]) -> set[int]:
         # way, one INSERT that skips the rows already there.
         try:
             with transaction.atomic():
-                copy_lines(Activity, COLUMNS, (_copy_row(row) for row in rows))
+                if texts is not None:
+                    copy_lines(Activity, _BY_PARTS, _lines_from_parts(rows, texts))
+                else:
+                    copy_lines(Activity, COLUMNS, (_copy_row(row) for row in rows))
             return {row[0] for row in rows}
         except (IntegrityError, UniqueViolation):
             pass
@@ -479,6 +556,21 @@ def _insert_rows(rows: list[list[Any]]) -> set[int]:
             )
             inserted.update(r[0] for r in cur.fetchall())
     return inserted
+
+
+def _lines_from_parts(rows: list[list[Any]], texts: list[str]) -> list[str]:
+    """COPY lines in ``_BY_PARTS`` order: each row's ids, its text made in advance, and the
+    columns every row of the call shares (partner, channel, batch, time)."""
+    first = rows[0]
+    shared = "\t".join(
+        copy_value(first[_POS[name]]) for name in ("partner", "channel", "batch", "created_at")
+    )
+    customer, source, season = _POS["customer"], _POS["source_record"], _POS["season"]
+    return [
+        f"{row[0]}\t{row[customer]}\t{_NULL if row[source] is None else row[source]}\t"
+        f"{_NULL if row[season] is None else row[season]}\t{text}\t{shared}\n"
+        for row, text in zip(rows, texts, strict=True)
+    ]
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -36,7 +36,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP", re.IGNORECASE)
 
 # Folded words (see collect.columns.fold) that name each kind, in French and English.
-_KIND_WORDS: dict[str, tuple[str, ...]] = {
+_KIND_WORDS: dict[ActivityKind, tuple[str, ...]] = {
     ActivityKind.STAY: (
         "sejour", "stay", "hebergement", "nuitee", "nuitees", "reservation", "booking",
         "accommodation", "location hebergement",
@@ -60,9 +60,11 @@ _KIND_WORDS: dict[str, tuple[str, ...]] = {
     ActivityKind.FOLLOW_UP: ("relance", "follow up", "followup", "rappel"),
     ActivityKind.SURVEY: ("questionnaire", "survey", "enquete"),
 }  # fmt: skip
-KIND_LOOKUP = {fold(word): kind for kind, words in _KIND_WORDS.items() for word in words} | {
-    kind.value: kind.value for kind in ActivityKind
-}
+# Plain str values, never the TextChoices members: a member is a str subclass, which the
+# COPY formatting takes the slow way and pickling to and from worker processes carries whole.
+KIND_LOOKUP = {
+    fold(word): str(kind.value) for kind, words in _KIND_WORDS.items() for word in words
+} | {kind.value: kind.value for kind in ActivityKind}
 KIND_LOOKUP |= {fold(str(kind.label)): kind.value for kind in ActivityKind}
 _KIND_VALUES = frozenset(ActivityKind.values)
 
@@ -123,9 +125,17 @@ def _folded_kind(text: str) -> str | None:
     return KIND_LOOKUP.get(fold(text)[:60])
 
 
+# Texts already read as a kind ("Séjour", "Forfait"): a file repeats a few words.
+_KINDS_SEEN: dict[str, str] = {}
+
+
 def kind_of(raw: Any) -> str:
-    if raw.__class__ is str and raw in _KIND_VALUES:  # the usual case: the code itself
-        return raw
+    if raw.__class__ is str:
+        if raw in _KIND_VALUES:  # the usual case from the API: the code itself
+            return raw
+        seen = _KINDS_SEEN.get(raw)
+        if seen is not None:
+            return seen
     text = _text(raw)
     if not text:
         raise ValueError(_("type obligatoire"))
@@ -135,6 +145,8 @@ def kind_of(raw: Any) -> str:
             _("type inconnu : « %(value)s » (séjour, visite, achat, forfait, cours…)")
             % {"value": text[:40]}
         )
+    if raw.__class__ is str and len(_KINDS_SEEN) < 4096:
+        _KINDS_SEEN[raw] = kind
     return kind
 
 
@@ -209,8 +221,11 @@ _TODAY: list[object] = [None, None]
 
 
 def amount_of(raw: Any) -> Decimal | None:
-    if raw.__class__ is str and _PLAIN_AMOUNT.fullmatch(raw):  # from an API: "42.00"
-        return _plain_amount(raw)
+    if raw.__class__ is str:
+        if _PLAIN_AMOUNT.fullmatch(raw):  # from an API: "42.00"
+            return _plain_amount(raw)
+        if _FRENCH_AMOUNT.fullmatch(raw):  # from a French file: "42,50"
+            return Decimal(raw.replace(",", ".")).quantize(_CENT)
     if isinstance(raw, bool):
         raise ValueError(_("montant illisible"))
     text = str(raw) if isinstance(raw, int | float | Decimal) else _text(raw)
@@ -244,6 +259,10 @@ def _plain_amount(text: str) -> Decimal:
 
 
 def quantity_of(raw: Any) -> int | None:
+    if raw.__class__ is str and len(raw) <= 7 and raw.isascii() and raw.isdigit():
+        value = int(raw)  # the usual case: "2"
+        if value <= MAX_QUANTITY:
+            return value
     if isinstance(raw, bool):
         raise ValueError(_("nombre entier attendu"))
     if isinstance(raw, float) and raw.is_integer():
@@ -334,11 +353,19 @@ def activity_values(raw: dict[str, Any], *, default_kind: str | None = None) -> 
             except ValueError as exc:
                 out.errors[name] = str(exc)
     for name, limit in (("product", 200), ("external_id", 100)):
-        try:
-            text = clean_text(_text(raw.get(name)), 10_000)
-        except ValueError as exc:
-            out.errors[name] = str(exc)
-            continue
+        value = raw.get(name)
+        if value is None:
+            text = ""
+        elif (
+            value.__class__ is str and value.isascii() and value.isprintable() and "  " not in value
+        ):
+            text = value.strip()  # nothing to remove or fold (clean_text's own quick case)
+        else:
+            try:
+                text = clean_text(_text(value), 10_000)
+            except ValueError as exc:
+                out.errors[name] = str(exc)
+                continue
         if len(text) > limit:
             out.errors[name] = _("texte trop long (%(max)s caractères au plus)") % {"max": limit}
         else:

@@ -8,9 +8,12 @@ runs and a plain ``executemany`` on SQLite.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, connection, models
@@ -449,3 +452,34 @@ def insert_ignore(
             values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
             sql = f"INSERT INTO {table} ({quoted}) VALUES {values} ON CONFLICT ({target}) {action}"  # noqa: S608
             cur.execute(sql, [v for row in part for v in row])
+
+
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while a bulk write builds its objects.
+
+    A call of 5,000 activities makes tens of thousands of dicts, lists and tuples, all alive
+    until it returns: each 700 of them started a collection, and the older generations'
+    collections walked the whole process (Django and all its modules) again and again, about
+    a fifth of the call's Python time. Reference counting still frees what the call drops;
+    only cycles wait until the end, when the collector is switched back on (by the last of
+    the threads that paused it: gunicorn's threads share one collector).
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
