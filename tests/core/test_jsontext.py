@@ -1,4 +1,4 @@
-"""json_text: exactly json.dumps(value, ensure_ascii=False), whatever the value."""
+"""flat_json: exactly json.dumps(value, ensure_ascii=False), whatever the value."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from cordee.core.jsontext import json_text
+from cordee.core.jsontext import flat_json
 
 
 def _dumps(value):
@@ -34,8 +34,8 @@ def _dumps(value):
     ],
 )
 def test_the_same_text_as_json_dumps(value):
-    assert json_text(value) == _dumps(value)
-    assert json.loads(json_text(value)) == json.loads(_dumps(value))
+    assert flat_json(value) == _dumps(value)
+    assert json.loads(flat_json(value)) == json.loads(_dumps(value))
 
 
 def test_a_string_subclass_goes_to_the_standard_encoder():
@@ -43,7 +43,7 @@ def test_a_string_subclass_goes_to_the_standard_encoder():
         pass
 
     value = {"a": Label("x"), Label("b"): "y"}
-    assert json_text(value) == _dumps(value)
+    assert flat_json(value) == _dumps(value)
 
 
 def test_random_lines_of_hostile_text():
@@ -56,4 +56,4 @@ def test_random_lines_of_hostile_text():
             )
             for _ in range(rng.randint(0, 8))
         }
-        assert json_text(value) == _dumps(value)
+        assert flat_json(value) == _dumps(value)

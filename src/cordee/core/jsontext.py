@@ -1,6 +1,6 @@
 """JSON text of a flat dict of strings (a line of a file under its headers), quickly.
 
-``json_text(value)`` is exactly ``json.dumps(value, ensure_ascii=False)``: same separators,
+``flat_json(value)`` is exactly ``json.dumps(value, ensure_ascii=False)``: same separators,
 same escapes, same key order. When every key and value is a plain ``str`` and none needs
 escaping (no quote, backslash or control character: nearly every line of a partner file),
 it joins the pieces itself, about half the standard encoder's cost on such a dict; anything
@@ -15,7 +15,7 @@ from typing import Any
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def json_text(value: Any) -> str:
+def flat_json(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False)``, faster for a flat dict of plain strings."""
     if value.__class__ is not dict or not value:
         return _encode(value)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cordee.core.jsontext import json_text
+from cordee.core.jsontext import flat_json
 from cordee.customers.matching.features import clean_card_number, is_placeholder_key
 from cordee.privacy.crypto import email_index, phone_index
 from cordee.privacy.encryption import DATA_KEYS, encrypt, encrypt_data
@@ -99,7 +99,7 @@ class IncomingRecord:
         self.phone_hash = phone_index(self.data.get("phone") or "")
         # As the columns store them (cordee.privacy.fields): raw encrypted whole, the
         # identifying values of data encrypted inside.
-        self.raw_json = seal(json_text(self.raw))
+        self.raw_json = seal(flat_json(self.raw))
         stored = encrypt_data(self.data, seal)
         if stored is not self.data:
             for k in DATA_KEYS:
