@@ -185,7 +185,10 @@ def _model() -> dict[str, Any] | None:
 def _probabilities(state: dict[str, Any], x: np.ndarray) -> np.ndarray:
     z = (x - np.array(state["mean"])) / np.array(state["scale"])
     logit = z @ np.array(state["coef"]) + state["intercept"]
-    return 1.0 / (1.0 + np.exp(-logit))
+    # A far-off logit overflows exp() to infinity, which gives the right limit (0); the bulk
+    # path in SQL clamps the logit to the same end.
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-logit))
 
 
 def churn_score(customer_ids: list[int] | None = None) -> int:
